@@ -1,0 +1,56 @@
+"""socialcare: triage, SLA and metrics for social-media customer service.
+
+The core takes Python objects and returns Python objects: no network, no files, no printing.
+
+>>> import socialcare
+>>> socialcare.Platform("x")
+Platform('twitter')
+"""
+
+from socialcare._conversation import (
+    BuildResult,
+    Conversation,
+    Exchange,
+    RowError,
+    StatusChange,
+    Timeline,
+    build_conversations,
+)
+from socialcare._errors import (
+    InvalidInputError,
+    ModelError,
+    NotFittedError,
+    PersistenceError,
+    SocialcareError,
+    TimezoneError,
+    ValidationIssue,
+)
+from socialcare._models import Author, Channel, Platform, Post, Survey
+from socialcare._time import parse_timestamp, resolve_timezone
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Author",
+    "BuildResult",
+    "Channel",
+    "Conversation",
+    "Exchange",
+    "InvalidInputError",
+    "ModelError",
+    "NotFittedError",
+    "PersistenceError",
+    "Platform",
+    "Post",
+    "RowError",
+    "SocialcareError",
+    "StatusChange",
+    "Survey",
+    "Timeline",
+    "TimezoneError",
+    "ValidationIssue",
+    "__version__",
+    "build_conversations",
+    "parse_timestamp",
+    "resolve_timezone",
+]

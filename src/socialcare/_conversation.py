@@ -1,0 +1,570 @@
+"""Conversations: the posts of one thread, who the customer is, and when the brand answered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from socialcare._errors import InvalidInputError, SocialcareError
+from socialcare._models import Author, Channel, Platform, Post, Survey, Timestamp, _Frozen, _to_utc
+
+__all__ = [
+    "BuildResult",
+    "Conversation",
+    "Exchange",
+    "RowError",
+    "StatusChange",
+    "Timeline",
+    "build_conversations",
+]
+
+Role = Literal["customer", "agent", "bot"]
+
+
+def _post_order(post: Post) -> tuple[datetime, int, str]:
+    # Same instant: numeric-looking ids (Twitter snowflakes) sort by length first, then text.
+    return (post.created_at, len(post.id), post.id)
+
+
+def _brand_keys(brand: Iterable[str]) -> frozenset[str]:
+    keys: set[str] = set()
+    for entry in brand:
+        if not isinstance(entry, str) or not entry.strip():
+            raise InvalidInputError(
+                f"brand entries are author ids or handles (non-empty text), got {entry!r}"
+            )
+        keys.add(entry.strip())
+    return frozenset(keys)
+
+
+class StatusChange(_Frozen):
+    """A known change of a conversation's state: resolved, or reopened after resolution."""
+
+    at: Timestamp
+    status: Literal["resolved", "reopened"]
+    by: str | None = Field(default=None, description="Author id of who changed it, if known.")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: Any, info: ValidationInfo) -> datetime:
+        return _to_utc(value, info)
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A customer turn and the brand's answer to it.
+
+    ``customer_at`` is the first customer post after the previous brand reply (or the first
+    customer post); ``reply_at`` the next brand post after it, or ``None`` while unanswered.
+    """
+
+    customer_at: datetime
+    customer_post_id: str
+    reply_at: datetime | None
+    reply_post_id: str | None
+    reply_author_id: str | None
+    reply_automated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The derived facts of a conversation, computed in one pass over its posts."""
+
+    roles: tuple[Role, ...]
+    customer: Author | None
+    first_customer_at: datetime | None
+    first_response_at: datetime | None
+    first_human_response_at: datetime | None
+    first_automated_response_at: datetime | None
+    exchanges: tuple[Exchange, ...]
+    human_exchanges: tuple[Exchange, ...]
+    agent_id: str | None
+    brand_touches: int
+    human_touches: int
+    first_resolved_at: datetime | None
+    resolved_at: datetime | None
+    reopened_at: tuple[datetime, ...]
+
+
+def _exchanges(
+    posts: tuple[Post, ...], roles: tuple[Role, ...], *, include_automated: bool
+) -> tuple[Exchange, ...]:
+    out: list[Exchange] = []
+    open_post: Post | None = None
+    for post, role in zip(posts, roles, strict=True):
+        if role == "customer":
+            if open_post is None:
+                open_post = post
+        elif open_post is not None and (include_automated or role == "agent"):
+            out.append(
+                Exchange(
+                    open_post.created_at,
+                    open_post.id,
+                    post.created_at,
+                    post.id,
+                    post.author.id,
+                    role == "bot",
+                )
+            )
+            open_post = None
+    if open_post is not None:
+        out.append(
+            Exchange(open_post.created_at, open_post.id, None, None, None, reply_automated=False)
+        )
+    return tuple(out)
+
+
+class Conversation(_Frozen):
+    """The posts of one thread in time order, with the facts later computations need.
+
+    Posts are sorted by ``created_at`` (ties by id) whatever order they come in. A post is the
+    brand's when its author has ``is_brand=True``, or ``is_brand`` is unset and the author's id
+    or handle is in ``brand``; the brand's posts are automated (``bot``) when the post or its
+    author says so, otherwise human (``agent``). Everyone else is the customer side.
+
+    Derived values are computed once, on first use; read :attr:`timeline` for all of them.
+
+    >>> from datetime import datetime, timezone
+    >>> t = lambda m: datetime(2024, 5, 1, 9, m, tzinfo=timezone.utc)
+    >>> ana, acme = Author(id="1"), Author(id="2", is_brand=True)
+    >>> c = Conversation(id="c1", posts=[
+    ...     Post(id="a", platform="x", author=ana, text="my order?", created_at=t(0)),
+    ...     Post(id="b", platform="x", author=acme, text="on it!", created_at=t(7),
+    ...          in_reply_to="a"),
+    ... ])
+    >>> c.customer.id, c.first_response_at - c.first_customer_at
+    ('1', datetime.timedelta(seconds=420))
+    """
+
+    id: str = Field(min_length=1)
+    posts: tuple[Post, ...] = Field(min_length=1)
+    brand: frozenset[str] = Field(
+        default=frozenset(),
+        description="Author ids or handles that speak for the brand when is_brand is unset.",
+    )
+    surveys: tuple[Survey, ...] = ()
+    status_changes: tuple[StatusChange, ...] = ()
+    intent: str | None = None
+    priority: str | None = None
+    route: str | None = None
+    sentiment: str | None = None
+    tags: frozenset[str] = frozenset()
+
+    @field_validator("posts", mode="after")
+    @classmethod
+    def _in_time_order(cls, posts: tuple[Post, ...]) -> tuple[Post, ...]:
+        ordered = tuple(sorted(posts, key=_post_order))
+        seen: set[str] = set()
+        for post in ordered:
+            if post.id in seen:
+                raise ValueError(
+                    f"post id {post.id!r} appears twice in one conversation; "
+                    "use build_conversations() to drop duplicates"
+                )
+            seen.add(post.id)
+        return ordered
+
+    @field_validator("status_changes", mode="after")
+    @classmethod
+    def _changes_in_order(cls, changes: tuple[StatusChange, ...]) -> tuple[StatusChange, ...]:
+        return tuple(sorted(changes, key=lambda change: change.at))
+
+    @field_validator("brand", mode="before")
+    @classmethod
+    def _brand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError("brand is a collection of ids or handles, not one string")
+        return value
+
+    @model_validator(mode="after")
+    def _one_platform(self) -> Conversation:
+        platforms = {post.platform for post in self.posts}
+        if len(platforms) > 1:
+            raise ValueError(
+                f"a conversation lives on one platform, got {sorted(platforms)}; "
+                "split the posts by platform first"
+            )
+        return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        """Copy, re-validating updated fields so derived values stay true."""
+        if not update:
+            return super().model_copy(deep=deep)
+        data = {name: getattr(self, name) for name in type(self).model_fields}
+        data.update(update)
+        return type(self).model_validate(data)
+
+    # Derived facts --------------------------------------------------------------------------
+
+    def is_brand_author(self, author: Author) -> bool:
+        """Whether ``author`` speaks for the brand in this conversation."""
+        if author.is_brand is not None:
+            return author.is_brand
+        if author.id in self.brand:
+            return True
+        return author.handle is not None and author.handle.lower() in self._brand_handles
+
+    @cached_property
+    def _brand_handles(self) -> frozenset[str]:
+        return frozenset(entry.removeprefix("@").lower() for entry in self.brand)
+
+    @cached_property
+    def timeline(self) -> Timeline:
+        """Every derived fact, computed in one pass and kept."""
+        roles: list[Role] = []
+        for post in self.posts:
+            if not self.is_brand_author(post.author):
+                roles.append("customer")
+            else:
+                roles.append("bot" if post.is_automated else "agent")
+        role_tuple = tuple(roles)
+        customer: Author | None = None
+        first_customer_at: datetime | None = None
+        first_any = first_human = first_bot = None
+        agent_id: str | None = None
+        touches = human_touches = 0
+        for post, role in zip(self.posts, role_tuple, strict=True):
+            if role == "customer":
+                if customer is None:
+                    customer, first_customer_at = post.author, post.created_at
+                continue
+            if first_customer_at is None:
+                continue  # the brand spoke first (a campaign post): not a response
+            touches += 1
+            if first_any is None:
+                first_any = post.created_at
+            if role == "agent":
+                human_touches += 1
+                if first_human is None:
+                    first_human, agent_id = post.created_at, post.author.id
+            elif first_bot is None:
+                first_bot = post.created_at
+        first_resolved = resolved = None
+        reopened: list[datetime] = []
+        for change in self.status_changes:
+            if change.status == "resolved":
+                resolved = change.at
+                if first_resolved is None:
+                    first_resolved = change.at
+            else:
+                if resolved is not None:
+                    reopened.append(change.at)
+                resolved = None
+        return Timeline(
+            roles=role_tuple,
+            customer=customer,
+            first_customer_at=first_customer_at,
+            first_response_at=first_any,
+            first_human_response_at=first_human,
+            first_automated_response_at=first_bot,
+            exchanges=_exchanges(self.posts, role_tuple, include_automated=True),
+            human_exchanges=_exchanges(self.posts, role_tuple, include_automated=False),
+            agent_id=agent_id,
+            brand_touches=touches,
+            human_touches=human_touches,
+            first_resolved_at=first_resolved,
+            resolved_at=resolved,
+            reopened_at=tuple(reopened),
+        )
+
+    @property
+    def platform(self) -> Platform:
+        """The platform of the thread."""
+        return self.posts[0].platform
+
+    @property
+    def channel(self) -> Channel:
+        """The channel of the first customer post (of the first post if there is none)."""
+        for post, role in zip(self.posts, self.timeline.roles, strict=True):
+            if role == "customer":
+                return post.channel
+        return self.posts[0].channel
+
+    @property
+    def customer(self) -> Author | None:
+        """The author of the first customer post, or ``None`` if only the brand wrote."""
+        return self.timeline.customer
+
+    @property
+    def customer_posts(self) -> tuple[Post, ...]:
+        """Posts by the customer side, in time order."""
+        return self._posts_with("customer")
+
+    @property
+    def brand_posts(self) -> tuple[Post, ...]:
+        """Posts by the brand (people and automation), in time order."""
+        return tuple(
+            p for p, r in zip(self.posts, self.timeline.roles, strict=True) if r != "customer"
+        )
+
+    @property
+    def human_replies(self) -> tuple[Post, ...]:
+        """Brand posts written by people."""
+        return self._posts_with("agent")
+
+    @property
+    def automated_replies(self) -> tuple[Post, ...]:
+        """Brand posts written by automation."""
+        return self._posts_with("bot")
+
+    def _posts_with(self, role: Role) -> tuple[Post, ...]:
+        return tuple(p for p, r in zip(self.posts, self.timeline.roles, strict=True) if r == role)
+
+    @property
+    def first_customer_at(self) -> datetime | None:
+        """When the customer first wrote."""
+        return self.timeline.first_customer_at
+
+    @property
+    def first_response_at(self) -> datetime | None:
+        """The first brand post after the first customer post, human or automated."""
+        return self.timeline.first_response_at
+
+    @property
+    def first_human_response_at(self) -> datetime | None:
+        """The first brand post by a person after the first customer post."""
+        return self.timeline.first_human_response_at
+
+    @property
+    def first_automated_response_at(self) -> datetime | None:
+        """The first automated brand post after the first customer post."""
+        return self.timeline.first_automated_response_at
+
+    def exchanges(self, *, include_automated: bool = False) -> tuple[Exchange, ...]:
+        """Each customer turn and the next brand reply to it (people only by default)."""
+        t = self.timeline
+        return t.exchanges if include_automated else t.human_exchanges
+
+    @property
+    def resolved_at(self) -> datetime | None:
+        """When it was last resolved, or ``None`` if it is not resolved now."""
+        return self.timeline.resolved_at
+
+    @property
+    def reopened(self) -> bool:
+        """Whether it was reopened after being resolved at least once."""
+        return bool(self.timeline.reopened_at)
+
+    def attach(
+        self,
+        *,
+        surveys: Iterable[Survey | Mapping[str, Any]] = (),
+        status_changes: Iterable[StatusChange | Mapping[str, Any]] = (),
+        **labels: Any,
+    ) -> Conversation:
+        """Return a copy with more surveys or status changes and updated labels.
+
+        ``labels`` are ``intent``, ``priority``, ``route``, ``sentiment`` or ``tags``.
+        """
+        unknown = set(labels) - {"intent", "priority", "route", "sentiment", "tags"}
+        if unknown:
+            raise InvalidInputError(f"attach() got unknown labels {sorted(unknown)}")
+        update: dict[str, Any] = dict(labels)
+        update["surveys"] = (*self.surveys, *surveys)
+        update["status_changes"] = (*self.status_changes, *status_changes)
+        try:
+            return self.model_copy(update=update)  # type: ignore[no-any-return]
+        except SocialcareError:
+            raise
+        except Exception as exc:
+            from pydantic import ValidationError
+
+            from socialcare._errors import from_pydantic
+
+            if isinstance(exc, ValidationError):
+                raise from_pydantic(exc, "Conversation") from None
+            raise
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """Why one input row of a batch produced no result; the rest of the batch went on."""
+
+    index: int
+    error: SocialcareError
+    id: str | None = None
+
+    def __str__(self) -> str:
+        where = f"row {self.index}" + (f" (id {self.id!r})" if self.id is not None else "")
+        return f"{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build_conversations` made, and what it had to leave out or repair.
+
+    Iterating it, ``len()`` and indexing go over the conversations.
+    """
+
+    conversations: tuple[Conversation, ...]
+    errors: tuple[RowError, ...]
+    duplicates_dropped: int
+    missing_parents: int
+    cycles_broken: int
+
+    def __iter__(self) -> Iterator[Conversation]:
+        return iter(self.conversations)
+
+    def __len__(self) -> int:
+        return len(self.conversations)
+
+    def __getitem__(self, index: int) -> Conversation:
+        return self.conversations[index]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every row made it into a conversation (duplicates aside)."""
+        return not self.errors
+
+
+def _row_id(row: Any) -> str | None:
+    if isinstance(row, Post):
+        return row.id
+    if isinstance(row, Mapping):
+        value = row.get("id")
+        return None if value is None else str(value)
+    return None
+
+
+def build_conversations(
+    posts: Iterable[Post | Mapping[str, Any]],
+    brand: Iterable[str] | None = None,
+    *,
+    assume_tz: str | None = None,
+    on_error: Literal["collect", "raise"] = "collect",
+) -> BuildResult:
+    """Group posts into conversations by conversation id or reply chain.
+
+    A post with a ``conversation_id`` joins that conversation. Otherwise it follows
+    ``in_reply_to`` up to the first post it can find and joins that post's conversation (the
+    root's ``conversation_id``, or the root's id). A reply whose parent is not in the input
+    starts its own conversation (counted in ``missing_parents``). A reply cycle is broken at
+    its earliest post (counted in ``cycles_broken``). A post repeated exactly is dropped
+    (counted); the same id with different content is an error for the later row, and the first
+    one is kept. Rows may be :class:`Post` objects or mappings (validated here).
+
+    Args:
+        posts: the posts, in any order.
+        brand: author ids or handles that speak for the brand when ``Author.is_brand`` is
+            unset (handles match case-insensitively, with or without ``@``).
+        assume_tz: the zone of naive timestamps in mapping rows; without it they are errors.
+        on_error: ``"collect"`` (default) records bad rows in ``errors`` and goes on;
+            ``"raise"`` raises the first one.
+
+    >>> from datetime import datetime, timezone
+    >>> rows = [
+    ...     {"id": "2", "platform": "x", "author": {"id": "acme"}, "text": "DM us",
+    ...      "created_at": "2024-05-01T09:05:00Z", "in_reply_to": "1"},
+    ...     {"id": "1", "platform": "x", "author": {"id": "ana"}, "text": "help!",
+    ...      "created_at": "2024-05-01T09:00:00Z"},
+    ... ]
+    >>> result = build_conversations(rows, brand=["acme"])
+    >>> [c.id for c in result], result[0].first_response_at.minute
+    (['1'], 5)
+    """
+    if on_error not in ("collect", "raise"):
+        raise InvalidInputError(f"on_error must be 'collect' or 'raise', got {on_error!r}")
+    if isinstance(posts, (str, bytes, Mapping)):
+        raise InvalidInputError("posts must be an iterable of Post objects or mappings")
+    brand_keys = _brand_keys(brand) if brand is not None else frozenset()
+
+    errors: list[RowError] = []
+    by_id: dict[str, Post] = {}
+    duplicates = 0
+    for index, row in enumerate(posts):
+        if isinstance(row, Post):
+            post = row
+        else:
+            try:
+                if not isinstance(row, Mapping):
+                    raise InvalidInputError(
+                        f"a row must be a Post or a mapping, got {type(row).__name__}"
+                    )
+                post = Post.parse(row, assume_tz=assume_tz)
+            except SocialcareError as exc:
+                if on_error == "raise":
+                    raise
+                errors.append(RowError(index, exc, _row_id(row)))
+                continue
+        seen = by_id.get(post.id)
+        if seen is None:
+            by_id[post.id] = post
+        elif seen == post:
+            duplicates += 1
+        else:
+            conflict = InvalidInputError(
+                f"post id {post.id!r} was seen before with different content; ids must be "
+                "unique (the first version is kept)"
+            )
+            if on_error == "raise":
+                raise conflict
+            errors.append(RowError(index, conflict, post.id))
+
+    keys, missing, cycles = _thread_keys(by_id)
+    groups: dict[tuple[str, str], list[Post]] = {}
+    for post_id, post in by_id.items():
+        groups.setdefault((str(post.platform), keys[post_id]), []).append(post)
+
+    conversations: list[Conversation] = []
+    key_counts: dict[str, int] = {}
+    for _platform, key in groups:
+        key_counts[key] = key_counts.get(key, 0) + 1
+    for (platform, key), members in groups.items():
+        conv_id = key if key_counts[key] == 1 else f"{platform}:{key}"
+        members.sort(key=_post_order)
+        conversations.append(
+            Conversation.model_construct(id=conv_id, posts=tuple(members), brand=brand_keys)
+        )
+    conversations.sort(key=lambda c: _post_order(c.posts[0]))
+    return BuildResult(tuple(conversations), tuple(errors), duplicates, missing, cycles)
+
+
+def _thread_keys(by_id: Mapping[str, Post]) -> tuple[dict[str, str], int, int]:
+    """Map each post id to its conversation key; count missing parents and broken cycles."""
+    keys: dict[str, str] = {}
+    missing = cycles = 0
+    for start_id, start in by_id.items():
+        if start_id in keys:
+            continue
+        path: list[str] = []
+        on_path: set[str] = set()
+        post = start
+        key: str
+        while True:
+            if post.id in keys:
+                key = keys[post.id]
+                break
+            if post.conversation_id is not None:
+                key = post.conversation_id
+                keys[post.id] = key
+                break
+            parent_id = post.in_reply_to
+            if parent_id is None:
+                key = post.id
+                keys[post.id] = key
+                break
+            parent = by_id.get(parent_id)
+            if parent is None:
+                missing += 1
+                key = post.id
+                keys[post.id] = key
+                break
+            if parent.id in on_path:
+                cycles += 1
+                cycle = [*path[path.index(parent.id) :], post.id]
+                root = min((by_id[i] for i in cycle), key=_post_order)
+                key = root.conversation_id or root.id
+                for member in cycle:
+                    keys[member] = key
+                break
+            path.append(post.id)
+            on_path.add(post.id)
+            post = parent
+        for member in path:
+            keys.setdefault(member, key)
+    return keys, missing, cycles

@@ -1,0 +1,151 @@
+"""Instants: parsing the timestamp shapes real exports carry, and never guessing a zone.
+
+Every instant socialcare stores is an aware :class:`datetime.datetime` in UTC. Conversion to a
+local zone happens only where local wall-clock time matters (service windows).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+import pytz
+from dateutil import parser as _dateutil_parser
+
+from socialcare._errors import TimezoneError
+
+__all__ = ["parse_timestamp", "resolve_timezone"]
+
+UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Epoch values at or above this magnitude are milliseconds: 1e11 seconds is the year 5138,
+# while 1e11 milliseconds is March 1973, so no plausible post is misread either way.
+_MILLISECONDS_FROM = 100_000_000_000
+_EPOCH_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_TWITTER_FORMAT = "%a %b %d %H:%M:%S %z %Y"
+_TWITTER_SHAPE = re.compile(
+    r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$"
+)
+_FIX = (
+    "attach a zone (for example datetime(..., tzinfo=timezone.utc)), write the offset in the "
+    "text ('2024-05-01T09:30:00+02:00' or a trailing 'Z'), or name the zone explicitly with "
+    "assume_tz='Europe/Paris'"
+)
+
+
+def resolve_timezone(zone: str | tzinfo) -> tzinfo:
+    """Return the tzinfo for an IANA zone name (or pass a tzinfo through).
+
+    Raises:
+        TimezoneError: the name is not in the IANA database.
+
+    >>> resolve_timezone("Asia/Kolkata").zone
+    'Asia/Kolkata'
+    """
+    if isinstance(zone, tzinfo):
+        return zone
+    if not isinstance(zone, str):
+        raise TimezoneError(
+            f"a time zone must be an IANA name such as 'Europe/Paris', got {zone!r}"
+        )
+    try:
+        return pytz.timezone(zone)
+    except pytz.UnknownTimeZoneError:
+        raise TimezoneError(
+            f"unknown time zone {zone!r}: use an IANA name such as 'America/New_York' "
+            "(see pytz.all_timezones)"
+        ) from None
+
+
+def _localize(naive: datetime, zone: tzinfo) -> datetime:
+    """Attach ``zone`` to a naive wall time; ambiguous times take the first occurrence."""
+    localize = getattr(zone, "localize", None)
+    if localize is not None:  # a pytz zone: never pass it as tzinfo= (local mean time trap)
+        try:
+            aware: datetime = localize(naive, is_dst=None)
+        except pytz.AmbiguousTimeError:
+            aware = localize(naive, is_dst=True)
+        except pytz.NonExistentTimeError:
+            raise TimezoneError(
+                f"{naive.isoformat()} does not exist in {zone} (the clocks skip it when daylight "
+                "saving starts); give the instant with an explicit UTC offset instead"
+            ) from None
+        return aware
+    return naive.replace(tzinfo=zone, fold=0)
+
+
+def _from_epoch(value: float) -> datetime:
+    if not math.isfinite(value):
+        raise ValueError(f"an epoch timestamp must be a finite number, got {value!r}")
+    seconds = value / 1000.0 if abs(value) >= _MILLISECONDS_FROM else float(value)
+    try:
+        return _EPOCH + timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"epoch timestamp {value!r} is out of range") from None
+
+
+def _parse_text(text: str) -> datetime:
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("a timestamp cannot be empty")
+    if _EPOCH_TEXT.match(stripped):
+        return _from_epoch(float(stripped))
+    if _TWITTER_SHAPE.match(stripped):
+        try:
+            return datetime.strptime(stripped, _TWITTER_FORMAT)
+        except ValueError:
+            raise ValueError(f"{text!r} looks like a Twitter timestamp but is not valid") from None
+    try:
+        return _dateutil_parser.isoparse(stripped)
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f"cannot read {text!r} as a timestamp: use ISO 8601 with an offset "
+            "('2024-05-01T09:30:00+02:00' or '...Z'), epoch seconds or milliseconds, or "
+            "Twitter's 'Tue Oct 31 22:10:47 +0000 2017'"
+        ) from None
+
+
+def parse_timestamp(value: Any, *, assume_tz: str | tzinfo | None = None) -> datetime:
+    """Read an instant from the shapes exports use and return it as an aware UTC datetime.
+
+    Accepted: aware ``datetime``; ISO 8601 text with an offset or ``Z``; epoch seconds or
+    milliseconds (numbers or digit strings; magnitudes of 1e11 and above are milliseconds);
+    Twitter's ``Tue Oct 31 22:10:47 +0000 2017``.
+
+    Args:
+        value: the timestamp.
+        assume_tz: the zone of naive values. Without it a naive value is refused: socialcare
+            never guesses a zone. Ambiguous wall times (a DST fold) take the first occurrence;
+            wall times in a DST gap are refused.
+
+    Raises:
+        TimezoneError: the value is naive and no ``assume_tz`` was named, or the zone is unknown.
+        ValueError: the value is not a timestamp.
+
+    >>> parse_timestamp("Tue Oct 31 22:10:47 +0000 2017").isoformat()
+    '2017-10-31T22:10:47+00:00'
+    >>> parse_timestamp(1509487847000).isoformat()
+    '2017-10-31T22:10:47+00:00'
+    >>> parse_timestamp("2024-03-31 02:30", assume_tz="UTC").isoformat()
+    '2024-03-31T02:30:00+00:00'
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"a timestamp cannot be a boolean, got {value!r}")
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)):
+        return _from_epoch(value)
+    elif isinstance(value, str):
+        parsed = _parse_text(value)
+    else:
+        raise ValueError(
+            f"a timestamp must be a datetime, ISO 8601 text or an epoch number, "
+            f"got {type(value).__name__}"
+        )
+    if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
+        if assume_tz is None:
+            raise TimezoneError(f"naive timestamp {value!r} has no time zone: {_FIX}")
+        parsed = _localize(parsed.replace(tzinfo=None), resolve_timezone(assume_tz))
+    return parsed.astimezone(UTC)
