@@ -26,6 +26,7 @@ from socialcare._errors import (
     ValidationIssue,
 )
 from socialcare._models import Author, Channel, Platform, Post, Survey
+from socialcare._sla._window import ServiceWindow
 from socialcare._time import parse_timestamp, resolve_timezone
 
 __version__ = "0.1.0"
@@ -43,6 +44,7 @@ __all__ = [
     "Platform",
     "Post",
     "RowError",
+    "ServiceWindow",
     "SocialcareError",
     "StatusChange",
     "Survey",

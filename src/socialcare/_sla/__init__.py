@@ -1,0 +1,1 @@
+"""Service windows, business time and SLA policies (the SLA engine)."""
