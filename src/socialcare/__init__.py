@@ -26,6 +26,14 @@ from socialcare._errors import (
     ValidationIssue,
 )
 from socialcare._models import Author, Channel, Platform, Post, Survey
+from socialcare._sla._policy import (
+    SLACondition,
+    SLAPolicy,
+    SLAReport,
+    SLAResult,
+    SLAState,
+    SLATarget,
+)
 from socialcare._sla._window import ServiceWindow
 from socialcare._time import parse_timestamp, resolve_timezone
 
@@ -44,6 +52,12 @@ __all__ = [
     "Platform",
     "Post",
     "RowError",
+    "SLACondition",
+    "SLAPolicy",
+    "SLAReport",
+    "SLAResult",
+    "SLAState",
+    "SLATarget",
     "ServiceWindow",
     "SocialcareError",
     "StatusChange",

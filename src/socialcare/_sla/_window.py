@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
 
 from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._time import resolve_timezone
@@ -620,6 +622,18 @@ class ServiceWindow:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (ServiceWindow, (self._zone, self._week, self._holiday_dates, self._holiday_lookup))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validate from a window or its plain form; serialise to :meth:`to_dict`."""
+        return core_schema.no_info_plain_validator_function(
+            cls.from_dict,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda window: window.to_dict()
+            ),
+        )
 
     def to_local(self, at: datetime) -> datetime:
         """``at`` on the window's wall clock (UTC for :meth:`always`).
