@@ -76,16 +76,17 @@ def _to_us(value: Any, what: str) -> int:
     """An aware datetime as integer microseconds since the epoch (UTC)."""
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{what} must be an aware datetime, got {type(value).__name__}")
-    if value.tzinfo is None or value.utcoffset() is None:
+    try:
+        return (value - _EPOCH) // _ONE_US  # type: ignore[no-any-return]
+    except TypeError:  # naive: no offset to subtract
         raise TimezoneError(
             f"{what} {value!r} is naive: attach a zone, e.g. datetime(..., tzinfo=timezone.utc)"
-        )
-    return (value - _EPOCH) // _ONE_US
+        ) from None
 
 
 def _from_us(value: int) -> datetime:
     try:
-        return _EPOCH + timedelta(microseconds=int(value))
+        return _EPOCH + timedelta(0, value // 1_000_000, value % 1_000_000)
     except OverflowError:
         raise InvalidInputError(
             "the result is outside the range of datetime (years 1 to 9999)"
@@ -97,11 +98,12 @@ def _duration_us(duration: Any) -> int:
         raise InvalidInputError(
             f"a duration must be a datetime.timedelta, got {type(duration).__name__}"
         )
-    if duration < timedelta(0):
+    value: int = duration // _ONE_US
+    if value < 0:
         raise InvalidInputError(
             f"a duration cannot be negative, got {duration!r}: business time only runs forward"
         )
-    return duration // _ONE_US
+    return value
 
 
 def _instants_us(values: Any, what: str) -> Int64Array:
@@ -451,7 +453,16 @@ class ServiceWindow:
     'Mon 09:15'
     """
 
-    __slots__ = ("_clock", "_holiday_dates", "_holiday_lookup", "_lock", "_span", "_week", "_zone")
+    __slots__ = (
+        "_clock",
+        "_holiday_dates",
+        "_holiday_lookup",
+        "_lock",
+        "_never_open",
+        "_span",
+        "_week",
+        "_zone",
+    )
 
     def __init__(
         self,
@@ -463,6 +474,7 @@ class ServiceWindow:
         """Use :meth:`always`, :meth:`weekly` or a preset instead of calling this."""
         self._zone = zone
         self._week = week
+        self._never_open = zone is not None and not any(week)
         self._holiday_dates = holiday_dates
         self._holiday_lookup = holiday_lookup
         self._lock = threading.Lock()
@@ -595,7 +607,7 @@ class ServiceWindow:
     @property
     def never_open(self) -> bool:
         """Whether the weekly pattern has no opening at all (adding time to it fails)."""
-        return self._zone is not None and not any(self._week)
+        return self._never_open
 
     def _key(self) -> tuple[Any, ...]:
         return (self._zone, self._week, self._holiday_dates, id(self._holiday_lookup))
@@ -847,9 +859,22 @@ class ServiceWindow:
         d = _duration_us(duration)
         if self._zone is None or d == 0:
             return _from_us(t + d)
-        self._require_open_sometime()
-        span, index, target = self._forward(t, d, self._span_for(t, t))
-        return _from_us(span.starts_list[index] + target - span.before_list[index])
+        if self._never_open:
+            self._require_open_sometime()
+        span = self._span
+        if span is None or not span.lo <= t <= span.hi:
+            span = self._span_for(t, t)
+        # Fast path: the due instant lies in the intervals already built.
+        starts = span.starts_list
+        index = bisect_right(starts, t) - 1
+        target = d
+        if index >= 0:
+            target += span.before_list[index] + min(t, span.ends_list[index]) - starts[index]
+        found = bisect_left(span.after_list, target)
+        if found < len(starts) and starts[found] < span.hi:
+            return _from_us(starts[found] + target - span.before_list[found])
+        span, found, target = self._forward(t, d, span)
+        return _from_us(span.starts_list[found] + target - span.before_list[found])
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Business time between two instants: the real time the window is open in between.
@@ -870,8 +895,11 @@ class ServiceWindow:
             )
         if self._zone is None:
             return timedelta(microseconds=b - a)
-        span = self._span_for(a, b)
-        return timedelta(microseconds=span.business(b) - span.business(a))
+        span = self._span
+        if span is None or not (span.lo <= a and b <= span.hi):
+            span = self._span_for(a, b)
+        spent = span.business(b) - span.business(a)
+        return timedelta(0, spent // 1_000_000, spent % 1_000_000)
 
     # Batch API ---------------------------------------------------------------------------------
 
