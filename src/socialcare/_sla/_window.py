@@ -77,7 +77,7 @@ def _to_us(value: Any, what: str) -> int:
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{what} must be an aware datetime, got {type(value).__name__}")
     try:
-        return (value - _EPOCH) // _ONE_US  # type: ignore[no-any-return]
+        return (value - _EPOCH) // _ONE_US
     except TypeError:  # naive: no offset to subtract
         raise TimezoneError(
             f"{what} {value!r} is naive: attach a zone, e.g. datetime(..., tzinfo=timezone.utc)"
