@@ -460,10 +460,17 @@ class SLAPolicy(_Model):
     ('pending', '2024-05-06T13:15:00+00:00')
     """
 
-    targets: tuple[SLATarget, ...] = Field(min_length=1)
+    targets: tuple[SLATarget, ...]
     at_risk: float = Field(default=0.75, gt=0.0, le=1.0)
     count_automated: bool = False
     name: str | None = None
+
+    @field_validator("targets", mode="after")
+    @classmethod
+    def _some_targets(cls, targets: tuple[SLATarget, ...]) -> tuple[SLATarget, ...]:
+        if not targets:
+            raise ValueError("a policy needs at least one target")
+        return targets
 
     @model_validator(mode="before")
     @classmethod

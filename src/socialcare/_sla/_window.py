@@ -629,7 +629,8 @@ class ServiceWindow:
         if self._holiday_lookup is not None:
             text += f", holidays={type(self._holiday_lookup).__name__}(...)"
         elif self._holiday_dates:
-            text += f", holidays=<{len(self._holiday_dates)} dates>"
+            count = len(self._holiday_dates)
+            text += f", holidays=<{count} date{'' if count == 1 else 's'}>"
         return text + ")"
 
     def __reduce__(self) -> tuple[Any, ...]:
