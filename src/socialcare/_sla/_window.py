@@ -16,15 +16,19 @@ from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from itertools import pairwise
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
-import numpy.typing as npt
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._time import resolve_timezone
+
+if TYPE_CHECKING:  # numpy is imported when a window first computes, not with socialcare
+    import numpy as np
+    import numpy.typing as npt
+
+    Int64Array = npt.NDArray[np.int64]
 
 __all__ = ["ServiceWindow"]
 
@@ -38,7 +42,7 @@ _DAY_US = 86_400_000_000
 _DAY_MIN = 1440
 _NEG_INF = -(2**62)
 _POS_INF = 2**62
-_NAT = np.iinfo(np.int64).min
+_NAT = -(2**63)  # numpy's NaT as int64
 # Local dates the engine can work with (datetime's range, with room for the two-day look-back).
 _FIRST_DAY = date(1, 1, 4).toordinal() - _EPOCH_ORDINAL
 _LAST_DAY = date(9999, 12, 28).toordinal() - _EPOCH_ORDINAL
@@ -65,7 +69,6 @@ _DAY_ALIASES = {
 _CLOSED = frozenset({"", "closed", "off", "none"})
 _OPENING = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
-Int64Array = npt.NDArray[np.int64]
 Openings = tuple[tuple[int, int], ...]  # (start minute, end minute); end > 1440 runs overnight
 
 
@@ -112,6 +115,8 @@ def _instants_us(values: Any, what: str) -> Int64Array:
     numpy ``datetime64`` arrays are read as UTC (numpy has no zones) with no Python loop;
     anything else is a sequence of aware datetimes (or ``None``).
     """
+    import numpy as np
+
     if isinstance(values, np.ndarray):
         if np.issubdtype(values.dtype, np.datetime64):
             out: Int64Array = values.astype("datetime64[us]").view(np.int64).ravel()
@@ -356,6 +361,8 @@ class _ZoneClock:
     __slots__ = ("local_ends", "offsets", "starts")
 
     def __init__(self, name: str) -> None:
+        import numpy as np
+
         tz = resolve_timezone(name)
         times = getattr(tz, "_utc_transition_times", None)
         infos = getattr(tz, "_transition_info", None)
@@ -374,6 +381,8 @@ class _ZoneClock:
         self.local_ends = np.maximum.accumulate(self.local_ends)
 
     def to_utc(self, wall: Int64Array) -> Int64Array:
+        import numpy as np
+
         period = np.searchsorted(self.local_ends, wall, side="right")
         result: Int64Array = np.maximum(self.starts[period], wall - self.offsets[period])
         return result
@@ -406,6 +415,8 @@ class _Span:
         return self.before_list[index] + min(at, self.ends_list[index]) - self.starts_list[index]
 
     def business_many(self, at: Int64Array) -> Int64Array:
+        import numpy as np
+
         index = np.searchsorted(self.starts, at, side="right") - 1
         safe = np.maximum(index, 0)
         if len(self.starts) == 0:
@@ -671,6 +682,8 @@ class ServiceWindow:
         return clock
 
     def _is_holiday_mask(self, days: Int64Array) -> npt.NDArray[np.bool_]:
+        import numpy as np
+
         mask = np.zeros(len(days), dtype=bool)
         if self._holiday_dates:
             known = np.array(
@@ -687,6 +700,8 @@ class ServiceWindow:
 
     def _build(self, first_day: int, end_day: int) -> _Span:
         """Intervals for local dates [first_day, end_day), exact for UTC instants in [lo, hi]."""
+        import numpy as np
+
         clock = self._zone_clock()
         days = np.arange(first_day - 2, end_day, dtype=np.int64)
         open_days = days[~self._is_holiday_mask(days)]
@@ -913,11 +928,14 @@ class ServiceWindow:
 
         Missing starts (``None``, ``NaT``) and missing durations give ``NaT``.
 
+        >>> import numpy as np
         >>> w = ServiceWindow.office_hours("UTC")
         >>> starts = np.array(["2024-05-03T16:45", "2024-05-04T12:00"], dtype="datetime64[us]")
         >>> w.add_many(starts, timedelta(minutes=30)).astype(str).tolist()
         ['2024-05-06T09:15:00.000000', '2024-05-06T09:30:00.000000']
         """
+        import numpy as np
+
         t = _instants_us(starts, "starts")
         if isinstance(duration, np.ndarray):
             if not np.issubdtype(duration.dtype, np.timedelta64) or duration.shape != t.shape:
@@ -974,12 +992,15 @@ class ServiceWindow:
 
         Missing values give ``NaT``.
 
+        >>> import numpy as np
         >>> w = ServiceWindow.office_hours("UTC")
         >>> a = np.array(["2024-05-03T16:00", "2024-05-03T12:00"], dtype="datetime64[us]")
         >>> b = np.array(["2024-05-06T10:00", "2024-05-03T11:00"], dtype="datetime64[us]")
         >>> w.elapsed_many(a, b).astype("timedelta64[m]").tolist()
         [datetime.timedelta(seconds=7200), None]
         """
+        import numpy as np
+
         if on_error not in ("nat", "raise"):
             raise InvalidInputError(f"on_error must be 'nat' or 'raise', got {on_error!r}")
         a = _instants_us(starts, "starts")
