@@ -367,18 +367,7 @@ class Conversation(_Frozen):
         update: dict[str, Any] = dict(labels)
         update["surveys"] = (*self.surveys, *surveys)
         update["status_changes"] = (*self.status_changes, *status_changes)
-        try:
-            return self.model_copy(update=update)  # type: ignore[no-any-return]
-        except SocialcareError:
-            raise
-        except Exception as exc:
-            from pydantic import ValidationError
-
-            from socialcare._errors import from_pydantic
-
-            if isinstance(exc, ValidationError):
-                raise from_pydantic(exc, "Conversation") from None
-            raise
+        return self.model_copy(update=update)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
