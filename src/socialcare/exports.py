@@ -270,10 +270,12 @@ def iter_posts(
         mapping: a :class:`ColumnMapping` or the name of a preset (see :data:`PRESETS`).
         format: ``"csv"`` or ``"jsonl"``; taken from the file name when not given.
 
-    >>> rows = io.StringIO("tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\\n"
-    ...                    "1,ana,True,Tue Oct 31 22:10:47 +0000 2017,help,\\n")
-    >>> [(line, post.author.is_brand) for line, post in iter_posts(rows, "twcs", format="csv")]
-    [(2, False)]
+    Examples:
+        >>> rows = io.StringIO(
+        ...     "tweet_id,author_id,inbound,created_at,text,in_response_to_tweet_id\\n"
+        ...     "1,ana,True,Tue Oct 31 22:10:47 +0000 2017,help,\\n")
+        >>> [(line, post.author.is_brand) for line, post in iter_posts(rows, "twcs", format="csv")]
+        [(2, False)]
     """
     chosen = _mapping(mapping)
     for row in _rows(source, format):
