@@ -159,6 +159,11 @@ def _scores(source: Any, kind: Kind) -> Scores:
     return Scores(np.zeros(len(values), dtype=np.int64), np.array(values, dtype=np.float64))
 
 
+def _pooled(table: Scores) -> Scores:
+    # Every score in one group (row 0), whichever conversation it came from.
+    return Scores(np.zeros(len(table.conv), dtype=np.int64), table.score)
+
+
 def csat(source: Columns | Iterable[Conversation] | Iterable[Any]) -> CsatResult:
     """CSAT over every CSAT survey of the conversations, or over a plain column of scores.
 
@@ -169,8 +174,8 @@ def csat(source: Columns | Iterable[Conversation] | Iterable[Any]) -> CsatResult
     >>> r.responses, r.satisfied, r.value, r.invalid
     (4, 3, 0.75, 2)
     """
-    table = _scores(source, "csat")
-    top, _, bottom, invalid = score_counts(table, "csat", table.conv * 0, 1)
+    table = _pooled(_scores(source, "csat"))
+    top, _, bottom, invalid = score_counts(table, "csat", np.zeros(1, dtype=np.int64), 1)
     return CsatResult.of(int(top[0] + bottom[0]), int(top[0]), int(invalid[0]))
 
 
@@ -183,6 +188,6 @@ def nps(source: Columns | Iterable[Conversation] | Iterable[Any]) -> NpsResult:
     >>> r.score, r.promoters, r.passives, r.detractors, r.invalid
     (25.0, 2, 1, 1, 1)
     """
-    table = _scores(source, "nps")
-    top, middle, bottom, invalid = score_counts(table, "nps", table.conv * 0, 1)
+    table = _pooled(_scores(source, "nps"))
+    top, middle, bottom, invalid = score_counts(table, "nps", np.zeros(1, dtype=np.int64), 1)
     return NpsResult.of(int(top[0]), int(middle[0]), int(bottom[0]), int(invalid[0]))
