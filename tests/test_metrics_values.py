@@ -7,8 +7,8 @@ from datetime import date, timedelta
 
 import numpy as np
 import pytest
-from metrics_helpers import ANA, BOT, AGENT, DailyWindow, at, conv, minutes, sample_conversations
 
+from metrics_helpers import AGENT, ANA, BOT, DailyWindow, conv, minutes, sample_conversations
 from socialcare import InvalidInputError, TimezoneError, metrics
 from socialcare.metrics import (
     DurationSummary,
@@ -166,7 +166,8 @@ class TestEdgeCases:
         s = first_response_time([])
         assert s == DurationSummary(0, None, None, None, None, None, None, 0, 0)
         assert reply_rate([]) == Rate(0, 0, None)
-        assert csat([]).value is None and csat([]).interval is None
+        assert csat([]).value is None
+        assert csat([]).interval is None
         assert nps([]).score is None
         assert metrics.volume([]) == metrics.Volume(0, 0, 0, 0)
         assert metrics.top_intents([]) == ()
@@ -203,7 +204,8 @@ class TestEdgeCases:
         assert reply_rate([], zero_division=1.0) == Rate(0, 0, 1.0)
         assert reply_rate([], zero_division=0) == Rate(0, 0, 0.0)
         nan = reply_rate([], zero_division=math.nan).value
-        assert nan is not None and math.isnan(nan)
+        assert nan is not None
+        assert math.isnan(nan)
         with pytest.raises(InvalidInputError, match="zero_division"):
             reply_rate([], zero_division=2.0)
         with pytest.raises(InvalidInputError, match="zero_division"):
