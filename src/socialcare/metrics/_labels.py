@@ -14,6 +14,7 @@ from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._time import resolve_timezone
 from socialcare.metrics._columns import Columns, Labels, as_columns
+from socialcare.metrics._stats import dense_codes
 
 __all__ = [
     "IntentCount",
@@ -56,8 +57,10 @@ def unique_per_group(codes: IntArray, groups: IntArray, n_groups: int) -> IntArr
     if not keep.any():
         return np.zeros(n_groups, dtype=np.int64)
     width = int(codes[keep].max()) + 1
-    pairs = np.unique(groups[keep] * width + codes[keep])
-    return np.bincount(pairs // width, minlength=n_groups).astype(np.int64)
+    pairs = np.sort(groups[keep] * width + codes[keep])  # a sort beats a hash set here
+    distinct = np.ones(len(pairs), dtype=bool)
+    distinct[1:] = pairs[1:] != pairs[:-1]
+    return np.bincount(pairs[distinct] // width, minlength=n_groups).astype(np.int64)
 
 
 def volume(
@@ -193,13 +196,13 @@ def check_period(period: Any, tz: Any) -> tuple[Period, tzinfo]:
 def _offsets_us(times: npt.NDArray[np.int64], zone: tzinfo) -> npt.NDArray[np.int64]:
     """UTC offset (µs) of each instant, computed once per quarter hour present in the data."""
     buckets = times // _QUARTER_HOUR_US
-    unique, inverse = np.unique(buckets, return_inverse=True)
+    unique, inverse = dense_codes(buckets)
     offsets = np.empty(len(unique), dtype=np.int64)
     for i, bucket in enumerate(unique.tolist()):
         instant = _EPOCH + timedelta(microseconds=bucket * _QUARTER_HOUR_US)
         offset = instant.astimezone(zone).utcoffset() or timedelta(0)
         offsets[i] = (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds
-    return offsets[inverse.reshape(-1)]
+    return offsets[inverse]
 
 
 def period_starts(
@@ -225,6 +228,18 @@ def period_starts(
         days = months.astype("datetime64[D]").astype(np.int64)
     out[~missing] = days
     return out
+
+
+def period_codes(starts: IntArray) -> tuple[IntArray, list[date | None]]:
+    """Dense codes of period start days and the date of each code (None: no instant)."""
+    missing = starts == _NAT_INT
+    if missing.any():
+        floor = int(starts[~missing].min()) - 1 if (~missing).any() else 0
+        starts = np.where(missing, floor, starts)
+        unique, inverse = dense_codes(starts)
+        return inverse, [None if d == floor else day_to_date(d) for d in unique.tolist()]
+    unique, inverse = dense_codes(starts)
+    return inverse, [day_to_date(d) for d in unique.tolist()]
 
 
 def day_to_date(day: int) -> date | None:
@@ -257,11 +272,10 @@ def sentiment_trend(
     name, zone = check_period(period, tz)
     cols = as_columns(conversations)
     starts = period_starts(cols.opened_at, name, zone)
-    unique, inverse = np.unique(starts, return_inverse=True)
-    shares = sentiment_counts(cols.sentiment, inverse.reshape(-1).astype(np.int64), len(unique))
+    inverse, dates = period_codes(starts)
+    shares = sentiment_counts(cols.sentiment, inverse, len(dates))
     out: list[tuple[date, SentimentShares]] = []
-    for day, share in zip(unique.tolist(), shares, strict=True):
-        as_date = day_to_date(day)
+    for as_date, share in zip(dates, shares, strict=True):
         if as_date is not None:
             out.append((as_date, share))
     return tuple(out)

@@ -18,13 +18,14 @@ from socialcare.metrics._labels import (
     Period,
     SentimentShares,
     check_period,
-    day_to_date,
+    period_codes,
     period_starts,
     sentiment_counts,
     unique_per_group,
 )
 from socialcare.metrics._rates import RATE_METRICS, Rate, check_zero_division, rate_masks
 from socialcare.metrics._sla import SlaAttainment, attainment_counts
+from socialcare.metrics._stats import dense_codes
 from socialcare.metrics._surveys import CsatResult, NpsResult, score_counts
 
 __all__ = ["BREAKDOWNS", "MissingDependencyError", "Report", "ReportRow", "report"]
@@ -138,8 +139,8 @@ def _key_codes(
     if key == "period":
         assert zone is not None
         starts = period_starts(cols.opened_at, period, zone)
-        unique, inverse = np.unique(starts, return_inverse=True)
-        return inverse.reshape(-1).astype(np.int64), [day_to_date(d) for d in unique.tolist()]
+        inverse, dates = period_codes(starts)
+        return inverse, list(dates)
     labels: Labels = getattr(cols, key)
     values: list[str | date | None] = [None, *labels.categories]
     return labels.codes + 1, values
@@ -153,9 +154,8 @@ def _groups(
     keys: list[tuple[str | date | None, ...]] = [()]
     for key in by:
         codes, values = _key_codes(cols, key, period, zone)
-        unique, inverse = np.unique(combined * len(values) + codes, return_inverse=True)
+        unique, combined = dense_codes(combined * len(values) + codes)
         keys = [(*keys[u // len(values)], values[u % len(values)]) for u in unique.tolist()]
-        combined = inverse.reshape(-1).astype(np.int64)
     if n == 0:
         return combined, [] if by else [()]
     return combined, keys
