@@ -329,3 +329,55 @@ def test_columns_equal_objects(convs: list[Any], automated: bool, windowed: bool
         assert row.reply_wait_time == metrics.reply_wait_time(
             subset, window=window, include_automated=automated
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 6), st.integers(-(2**40), 2**40)), max_size=40),
+    st.booleans(),
+)
+def test_group_statistics_equal_numpy_per_group(rows: list[tuple[int, int]], huge: bool) -> None:
+    from socialcare.metrics._stats import group_durations
+
+    groups = np.array([g for g, _ in rows], dtype=np.int64)
+    values = np.array([v for _, v in rows], dtype=np.int64)
+    if huge and len(values):
+        values[0] = 2**61  # the packed key would overflow: the lexsort fallback runs
+    stats = group_durations(values, groups, 7)
+    for g in range(7):
+        mine = values[groups == g]
+        assert stats.count[g] == len(mine)
+        if not len(mine):
+            assert np.isnan(stats.median[g])
+            continue
+        ref = mine.astype(np.float64)
+        assert stats.minimum[g] == ref.min()
+        assert stats.maximum[g] == ref.max()
+        for q, got in ((0.5, stats.median[g]), (0.9, stats.p90[g]), (0.95, stats.p95[g])):
+            assert got == pytest.approx(np.quantile(ref, q), rel=1e-12, abs=1.0)
+        assert stats.mean[g] == pytest.approx(float(np.sum(mine)) / len(mine), rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(conversations(), st.lists(st.one_of(st.integers(-2, 12), st.none()), max_size=12))
+def test_rates_and_scores_equal_plain_python(convs: list[Any], scores: list[Any]) -> None:
+    needs = [c for c in convs if c.first_customer_at is not None and c.route != "none"]
+    resolved = [c for c in needs if c.resolved_at is not None]
+    ever = [c for c in needs if c.status_changes]
+    assert metrics.resolution_rate(convs) == Rate.of(len(resolved), len(needs))
+    assert metrics.reopen_rate(convs) == Rate.of(sum(c.reopened for c in ever), len(ever))
+    valid = [s for s in scores if s is not None and 1 <= s <= 5]
+    c = metrics.csat(scores)
+    assert (c.responses, c.satisfied, c.invalid) == (
+        len(valid),
+        sum(s >= 4 for s in valid),
+        len(scores) - len(valid),
+    )
+    valid_nps = [s for s in scores if s is not None and 0 <= s <= 10]
+    n = metrics.nps(scores)
+    if valid_nps:
+        promoters = sum(s >= 9 for s in valid_nps)
+        detractors = sum(s <= 6 for s in valid_nps)
+        assert n.score == pytest.approx(100 * (promoters - detractors) / len(valid_nps))
+    else:
+        assert n.score is None

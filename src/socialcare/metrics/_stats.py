@@ -81,9 +81,12 @@ def group_durations(
     ends = np.cumsum(count)
     starts = ends - count
     has = count > 0
-    # Integer sums are exact; reduceat needs in-range starts, so only for non-empty groups.
+    # reduceat needs in-range starts, so only for non-empty groups.
     sums = np.zeros(n_groups, dtype=np.float64)
-    sums[has] = np.add.reduceat(ordered, starts[has]).astype(np.float64)
+    # Integer sums are exact unless they could overflow int64; then sum in float64.
+    exact = int(np.abs(ordered).max()) * len(ordered) < 2**62
+    addends = ordered if exact else ordered.astype(np.float64)
+    sums[has] = np.add.reduceat(addends, starts[has]).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(has, sums / np.maximum(count, 1), np.nan)
     safe_first = np.minimum(starts, len(ordered) - 1)
