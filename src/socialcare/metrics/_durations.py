@@ -67,19 +67,31 @@ class DurationSummary:
     excluded: int
 
     @classmethod
-    def from_stats(cls, stats: GroupDurations, index: int, pending: int, excluded: int) -> Any:
-        """The summary of group ``index`` of vectorised statistics."""
-        return cls(
-            count=int(stats.count[index]),
-            mean=_td(float(stats.mean[index])),
-            median=_td(float(stats.median[index])),
-            p90=_td(float(stats.p90[index])),
-            p95=_td(float(stats.p95[index])),
-            min=_td(float(stats.minimum[index])),
-            max=_td(float(stats.maximum[index])),
-            pending=pending,
-            excluded=excluded,
-        )
+    def from_stats(
+        cls, stats: GroupDurations, pending: IntArray, excluded: IntArray
+    ) -> list[DurationSummary]:
+        """One summary per group of vectorised statistics (converted in bulk, not per value)."""
+
+        def deltas(values: npt.NDArray[np.float64]) -> list[timedelta | None]:
+            # NaN -> NaT -> None; everything else rounds to the microsecond.
+            out: list[timedelta | None] = np.rint(values).astype("timedelta64[us]").tolist()
+            return out
+
+        return [
+            cls(int(c), mean, median, p90, p95, low, high, int(p), int(e))
+            for c, mean, median, p90, p95, low, high, p, e in zip(
+                stats.count.tolist(),
+                deltas(stats.mean),
+                deltas(stats.median),
+                deltas(stats.p90),
+                deltas(stats.p95),
+                deltas(stats.minimum),
+                deltas(stats.maximum),
+                pending.tolist(),
+                excluded.tolist(),
+                strict=True,
+            )
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +195,7 @@ def summaries(
     stats = group_durations(found.values, groups[found.conv], n_groups)
     pending = np.bincount(groups[found.pending_conv], minlength=n_groups)
     excluded = np.bincount(groups[found.excluded_conv], minlength=n_groups)
-    return [
-        DurationSummary.from_stats(stats, g, int(pending[g]), int(excluded[g]))
-        for g in range(n_groups)
-    ]
+    return DurationSummary.from_stats(stats, pending, excluded)
 
 
 def _one(

@@ -70,6 +70,21 @@ class Rate:
         value = policy if denominator == 0 else numerator / denominator
         return cls(int(numerator), int(denominator), value)
 
+    @classmethod
+    def many(
+        cls,
+        numerators: npt.NDArray[np.int64],
+        denominators: npt.NDArray[np.int64],
+        *,
+        zero_division: float | None = None,
+    ) -> list[Rate]:
+        """One rate per group from count arrays (the policy is checked once)."""
+        policy = check_zero_division(zero_division)
+        return [
+            cls(n, d, policy if d == 0 else n / d)
+            for n, d in zip(numerators.tolist(), denominators.tolist(), strict=True)
+        ]
+
 
 def rate_masks(
     cols: Columns, metric: RateMetric, *, include_automated: bool = False

@@ -241,9 +241,7 @@ def report(
         num, den = rate_masks(cols, rate_name, include_automated=include_automated)
         nums = np.bincount(groups[num], minlength=k)
         dens = np.bincount(groups[den], minlength=k)
-        rates[rate_name] = [
-            Rate.of(int(nums[g]), int(dens[g]), zero_division=policy_zero) for g in range(k)
-        ]
+        rates[rate_name] = Rate.many(nums, dens, zero_division=policy_zero)
     total = np.bincount(groups, minlength=k)
     needs = np.bincount(groups[cols.needs_reply], minlength=k)
     customers = unique_per_group(cols.customer.codes, groups, k)
