@@ -105,8 +105,8 @@ def top_intents(
     >>> import numpy as np
     >>> cols = from_columns(first_customer_at=np.array(["2024-05-01"] * 4, "M8[us]"),
     ...                     intent=["billing", "praise", "billing", None])
-    >>> [(i.intent, i.count, round(i.share, 3)) for i in top_intents(cols)]
-    [('billing', 2, 0.667), ('praise', 1, 0.333)]
+    >>> tuple((i.intent, i.count, round(i.share, 3)) for i in top_intents(cols))
+    (('billing', 2, 0.667), ('praise', 1, 0.333))
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InvalidInputError(f"n must be a positive whole number, got {n!r}")
@@ -264,10 +264,10 @@ def sentiment_trend(
     >>> cols = from_columns(
     ...     first_customer_at=np.array(["2024-05-01T23:30", "2024-05-02T01:00"], "M8[us]"),
     ...     sentiment=["negative", "positive"])
-    >>> [(str(d), s.negative) for d, s in sentiment_trend(cols, period="day", tz="UTC")]
-    [('2024-05-01', 1), ('2024-05-02', 0)]
-    >>> [(str(d), s.negative) for d, s in sentiment_trend(cols, period="day", tz="Asia/Tokyo")]
-    [('2024-05-02', 1)]
+    >>> tuple((str(d), s.negative) for d, s in sentiment_trend(cols, period="day", tz="UTC"))
+    (('2024-05-01', 1), ('2024-05-02', 0))
+    >>> tuple((str(d), s.negative) for d, s in sentiment_trend(cols, period="day", tz="Asia/Tokyo"))
+    (('2024-05-02', 1),)
     """
     name, zone = check_period(period, tz)
     cols = as_columns(conversations)

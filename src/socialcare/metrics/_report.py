@@ -199,8 +199,8 @@ def report(
     ...     first_response_at=np.array(["2024-05-01T09:10", "2024-05-01T09:30", "NaT"], "M8[us]"),
     ...     platform=["twitter", "twitter", "facebook"])
     >>> rows = report(cols, by=["platform"]).to_dicts()
-    >>> [(r["platform"], r["reply_rate"], str(r["first_response_time_median"])) for r in rows]
-    [('facebook', 0.0, 'None'), ('twitter', 1.0, '0:20:00')]
+    >>> tuple((r["platform"], r["reply_rate"], str(r["first_response_time_median"])) for r in rows)
+    (('facebook', 0.0, 'None'), ('twitter', 1.0, '0:20:00'))
     """
     if isinstance(by, str):
         by = [by]
