@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -55,8 +55,7 @@ class StatusChange(_Frozen):
         return _to_utc(value, info)
 
 
-@dataclass(frozen=True, slots=True)
-class Exchange:
+class Exchange(NamedTuple):
     """A customer turn and the brand's answer to it.
 
     ``customer_at`` is the first customer post after the previous brand reply (or the first
