@@ -7,6 +7,8 @@ The core takes Python objects and returns Python objects: no network, no files, 
 Platform('twitter')
 """
 
+from typing import Any
+
 from socialcare._conversation import (
     BuildResult,
     Conversation,
@@ -38,6 +40,16 @@ from socialcare._sla._window import ServiceWindow
 from socialcare._time import parse_timestamp, resolve_timezone
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # socialcare.metrics pulls in numpy (~75 ms): import it on first use only.
+    if name == "metrics":
+        import importlib
+
+        return importlib.import_module("socialcare.metrics")
+    raise AttributeError(f"module 'socialcare' has no attribute {name!r}")
+
 
 __all__ = [
     "Author",

@@ -98,9 +98,17 @@ def from_pydantic(exc: Any, what: str) -> InvalidInputError:
         inner = ctx.get("error")
         message = str(inner) if inner is not None else str(err.get("msg", ""))
         message = message.removeprefix("Value error, ")
+        location = tuple(err.get("loc", ()))
         if isinstance(inner, TimezoneError) or err.get("type") == "timezone_aware":
             tz_problem = True
-        issues.append(ValidationIssue(tuple(err.get("loc", ())), message, err.get("input")))
+        if isinstance(inner, InvalidInputError) and inner.issues:
+            # A nested model of ours already explained itself: keep its fields, under ours.
+            issues.extend(
+                ValidationIssue(location + issue.location, issue.message, issue.input)
+                for issue in inner.issues
+            )
+            continue
+        issues.append(ValidationIssue(location, message, err.get("input")))
     lines = "; ".join(f"{i.field or '<root>'}: {i.message}" for i in issues)
     cls = TimezoneError if tz_problem else InvalidInputError
     return cls(f"invalid {what}: {lines}", issues)

@@ -1,0 +1,81 @@
+"""Tests for the test kit, through its pytest plugin fixtures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+
+from socialcare import Conversation, InvalidInputError, NotFittedError, Post, TimezoneError
+from socialcare.testing import ConversationFactory, FixedClock, PostFactory, StubClassifier
+from socialcare.testing.strategies import conversations, posts, surveys
+
+
+def test_fixtures_are_registered(
+    socialcare_clock: FixedClock,
+    post_factory: PostFactory,
+    conversation_factory: ConversationFactory,
+    stub_classifier: StubClassifier,
+) -> None:
+    assert socialcare_clock.now().isoformat() == "2024-03-04T09:00:00+00:00"
+    assert post_factory.customer().author.is_brand is False
+    assert conversation_factory.unanswered().first_response_at is None
+    assert stub_classifier.predict(["refund me"]).tolist() == ["request"]
+
+
+def test_clock(socialcare_clock: FixedClock) -> None:
+    start = socialcare_clock()
+    assert socialcare_clock.advance(minutes=90) - start == timedelta(minutes=90)
+    with pytest.raises(InvalidInputError):
+        socialcare_clock.advance(minutes=-1)
+    with pytest.raises(TimezoneError):
+        socialcare_clock.set(start.replace(tzinfo=None))
+    assert socialcare_clock.set(start) == start
+
+
+def test_factories_make_unique_valid_posts(post_factory: PostFactory) -> None:
+    made = [post_factory.customer(), post_factory.agent(), post_factory.bot(minutes=3)]
+    assert len({p.id for p in made}) == 3
+    assert made[2].is_automated
+    assert made[2].created_at - made[0].created_at == timedelta(minutes=3)
+
+
+def test_conversation_shapes(conversation_factory: ConversationFactory) -> None:
+    answered = conversation_factory.answered(after_minutes=12, intent="query")
+    assert answered.intent == "query"
+    assert answered.first_human_response_at - answered.first_customer_at == timedelta(minutes=12)
+    mixed = conversation_factory.bot_then_agent(resolved_after_minutes=60)
+    assert mixed.first_automated_response_at is not None
+    assert mixed.resolved_at is not None
+    with pytest.raises(InvalidInputError, match="unknown role"):
+        conversation_factory.from_script([("manager", 0)])
+
+
+def test_seeded_factories_are_deterministic() -> None:
+    a = ConversationFactory(seed=3).answered()
+    b = ConversationFactory(seed=3).answered()
+    assert a == b
+
+
+def test_stub_classifier_contract() -> None:
+    stub = StubClassifier({"broken": "complaint"}, confidence=0.9)
+    with pytest.raises(NotFittedError):
+        stub.predict(["x"])
+    stub.fit()
+    proba = stub.predict_proba(["it is broken", "hello"])
+    assert proba.shape == (2, len(stub.classes_))
+    assert proba.sum(axis=1) == pytest.approx([1.0, 1.0])
+    assert proba[0].max() == pytest.approx(0.9)
+    assert proba[1].max() < 0.5
+    assert stub.predict(["hello"]).tolist() == ["query"]
+    with pytest.raises(InvalidInputError):
+        StubClassifier(confidence=0).fit()
+
+
+@settings(max_examples=40, deadline=None)
+@given(posts(), conversations(), surveys())
+def test_strategies_produce_valid_values(post: Post, conv: Conversation, survey: object) -> None:
+    assert Post.model_validate_json(post.model_dump_json()) == post
+    assert conv.customer is not None
+    assert conv.first_customer_at == conv.posts[0].created_at
