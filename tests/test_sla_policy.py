@@ -319,3 +319,80 @@ def test_target_model_reads_text_durations_and_windows() -> None:
     assert target.window == ServiceWindow.office_hours("UTC")
     assert target.to_dict()["duration"] == "2d"
     assert SLATarget(metric="resolution", duration="2d", window="calendar").window.is_always  # type: ignore[arg-type]
+
+
+# Properties of the clocks ---------------------------------------------------------------------
+
+events = st.lists(
+    st.tuples(st.sampled_from("cab"), st.integers(0, 60 * 24 * 9)), min_size=1, max_size=8
+)
+CLOCK_WINDOWS = (
+    ServiceWindow.always(),
+    ServiceWindow.office_hours("America/New_York"),
+    ServiceWindow.weekly("Australia/Sydney", {"daily": "22:00-06:00"}),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    events,
+    st.sampled_from(CLOCK_WINDOWS),
+    st.integers(1, 600),
+    st.integers(0, 60 * 24 * 12),
+    st.integers(0, 60 * 24 * 12),
+    st.none() | st.integers(0, 60 * 24 * 9),
+)
+def test_clocks_agree_with_window_arithmetic(
+    raw: list[tuple[str, int]],
+    window: ServiceWindow,
+    minutes: int,
+    now1: int,
+    now2: int,
+    resolved: int | None,
+) -> None:
+    c = conv(*sorted(raw, key=lambda e: e[1]))
+    if resolved is not None:
+        c = c.attach(status_changes=[StatusChange(at=at(resolved), status="resolved")])
+    duration = timedelta(minutes=minutes)
+    p = SLAPolicy(
+        targets=(
+            SLATarget(metric="first_response", duration=duration, window=window),
+            SLATarget(metric="resolution", duration=duration, window=window),
+        )
+    )
+    early, late = sorted((at(now1), at(now2)))
+    report = p.evaluate(c, late)
+    first_customer = c.first_customer_at
+    if first_customer is None or first_customer > late:
+        assert len(report) == 0
+        return
+    first = report["first_response"]
+    roles = c.timeline.roles
+    first_index = roles.index("customer")
+    replies = [
+        post.created_at
+        for post, role in zip(c.posts[first_index:], roles[first_index:], strict=True)
+        if role == "agent" and post.created_at <= late
+    ]
+    stop = replies[0] if replies else None
+    assert first.started_at == first_customer
+    assert first.stopped_at == stop
+    assert first.due_at == window.add(first_customer, duration)
+    assert first.elapsed == window.elapsed(first_customer, stop or late)
+    assert first.share == first.elapsed / duration
+    if stop is not None:
+        expected = SLAState.MET if stop <= first.due_at else SLAState.BREACHED
+    elif late > first.due_at:
+        expected = SLAState.BREACHED
+    else:
+        expected = SLAState.AT_RISK if first.share >= 0.75 else SLAState.PENDING
+    assert first.state is expected
+
+    resolution = report["resolution"]
+    end = resolution.stopped_at or late
+    assert resolution.elapsed <= window.elapsed(first_customer, max(end, first_customer))
+    earlier = p.evaluate(c, early).resolution
+    if earlier is not None:
+        assert earlier.elapsed <= resolution.elapsed
+        if earlier.state in (SLAState.MET, SLAState.BREACHED) and earlier.stopped_at:
+            assert resolution.state is earlier.state
