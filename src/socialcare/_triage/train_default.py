@@ -1,0 +1,79 @@
+"""Rebuild the bundled model: ``python -m socialcare._triage.train_default``.
+
+Reads ``corpus/*.jsonl`` next to this file, fits the shared featuriser and three heads
+(intent, sentiment, sensitivity) and writes ``default_model.zip``. Deterministic: the same
+corpus gives the same file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from socialcare._triage._bundle import DEFAULT_MODEL
+from socialcare._triage._classifier import fit_shared, save_bundle
+
+__all__ = ["DEFAULT_PARAMS", "load_corpus", "main"]
+
+HERE = Path(__file__).parent
+INTENTS = ("query", "request", "complaint", "praise", "feedback", "spam")
+SENTIMENTS = ("negative", "neutral", "positive")
+SENSITIVITIES = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
+DEFAULT_PARAMS: dict[str, Any] = {
+    "C": 10.0,
+    "char_ngram_range": (2, 5),
+    "word_ngram_range": (1, 2),
+    "min_df": 2,
+    "sensitivity__class_weight": "balanced",
+}
+
+
+def load_corpus(directory: Path = HERE / "corpus") -> list[dict[str, Any]]:
+    """Read and validate every ``*.jsonl`` row of the corpus (sorted by file, then line)."""
+    rows: list[dict[str, Any]] = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            where = f"{path.name}:{number}"
+            if not isinstance(row.get("text"), str) or not row["text"].strip():
+                raise ValueError(f"{where}: empty text")
+            if row.get("intent") not in INTENTS:
+                raise ValueError(f"{where}: bad intent {row.get('intent')!r}")
+            if row.get("sentiment") not in SENTIMENTS:
+                raise ValueError(f"{where}: bad sentiment {row.get('sentiment')!r}")
+            if row.get("sensitivity") not in (None, *SENSITIVITIES):
+                raise ValueError(f"{where}: bad sensitivity {row.get('sensitivity')!r}")
+            row.setdefault("language", path.stem)
+            rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train on the corpus and write the bundled model file."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=HERE / "corpus")
+    parser.add_argument("--out", type=Path, default=HERE / DEFAULT_MODEL)
+    args = parser.parse_args(argv)
+    rows = load_corpus(args.corpus)
+    texts = [r["text"] for r in rows]
+    heads = fit_shared(
+        texts,
+        {
+            "intent": [r["intent"] for r in rows],
+            "sentiment": [r["sentiment"] for r in rows],
+            "sensitivity": [r["sensitivity"] or "none" for r in rows],
+        },
+        **DEFAULT_PARAMS,
+    )
+    data = save_bundle(heads)
+    args.out.write_bytes(data)
+    print(f"trained on {len(rows)} posts, {heads['intent'].n_features_} features")
+    print(f"wrote {args.out} ({len(data) / 1024:.0f} KiB)")
+
+
+if __name__ == "__main__":
+    main()
