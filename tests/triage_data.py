@@ -108,8 +108,19 @@ def synthetic(n_per_class: int = 60, seed: int = 0) -> tuple[list[str], list[str
 def noisy(
     n_per_class: int = 120, noise: float = 0.15, seed: int = 1
 ) -> tuple[list[str], list[str]]:
-    """Like :func:`synthetic` but a share of labels is randomly wrong (so precision < 100%)."""
+    """Like :func:`synthetic`, plus a share of ambiguous posts (two intents mixed, either label).
+
+    Ambiguous posts make precision below 100% unavoidable, and a good classifier is less
+    confident on them, which is what thresholds exploit.
+    """
     rng = random.Random(seed)
     texts, labels = synthetic(n_per_class, seed)
     names = sorted(_PARTS)
-    return texts, [rng.choice(names) if rng.random() < noise else y for y in labels]
+    for i in range(len(texts)):
+        if rng.random() < noise:
+            first, second = rng.sample(names, 2)
+            heads, _, _ = _PARTS[first]
+            _, bodies, tails = _PARTS[second]
+            texts[i] = f"{rng.choice(heads)} {rng.choice(bodies)}{rng.choice(tails)}"
+            labels[i] = rng.choice([first, second])
+    return texts, labels

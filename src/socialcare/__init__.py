@@ -32,13 +32,28 @@ from socialcare._time import parse_timestamp, resolve_timezone
 
 if TYPE_CHECKING:
     from socialcare._triage._classifier import IntentClassifier
+    from socialcare._triage._thresholds import (
+        IntentThreshold,
+        ThresholdPolicy,
+        ThresholdTuning,
+        tune_thresholds,
+    )
+    from socialcare._triage._triager import Decision, PriorityRule, Triager, TriageRules
 
 __version__ = "0.1.0"
 
 # Triage names import numpy and scikit-learn; load them on first use so that
 # ``import socialcare`` stays light.
 _LAZY = {
+    "Decision": "socialcare._triage._triager",
     "IntentClassifier": "socialcare._triage._classifier",
+    "IntentThreshold": "socialcare._triage._thresholds",
+    "PriorityRule": "socialcare._triage._triager",
+    "ThresholdPolicy": "socialcare._triage._thresholds",
+    "ThresholdTuning": "socialcare._triage._thresholds",
+    "TriageRules": "socialcare._triage._triager",
+    "Triager": "socialcare._triage._triager",
+    "tune_thresholds": "socialcare._triage._thresholds",
 }
 
 
@@ -58,23 +73,31 @@ __all__ = [
     "BuildResult",
     "Channel",
     "Conversation",
+    "Decision",
     "Exchange",
     "IntentClassifier",
+    "IntentThreshold",
     "InvalidInputError",
     "ModelError",
     "NotFittedError",
     "PersistenceError",
     "Platform",
     "Post",
+    "PriorityRule",
     "RowError",
     "SocialcareError",
     "StatusChange",
     "Survey",
+    "ThresholdPolicy",
+    "ThresholdTuning",
     "Timeline",
     "TimezoneError",
+    "TriageRules",
+    "Triager",
     "ValidationIssue",
     "__version__",
     "build_conversations",
     "parse_timestamp",
     "resolve_timezone",
+    "tune_thresholds",
 ]

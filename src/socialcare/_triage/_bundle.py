@@ -47,7 +47,7 @@ class Head:
         return np.asarray(csr @ self.coef_t, dtype=np.float64) + self.intercept
 
 
-def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head]]:
+def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head], dict[str, Any]]:
     """Read a bundle saved by ``save_bundle`` (safe: no code runs) into numpy structures."""
     meta, arrays = read_archive(data)
     if meta.get("kind") != KIND:
@@ -85,10 +85,13 @@ def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head]]:
         raise
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise PersistenceError(f"model file is incomplete or from another version: {exc}") from exc
-    return features, heads
+    extra = meta.get("extra", {})
+    if not isinstance(extra, dict):
+        raise PersistenceError("model file is inconsistent: 'extra' is not an object")
+    return features, heads, extra
 
 
-def read_default_bundle() -> tuple[HashedTfidf, dict[str, Head]]:
+def read_default_bundle() -> tuple[HashedTfidf, dict[str, Head], dict[str, Any]]:
     """Load the bundled default model (intent, sentiment and sensitivity heads)."""
     try:
         data = resources.files("socialcare._triage").joinpath(DEFAULT_MODEL).read_bytes()

@@ -257,7 +257,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         >>> IntentClassifier.default().classes_.tolist()
         ['complaint', 'feedback', 'praise', 'query', 'request', 'spam']
         """
-        features, heads = read_default_bundle()
+        features, heads, _ = read_default_bundle()
         head = heads["intent"]
         clf = cls(**head.params)
         clf._set_fitted(features, head.classes, np.ascontiguousarray(head.coef_t.T), head.intercept)
@@ -334,8 +334,10 @@ def _classes_json(classes: Any) -> list[Any]:
     return out
 
 
-def save_bundle(heads: Mapping[str, IntentClassifier]) -> bytes:
-    """Serialise heads that share one featuriser into one archive."""
+def save_bundle(
+    heads: Mapping[str, IntentClassifier], extra: Mapping[str, Any] | None = None
+) -> bytes:
+    """Serialise heads that share one featuriser into one archive (``extra``: JSON data)."""
     from socialcare import __version__
 
     first = next(iter(heads.values()))
@@ -359,13 +361,14 @@ def save_bundle(heads: Mapping[str, IntentClassifier]) -> bytes:
             "max_chars": features.max_chars,
         },
         "heads": meta_heads,
+        "extra": dict(extra or {}),
     }
     return write_archive(meta, arrays)
 
 
 def load_bundle(data: bytes) -> dict[str, IntentClassifier]:
     """Read heads saved by :func:`save_bundle` as classifiers (safe: no code runs)."""
-    features, raw = read_bundle(data)
+    features, raw, _ = read_bundle(data)
     heads: dict[str, IntentClassifier] = {}
     for name, head in raw.items():
         try:

@@ -141,7 +141,8 @@ class FeatureBatch:
             return out
         row = self.row
         firsts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
-        contrib = coef_t[self.col] * self.val[:, None]
+        # float64 like the sparse product, so small and large batches give the same numbers
+        contrib = coef_t[self.col].astype(np.float64) * self.val.astype(np.float64)[:, None]
         out[row[firsts]] = np.add.reduceat(contrib, firsts, axis=0)
         return out
 
@@ -183,6 +184,18 @@ class HashedTfidf:
         self.table = table
         self.buckets.flags.writeable = False
         self.idf.flags.writeable = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["table"]  # rebuilt on unpickling: keeps copies to worker processes small
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        table = np.full(1 << self.bits, -1, dtype=np.int32)
+        table[self.buckets] = np.arange(self.buckets.shape[0], dtype=np.int32)
+        table.flags.writeable = False
+        self.table = table
 
     @property
     def n_char_kinds(self) -> int:
@@ -235,11 +248,12 @@ class HashedTfidf:
         Values are ``idf`` per occurrence, L2-normalised per post and block over occurrences;
         a repeated n-gram appears as repeated entries, which sparse products sum.
         """
-        n_docs = len(texts)
         chunk = [t[: self.max_chars] for t in texts]
-        grid, valid, doc = bucket_grid(
-            normalise_batch(chunk), self.char_range, self.word_range, self.bits
-        )
+        return self.transform_normalised(normalise_batch(chunk), len(texts))
+
+    def transform_normalised(self, normalised: str, n_docs: int) -> FeatureBatch:
+        """Featurise the output of ``normalise_batch`` (texts already cut to ``max_chars``)."""
+        grid, valid, doc = bucket_grid(normalised, self.char_range, self.word_range, self.bits)
         cols = self.table[grid]
         valid &= cols >= 0
         pos, kind = np.nonzero(valid)

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from socialcare._triage._bundle import DEFAULT_MODEL
-from socialcare._triage._classifier import fit_shared, save_bundle
+from socialcare._triage._classifier import IntentClassifier, fit_shared, save_bundle
+from socialcare._triage._thresholds import ThresholdTuning, tune_thresholds
 
 __all__ = ["DEFAULT_PARAMS", "load_corpus", "main"]
 
@@ -21,6 +22,8 @@ HERE = Path(__file__).parent
 INTENTS = ("query", "request", "complaint", "praise", "feedback", "spam")
 SENTIMENTS = ("negative", "neutral", "positive")
 SENSITIVITIES = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
+TARGET_PRECISION = 0.95
+MIN_MARGIN = 0.1
 DEFAULT_PARAMS: dict[str, Any] = {
     "C": 10.0,
     "char_ngram_range": (2, 5),
@@ -69,10 +72,35 @@ def main(argv: list[str] | None = None) -> None:
         },
         **DEFAULT_PARAMS,
     )
-    data = save_bundle(heads)
+    shared = {k: v for k, v in DEFAULT_PARAMS.items() if "__" not in k}
+    tuning = tune_thresholds(
+        texts,
+        [r["intent"] for r in rows],
+        target_precision=TARGET_PRECISION,
+        cv=5,
+        classifier=IntentClassifier(**shared),
+        min_margin=MIN_MARGIN,
+    )
+    policy = tuning.policy.model_dump()
+    data = save_bundle(heads, {"policy": policy, "tuning": _summary(tuning)})
     args.out.write_bytes(data)
     print(f"trained on {len(rows)} posts, {heads['intent'].n_features_} features")
     print(f"wrote {args.out} ({len(data) / 1024:.0f} KiB)")
+    print(
+        f"thresholds for {TARGET_PRECISION:.0%} precision (5-fold): automates "
+        f"{tuning.coverage:.1%} at {tuning.precision or 0:.1%} precision; "
+        f"out-of-fold accuracy {tuning.accuracy:.1%}"
+    )
+
+
+def _summary(tuning: ThresholdTuning) -> dict[str, Any]:
+    return {
+        "target_precision": tuning.target_precision,
+        "precision": tuning.precision,
+        "coverage": tuning.coverage,
+        "accuracy": tuning.accuracy,
+        "n_samples": tuning.n_samples,
+    }
 
 
 if __name__ == "__main__":
