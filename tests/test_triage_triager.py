@@ -46,6 +46,9 @@ def test_routes(triager: Triager) -> None:
     )
     assert isinstance(complaint, Decision)
     assert complaint.reasons
+    # The fast construction equals a validated model.
+    assert Decision.model_validate(complaint.model_dump()) == complaint
+    assert hash(complaint) == hash(Decision.model_validate(complaint.model_dump()))
 
 
 def test_influencers_go_to_specialists(triager: Triager) -> None:
@@ -106,8 +109,10 @@ def test_rules_are_data(triager: Triager) -> None:
     decision = never.decide("when will my parcel arrive?")
     assert decision.uncertain
     assert decision.intent == "query"
-    with pytest.raises(InvalidInputError, match="not a valid regex"):
-        TriageRules(private_patterns=("(",))
+    quiet = triager.with_rules(TriageRules(private_keywords=(), policy=ThresholdPolicy()))
+    assert not quiet.decide("where is my order 123456789?").take_private
+    with pytest.raises(InvalidInputError, match="private_keywords"):
+        TriageRules(private_keywords="order")  # type: ignore[arg-type]
 
 
 def test_bad_inputs_never_sink_a_batch(triager: Triager) -> None:
