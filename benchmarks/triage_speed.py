@@ -138,7 +138,8 @@ def main() -> None:
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(
-        f"memory of a loaded default Triager: {current / 2**20:.1f} MiB (peak while loading {peak / 2**20:.1f} MiB)"
+        f"memory of a loaded default Triager: {current / 2**20:.1f} MiB "
+        f"(peak while loading {peak / 2**20:.1f} MiB)"
     )
     model = (
         Path(__import__("socialcare._triage", fromlist=["x"]).__file__).parent / "default_model.zip"
@@ -159,7 +160,8 @@ def main() -> None:
         tb = best_of(lambda: b_base.predict_proba(tx))
         to = best_of(lambda: b_ours.predict_proba(tx))
         print(
-            f"  plain pipeline: {len(tx) / tb:,.0f} posts/s; IntentClassifier: {len(tx) / to:,.0f} posts/s ({tb / to:.1f}x)"
+            f"  plain pipeline: {len(tx) / tb:,.0f} posts/s; "
+            f"IntentClassifier: {len(tx) / to:,.0f} posts/s ({tb / to:.1f}x)"
         )
 
 
