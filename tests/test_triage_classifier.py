@@ -212,3 +212,16 @@ def test_check_estimator_subset() -> None:
         warnings.simplefilter("error")
         check_no_attributes_set_in_init("IntentClassifier", IntentClassifier())
         check_get_params_invariance("IntentClassifier", IntentClassifier())
+
+
+def test_temperature_calibration_keeps_predictions(data: tuple[list[str], list[str]]) -> None:
+    texts, labels = data
+    raw = IntentClassifier(calibration=None).fit(texts, labels)
+    scaled = IntentClassifier(calibration="temperature").fit(texts, labels)
+    assert raw.temperature_ == 1.0
+    assert scaled.temperature_ != 1.0
+    probe = ["where is my parcel?", "worst app", "love it", "hmm"]
+    assert raw.predict(probe).tolist() == scaled.predict(probe).tolist()
+    assert not np.allclose(raw.predict_proba(probe), scaled.predict_proba(probe))
+    with pytest.raises(InvalidInputError, match="calibration"):
+        IntentClassifier(calibration="isotonic").fit(texts, labels)

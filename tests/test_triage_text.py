@@ -63,3 +63,20 @@ def test_features_of_a_batch_equal_features_one_by_one(texts: list[str]) -> None
     for i, text in enumerate(texts):
         one = feats.transform([text]).to_csr(feats.n_features).toarray()[0]
         np.testing.assert_allclose(dense[i], one, rtol=1e-5, atol=1e-6)
+
+
+def test_untidy_batch_gives_the_same_features_as_tidy_text() -> None:
+    texts = ["Hi, @Acme... where's my order?!", "wait\t\tWHAT -- no!!", "¿Dónde está?", "🙂"]
+    feats = HashedTfidf.fit(
+        texts,
+        bits=16,
+        char_range=(1, 5),
+        word_range=(1, 2),
+        sublinear_tf=False,
+        min_df=1,
+        max_chars=100,
+    )
+    tidy = feats.transform_normalised(normalise_batch(texts), len(texts))
+    untidy = feats.transform_normalised(normalise_batch(texts, tidy=False), len(texts))
+    np.testing.assert_array_equal(tidy.row, untidy.row)
+    np.testing.assert_array_equal(np.sort(tidy.col), np.sort(untidy.col))

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from socialcare._triage._text import normalise_batch
+from socialcare._triage._text import blank_chars, normalise_batch
 
 __all__ = ["FeatureBatch", "HashedTfidf", "bucket_grid"]
 
@@ -34,6 +34,11 @@ _MULT = (
     np.random.default_rng(20240611).integers(0, 2**62, size=64, dtype=np.uint64) * 2 + 1
 ).astype(np.uint64)
 _MULT.flags.writeable = False
+# Characters that become spaces (punctuation, white space), looked up per code point; the last
+# entry stands for every code point above the Basic Multilingual Plane (kept: emoji, letters).
+_BLANK = np.zeros(0x10001, dtype=bool)
+_BLANK[[ord(ch) for ch in blank_chars()]] = True
+_BLANK.flags.writeable = False
 CHUNK = 2048
 
 
@@ -59,6 +64,7 @@ def bucket_grid(
     the n-grams in post order, so no sort is needed later.
     """
     cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
+    cp = np.where(_BLANK[np.minimum(cp, 0x10000)], np.uint32(32), cp)
     length = cp.shape[0]
     shift = 64 - bits
     is_sep = cp == 0
@@ -68,7 +74,8 @@ def bucket_grid(
     wmin, wmax = word_range
     n_char = max(cmax - cmin + 1, 0)
     n_word = max(wmax - wmin + 1, 0)
-    buckets = np.zeros((length, n_char + n_word), dtype=np.int64)
+    # Cells are read only where ``valid`` is set, so ``buckets`` needs no initialisation.
+    buckets = np.empty((length, n_char + n_word), dtype=np.int32)
     valid = np.zeros((length, n_char + n_word), dtype=bool)
     cp64: Any = cp.astype(_U64)
 
@@ -86,7 +93,9 @@ def bucket_grid(
             ok = cs_sep[n:] == cs_sep[:m]
             if n == 1:
                 ok &= ~is_space
-            elif n > 2:
+            elif n == 2:
+                ok &= ~(is_space[:m] & is_space[1:])
+            else:
                 ok &= cs_space[n - 1 : n - 1 + m] == cs_space[1 : 1 + m]
             buckets[:m, j] = _bucket(h, _SALT_CHAR * n, shift)
             valid[:m, j] = ok
@@ -224,7 +233,8 @@ class HashedTfidf:
         seen: list[Any] = []
         for start in range(0, n_docs, CHUNK):
             chunk = [t[:max_chars] for t in texts[start : start + CHUNK]]
-            grid, valid, doc = bucket_grid(normalise_batch(chunk), char_range, word_range, bits)
+            normalised = normalise_batch(chunk, tidy=False)
+            grid, valid, doc = bucket_grid(normalised, char_range, word_range, bits)
             pos, kind = np.nonzero(valid)
             pair = (doc[pos] + start) * (1 << bits) + grid[pos, kind]
             seen.append(np.unique(pair) & ((1 << bits) - 1))
@@ -249,17 +259,18 @@ class HashedTfidf:
         a repeated n-gram appears as repeated entries, which sparse products sum.
         """
         chunk = [t[: self.max_chars] for t in texts]
-        return self.transform_normalised(normalise_batch(chunk), len(texts))
+        return self.transform_normalised(normalise_batch(chunk, tidy=False), len(texts))
 
     def transform_normalised(self, normalised: str, n_docs: int) -> FeatureBatch:
-        """Featurise the output of ``normalise_batch`` (texts already cut to ``max_chars``)."""
+        """Featurise ``normalise_batch`` output, tidy or not (texts cut to ``max_chars``)."""
         grid, valid, doc = bucket_grid(normalised, self.char_range, self.word_range, self.bits)
-        cols = self.table[grid]
-        valid &= cols >= 0
-        pos, kind = np.nonzero(valid)
-        col = cols[pos, kind]
-        row = doc[pos]
-        block = kind >= self.n_char_kinds
+        flat = np.flatnonzero(valid)  # row-major: cells come out in post order
+        col = self.table[grid.ravel()[flat]]
+        known = col >= 0
+        flat, col = flat[known], col[known].astype(np.int64)
+        width = grid.shape[1]
+        row = doc[flat // width]
+        block = (flat % width) >= self.n_char_kinds
         val = self.idf[col]
         slot = row * 2 + block
         norms = np.sqrt(np.bincount(slot, weights=val * val, minlength=2 * n_docs))

@@ -59,11 +59,14 @@ def _at(match: re.Match[str]) -> str:
     return " xmention "
 
 
-def normalise_batch(texts: Sequence[str]) -> str:
+def normalise_batch(texts: Sequence[str], *, tidy: bool = True) -> str:
     """Normalise many texts at once; the result joins them with ``" \\x00 "``.
 
     Each text in the result is surrounded by single spaces and holds single-space separated
-    tokens, so the caller can split it by the separator or hash it directly.
+    tokens, so the caller can split it by the separator or hash it directly. With
+    ``tidy=False`` the last two steps (punctuation to spaces, collapsing white space) are left
+    to the featuriser, which does them on code points (see :func:`blank_table`); the tokens
+    it sees are the same.
 
     >>> normalise_batch(["Hi @Acme!!!", "Soooo slow 😡😡😡 #NeverAgain"]).split(SEPARATOR)
     [' hi xmention ! ! ', ' soo slow 😡 😡 xhashtag never again ']
@@ -87,8 +90,18 @@ def normalise_batch(texts: Sequence[str]) -> str:
     if not ascii_only:
         text = _TOKEN_MARK_RE.sub(r" \1 ", text)
     text = text.replace("?", " ? ").replace("!", " ! ")
+    if not tidy:
+        return f" {text} "
     text = _PUNCT_RE.sub(" ", text)
     return " " + " ".join(text.split()) + " "
+
+
+def blank_chars() -> str:
+    """Every character of the Basic Multilingual Plane that tidying turns into a space."""
+    every = "".join(map(chr, range(0x10000))).replace(SEPARATOR, "")
+    return "".join(ch for ch in _PUNCT_RE.findall(every)) + "".join(
+        ch for ch in every if ch.isspace()
+    )
 
 
 def normalise(text: str) -> str:

@@ -279,11 +279,11 @@ class KeywordMatcher:
     The keywords are compiled into one trie-shaped expression (alternatives share their
     prefixes), which the regex engine can reject at the first character.
 
-    >>> m = KeywordMatcher({"legal": ("lawyer*", "sue"), "media": ("press",)})
-    >>> m.first(" my lawyers will sue ")
+    >>> m = KeywordMatcher({"legal": ("lawyer*", "sue", "legal action"), "media": ("press",)})
+    >>> m.first("my lawyers will sue!")
     ('legal', 'lawyers')
-    >>> m.first(" pressure ") is None
-    True
+    >>> m.first("pressure"), m.first("the press."), m.first("legal-action")
+    (None, ('media', 'press'), ('legal', 'legal-action'))
     """
 
     def __init__(self, groups: Mapping[str, Sequence[str]]) -> None:
@@ -298,14 +298,14 @@ class KeywordMatcher:
                 body = normalise(keyword.rstrip("*"))
                 if not body:
                     continue
-                literal = body + ("" if prefix else " ")
-                self._kind.setdefault(literal, kind)
-                words.append(literal)
-        self._pattern = re.compile("(?<= )" + _trie(sorted(set(words)))) if words else None
+                self._kind.setdefault(body, kind)
+                words.append(body + ("" if prefix else _WHOLE))
+        pattern = "(?<!\\w)" + _trie(sorted(set(words))) if words else None
+        self._pattern = re.compile(pattern) if pattern else None
 
     def first(self, text: str) -> tuple[str, str] | None:
         """(kind, matched word) of the highest-ranked kind found in one normalised post."""
-        return self.find_all(f" {text.strip()} ", 1)[0]
+        return self.find_all(f" {text} ", 1)[0]
 
     def find_all(self, normalised: str, n_docs: int) -> list[tuple[str, str] | None]:
         """Per post of a ``normalise_batch`` string: the best (kind, word) or None."""
@@ -318,16 +318,20 @@ class KeywordMatcher:
             start = match.start()
             doc += normalised.count("\x00", position, start)
             position = start
-            literal = match.group()
-            kind = self._kind[literal]
+            key = " ".join(_NON_WORD.split(match.group())).strip()
+            kind = self._kind.get(key)
+            if kind is None:
+                continue
             best = out[doc]
             if best is None or self._rank[kind] < self._rank[best[0]]:
-                if literal.endswith(" "):
-                    word = literal.strip()
-                else:  # a prefix keyword: report the whole word it matched
-                    word = normalised[start : normalised.find(" ", match.end())]
-                out[doc] = (kind, word)
+                tail = _WORD_TAIL.match(normalised, match.end())
+                out[doc] = (kind, match.group() + (tail.group() if tail else ""))
         return out
+
+
+_WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
+_NON_WORD = re.compile(r"[^\w]+")
+_WORD_TAIL = re.compile(r"\w*")
 
 
 def _word(hit: tuple[str, str] | None) -> str | None:
@@ -335,7 +339,11 @@ def _word(hit: tuple[str, str] | None) -> str | None:
 
 
 def _trie(words: list[str]) -> str:
-    """A regex matching any of ``words``, factored by common prefixes (longest first)."""
+    """A regex matching any of ``words``, factored by common prefixes (longest first).
+
+    A space in a keyword matches any run of spaces or punctuation; ``_WHOLE`` at the end of a
+    keyword requires the word to end there.
+    """
     tree: dict[str, Any] = {}
     for word in words:
         node = tree
@@ -343,9 +351,16 @@ def _trie(words: list[str]) -> str:
             node = node.setdefault(ch, {})
         node[""] = {}
 
+    def atom(ch: str) -> str:
+        if ch == _WHOLE:
+            return "(?!\\w)"
+        if ch == " ":
+            return "[^\\w\\x00]+"
+        return re.escape(ch)
+
     def build(node: dict[str, Any]) -> str:
         ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        branches = [atom(ch) + build(child) for ch, child in sorted(node.items()) if ch]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -433,6 +448,9 @@ class TriageRules(BaseModel):
     private_keywords: tuple[str, ...] = DEFAULT_PRIVATE_KEYWORDS
     take_private_intents: frozenset[str] = frozenset({"query", "request", "complaint"})
     min_letters: int = Field(default=2, ge=0, description="Fewer letters/digits: uncertain.")
+    max_length: int = Field(
+        default=5_000, ge=1, description="Longer posts are unusual: uncertain, to a person."
+    )
     priority_rules: tuple[PriorityRule, ...] = DEFAULT_PRIORITY_RULES
     default_priority: Priority = "normal"
 
@@ -486,6 +504,7 @@ def _decision(**fields: Any) -> Decision:
 @dataclass(frozen=True)
 class _Item:
     text: str | None
+    length: int
     followers: int
     verified: bool
     public: bool
@@ -498,6 +517,7 @@ def _item(value: Any, max_chars: int) -> _Item:
         author = value.author
         return _Item(
             text=value.text[:max_chars],
+            length=len(value.text),
             followers=author.followers,
             verified=author.verified,
             public=value.channel == Channel.PUBLIC,
@@ -505,9 +525,19 @@ def _item(value: Any, max_chars: int) -> _Item:
             error=None,
         )
     if isinstance(value, str):
-        return _Item(value[:max_chars], 0, verified=False, public=True, automated=False, error=None)
+        return _Item(
+            value[:max_chars],
+            len(value),
+            0,
+            verified=False,
+            public=True,
+            automated=False,
+            error=None,
+        )
     what = "None" if value is None else type(value).__name__
-    return _Item(None, 0, verified=False, public=True, automated=False, error=f"not a post: {what}")
+    return _Item(
+        None, 0, 0, verified=False, public=True, automated=False, error=f"not a post: {what}"
+    )
 
 
 class _Models:
@@ -659,7 +689,7 @@ class Triager:
         max_chars = first.features.max_chars
         items = [_item(r, max_chars) for r in rows]
         texts = [it.text if it.text is not None else "" for it in items]
-        normalised = normalise_batch(texts)
+        normalised = normalise_batch(texts, tidy=False)
         parts = normalised.split(SEPARATOR)
         keyword_hits = self._sensitive.find_all(normalised, len(texts))
         private_hits = self._private.find_all(normalised, len(texts))
@@ -767,10 +797,15 @@ class Triager:
                 if text_norm.strip()
                 else "empty post: nothing to classify"
             )
+        if item.length > rules.max_length:
+            certain = False
+            reasons.append(
+                f"unusually long post ({item.length:,} characters, limit {rules.max_length:,})"
+            )
         threshold = rules.policy.threshold_for(intent)
         if certain:
             reasons.append(f"intent {intent!r} at {confidence:.2f} (threshold {threshold:.2f})")
-        elif letters >= rules.min_letters:
+        elif letters >= rules.min_letters and item.length <= rules.max_length:
             if threshold is None:
                 reasons.append(f"uncertain: intent {intent!r} is never automated by the policy")
             elif confidence < threshold:
