@@ -7,7 +7,7 @@ The core takes Python objects and returns Python objects: no network, no files, 
 Platform('twitter')
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from socialcare._conversation import (
     BuildResult,
@@ -39,16 +39,46 @@ from socialcare._sla._policy import (
 from socialcare._sla._window import ServiceWindow
 from socialcare._time import parse_timestamp, resolve_timezone
 
+if TYPE_CHECKING:
+    from socialcare._triage._classifier import IntentClassifier
+    from socialcare._triage._thresholds import (
+        IntentThreshold,
+        ThresholdPolicy,
+        ThresholdTuning,
+        tune_thresholds,
+    )
+    from socialcare._triage._triager import Decision, PriorityRule, Triager, TriageRules
+
 __version__ = "0.1.0"
+
+# Triage names import numpy and scikit-learn; load them on first use so that
+# ``import socialcare`` stays light.
+_LAZY = {
+    "Decision": "socialcare._triage._triager",
+    "IntentClassifier": "socialcare._triage._classifier",
+    "IntentThreshold": "socialcare._triage._thresholds",
+    "PriorityRule": "socialcare._triage._triager",
+    "ThresholdPolicy": "socialcare._triage._thresholds",
+    "ThresholdTuning": "socialcare._triage._thresholds",
+    "TriageRules": "socialcare._triage._triager",
+    "Triager": "socialcare._triage._triager",
+    "tune_thresholds": "socialcare._triage._thresholds",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # socialcare.metrics pulls in numpy (~75 ms): import it on first use only.
-    if name == "metrics":
-        import importlib
+    import importlib
 
+    if name == "metrics":
+        # socialcare.metrics pulls in numpy: import it on first use only.
         return importlib.import_module("socialcare.metrics")
-    raise AttributeError(f"module 'socialcare' has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'socialcare' has no attribute {name!r}")
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
 __all__ = [
@@ -56,13 +86,17 @@ __all__ = [
     "BuildResult",
     "Channel",
     "Conversation",
+    "Decision",
     "Exchange",
+    "IntentClassifier",
+    "IntentThreshold",
     "InvalidInputError",
     "ModelError",
     "NotFittedError",
     "PersistenceError",
     "Platform",
     "Post",
+    "PriorityRule",
     "RowError",
     "SLACondition",
     "SLAPolicy",
@@ -74,11 +108,16 @@ __all__ = [
     "SocialcareError",
     "StatusChange",
     "Survey",
+    "ThresholdPolicy",
+    "ThresholdTuning",
     "Timeline",
     "TimezoneError",
+    "TriageRules",
+    "Triager",
     "ValidationIssue",
     "__version__",
     "build_conversations",
     "parse_timestamp",
     "resolve_timezone",
+    "tune_thresholds",
 ]

@@ -1,0 +1,169 @@
+"""Triage speed: batch throughput against plain scikit-learn, decide latency, load time, memory.
+
+Run: ``python benchmarks/triage_speed.py``.
+
+The alternative a user would pick: ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5))``
++ ``LogisticRegression``, trained on the same data (the bundled multilingual corpus) in the
+same run. Throughput is measured on one core (BLAS/OpenMP limited to one thread), best of 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import DEFAULT_BANKING77, machine_note, one_core, read_csv
+
+one_core()
+
+
+def best_of(fn: object, repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--posts", type=int, default=50_000)
+    parser.add_argument("--banking77", type=Path, default=DEFAULT_BANKING77)
+    args = parser.parse_args()
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from socialcare import IntentClassifier, Triager
+    from socialcare._triage.train_default import load_corpus
+
+    print(machine_note())
+    rows = load_corpus()
+    texts = [r["text"] for r in rows]
+    labels = [r["intent"] for r in rows]
+    batch = (texts * (args.posts // len(texts) + 1))[: args.posts]
+    mean_len = sum(map(len, batch)) / len(batch)
+    print(f"corpus: {len(texts)} labelled posts; batch: {len(batch):,} posts, {mean_len:.0f} chars")
+    print()
+
+    baseline = make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)),
+        LogisticRegression(max_iter=1000),
+    ).fit(texts, labels)
+    ours = IntentClassifier.default()
+    triager = Triager.default()
+
+    t_base = best_of(lambda: baseline.predict_proba(batch))
+    t_ours = best_of(lambda: ours.predict_proba(batch))
+    t_decide = best_of(lambda: triager.decide_many(batch), repeat=2)
+    print("batch classification, one core (posts/s)")
+    print(
+        f"  plain TfidfVectorizer(char_wb 2-5) + LogisticRegression: {len(batch) / t_base:>9,.0f}"
+    )
+    print(
+        f"  IntentClassifier.default().predict_proba:                {len(batch) / t_ours:>9,.0f}"
+        f"   {t_base / t_ours:.1f}x"
+    )
+    print(
+        f"  Triager.default().decide_many (intent+sentiment+sensitivity+rules): "
+        f"{len(batch) / t_decide:,.0f}   {t_base / t_decide:.1f}x"
+    )
+
+    t_two = best_of(lambda: triager.decide_many(batch, n_jobs=2), repeat=2)
+    print(
+        f"  decide_many n_jobs=2: {len(batch) / t_two:,.0f} posts/s "
+        f"({t_decide / t_two:.2f}x one core; process start-up included)"
+    )
+
+    sample = texts[:2000]
+    for text in sample[:50]:
+        triager.decide(text)
+    latencies = []
+    for text in sample:
+        start = time.perf_counter()
+        triager.decide(text)
+        latencies.append(time.perf_counter() - start)
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1e3
+    p99 = latencies[int(0.99 * len(latencies)) - 1] * 1e3
+    base_lat = []
+    for text in sample[:500]:
+        start = time.perf_counter()
+        baseline.predict_proba([text])
+        base_lat.append(time.perf_counter() - start)
+    print()
+    print(f"decide() latency over {len(sample)} posts: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    print(
+        f"  (plain pipeline predict_proba on one post: p50 "
+        f"{statistics.median(base_lat) * 1e3:.3f} ms)"
+    )
+
+    code = (
+        "import time; t=time.perf_counter(); import socialcare; "
+        "tr=socialcare.Triager.default(); t1=time.perf_counter(); "
+        "tr.decide('where is my order?'); t2=time.perf_counter(); "
+        "import sys; print(f'{t1-t:.3f} {t2-t:.3f} {\"sklearn\" in sys.modules}')"
+    )
+    cold = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
+        cold.append((float(out[0]), float(out[1]), out[2]))
+    load, first, sk = min(cold)
+    warm = best_of(Triager.default, repeat=5)
+    print()
+    print(
+        f"Triager.default() in a fresh process (import socialcare + load): {load:.3f} s; "
+        f"first decision at {first:.3f} s; scikit-learn imported: {sk}"
+    )
+    print(f"Triager.default() again in a warm process: {warm * 1e3:.1f} ms")
+    warm_clf = best_of(IntentClassifier.default, repeat=5)
+    print(f"IntentClassifier.default() in a warm process: {warm_clf * 1e3:.1f} ms")
+
+    tracemalloc.start()
+    held = Triager.default()
+    held.decide("warm up")
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"memory of a loaded default Triager: {current / 2**20:.1f} MiB "
+        f"(peak while loading {peak / 2**20:.1f} MiB)"
+    )
+    model = (
+        Path(__import__("socialcare._triage", fromlist=["x"]).__file__).parent / "default_model.zip"
+    )
+    print(f"bundled model file: {model.stat().st_size / 2**10:.0f} KiB")
+
+    if (args.banking77 / "train.csv").exists():
+        print()
+        print("BANKING77 (77 intents, short banking queries), same comparison, one core")
+        bx, by = read_csv(args.banking77 / "train.csv")
+        tx, _ = read_csv(args.banking77 / "test.csv")
+        tx = tx * 5
+        b_base = make_pipeline(
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)),
+            LogisticRegression(max_iter=1000),
+        ).fit(bx, by)
+        b_ours = IntentClassifier(calibration=None).fit(bx, by)
+        tb = best_of(lambda: b_base.predict_proba(tx))
+        to = best_of(lambda: b_ours.predict_proba(tx))
+        print(
+            f"  plain pipeline: {len(tx) / tb:,.0f} posts/s; "
+            f"IntentClassifier: {len(tx) / to:,.0f} posts/s ({tb / to:.1f}x)"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,880 @@
+"""Triager: one routing decision per post, with its confidence and reasons."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from socialcare._errors import InvalidInputError, from_pydantic
+from socialcare._models import Channel, Post
+from socialcare._triage._thresholds import ThresholdPolicy
+
+if TYPE_CHECKING:
+    from socialcare._triage._bundle import Head
+    from socialcare._triage._classifier import IntentClassifier
+    from socialcare._triage._features import HashedTfidf
+
+__all__ = ["Decision", "PriorityRule", "TriageRules", "Triager"]
+
+Route = Literal["auto", "agent", "specialist", "none"]
+Priority = Literal["urgent", "high", "normal", "low"]
+Sentiment = Literal["negative", "neutral", "positive"]
+SENSITIVITY_KINDS = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
+
+# Keyword rules raise the recall of the sensitivity classifier and find posts that need private
+# details. A keyword matches whole words of the normalised post (case-folded, accents removed,
+# punctuation dropped, so write "donnees" or "données" alike); a trailing "*" makes it match
+# the start of a word ("lawyer*" matches "lawyers").
+DEFAULT_SENSITIVE_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "legal_threat": (
+        "lawyer*",
+        "attorney*",
+        "lawsuit*",
+        "sue",
+        "suing",
+        "sued",
+        "legal action",
+        "court*",
+        "abogad*",
+        "demanda*",
+        "denuncia*",
+        "avocat*",
+        "poursuiv*",
+        "tribunal*",
+        "plainte*",
+        "anwalt*",
+        "klage*",
+        "verklag*",
+        "gericht*",
+        "advogad*",
+        "processar",
+        "procon",
+        "pengacara*",
+        "tuntut*",
+        "gugat*",
+        "peguam*",
+        "saman",
+        "mahkamah*",
+        "עורך דין",
+        'עו"ד',
+        "תביעה*",
+        "אתבע*",
+        "محامي*",
+        "محكمة*",
+        "دعوى*",
+        "قضائي*",
+    ),
+    "safety": (
+        "caught fire",
+        "on fire",
+        "explod*",
+        "burn*",
+        "injur*",
+        "hospital*",
+        "poison*",
+        "allergic*",
+        "choking",
+        "hurt*",
+        "dangerous",
+        "electric shock",
+        "incendi*",
+        "quemad*",
+        "herid*",
+        "peligro*",
+        "intoxica*",
+        "brule*",
+        "blesse*",
+        "feuer*",
+        "verbrenn*",
+        "verletz*",
+        "gefahr*",
+        "gefahrlich*",
+        "vergift*",
+        "queimad*",
+        "ferid*",
+        "perigo*",
+        "terbakar*",
+        "meledak*",
+        "luka",
+        "keracunan*",
+        "bahaya*",
+        "letup*",
+        "cedera*",
+        "שריפה*",
+        "נכוו*",
+        "פצוע*",
+        "סכנה*",
+        "حريق*",
+        "انفجر*",
+        "حروق*",
+        "تسمم*",
+        "خطر*",
+    ),
+    "privacy": (
+        "data breach",
+        "breach*",
+        "leak*",
+        "hacked",
+        "my data",
+        "personal data",
+        "someone else s",
+        "gdpr",
+        "privacy",
+        "datos personales",
+        "filtra*",
+        "hackead*",
+        "donnees personnelles",
+        "fuite*",
+        "pirate*",
+        "datenschutz*",
+        "datenleck*",
+        "gehackt*",
+        "dados pessoais",
+        "vazad*",
+        "vazamento*",
+        "bocor*",
+        "data pribadi",
+        "kebocoran*",
+        "data peribadi",
+        "פרטיות*",
+        "דליפ*",
+        "נפרץ*",
+        "خصوصي*",
+        "تسريب*",
+        "اختراق*",
+    ),
+    "harassment": (
+        "harass*",
+        "threaten*",
+        "stalk*",
+        "abusive",
+        "racist*",
+        "sexist*",
+        "acoso*",
+        "acosa*",
+        "amenaz*",
+        "harcel*",
+        "menace*",
+        "belastig*",
+        "bedroh*",
+        "assedi*",
+        "ameac*",
+        "pelecehan*",
+        "ancam*",
+        "gangguan seksual",
+        "הטרד*",
+        "איומ*",
+        "تحرش*",
+        "تهديد*",
+    ),
+    "media_crisis": (
+        "journalist*",
+        "reporter*",
+        "press",
+        "news",
+        "going viral",
+        "viral",
+        "boycott*",
+        "periodista*",
+        "prensa",
+        "boicot*",
+        "journaliste*",
+        "presse",
+        "zeitung*",
+        "jornalista*",
+        "imprensa",
+        "boicote*",
+        "wartawan*",
+        "media",
+        "boikot*",
+        "עיתונא*",
+        "חרם",
+        "صحف*",
+        "إعلام*",
+        "اعلام*",
+        "مقاطعة*",
+    ),
+}
+
+# A public post that needs private details (order, account, address, payment...) to be
+# answered should move to a private channel. ``xlongnum``/``xemail`` are what normalisation
+# makes of long numbers (order, card, phone numbers) and e-mail addresses.
+DEFAULT_PRIVATE_KEYWORDS: tuple[str, ...] = (
+    "xlongnum",
+    "xemail",
+    "order*",
+    "tracking",
+    "account*",
+    "address*",
+    "password*",
+    "payment*",
+    "card",
+    "cards",
+    "refund*",
+    "invoice*",
+    "booking*",
+    "reservation*",
+    "phone",
+    "pedido*",
+    "cuenta*",
+    "direccion*",
+    "contrasena*",
+    "reembolso*",
+    "tarjeta*",
+    "factura*",
+    "reserva*",
+    "commande*",
+    "compte*",
+    "adresse*",
+    "mot de passe",
+    "rembourse*",
+    "carte*",
+    "facture*",
+    "bestellung*",
+    "konto*",
+    "passwort*",
+    "erstattung*",
+    "rechnung*",
+    "karte*",
+    "buchung*",
+    "encomenda*",
+    "conta*",
+    "endereco*",
+    "senha*",
+    "cartao*",
+    "pesanan*",
+    "resi",
+    "akun*",
+    "alamat*",
+    "kata sandi",
+    "pengembalian dana",
+    "kartu*",
+    "tempahan*",
+    "akaun*",
+    "bayaran*",
+    "הזמנה*",
+    "חשבון*",
+    "כתובת*",
+    "סיסמ*",
+    "החזר*",
+    "כרטיס*",
+    "طلب*",
+    "حساب*",
+    "عنوان*",
+    "كلمة المرور",
+    "استرداد*",
+    "بطاقة*",
+    "فاتورة*",
+)
+
+
+class KeywordMatcher:
+    """Finds keywords in normalised text, many posts in one regular-expression pass.
+
+    The keywords are compiled into one trie-shaped expression (alternatives share their
+    prefixes), which the regex engine can reject at the first character.
+
+    >>> m = KeywordMatcher({"legal": ("lawyer*", "sue", "legal action"), "media": ("press",)})
+    >>> m.first("my lawyers will sue!")
+    ('legal', 'lawyers')
+    >>> m.first("pressure"), m.first("the press."), m.first("legal-action")
+    (None, ('media', 'press'), ('legal', 'legal-action'))
+    """
+
+    def __init__(self, groups: Mapping[str, Sequence[str]]) -> None:
+        from socialcare._triage._text import normalise
+
+        self._kind: dict[str, str] = {}
+        self._rank = {kind: i for i, kind in enumerate(groups)}
+        words: list[str] = []
+        for kind, keywords in groups.items():
+            for keyword in keywords:
+                prefix = keyword.endswith("*")
+                body = normalise(keyword.rstrip("*"))
+                if not body:
+                    continue
+                self._kind.setdefault(body, kind)
+                words.append(body + ("" if prefix else _WHOLE))
+        pattern = "(?<!\\w)" + _trie(sorted(set(words))) if words else None
+        self._pattern = re.compile(pattern) if pattern else None
+
+    def first(self, text: str) -> tuple[str, str] | None:
+        """(kind, matched word) of the highest-ranked kind found in one normalised post."""
+        return self.find_all(f" {text} ", 1)[0]
+
+    def find_all(self, normalised: str, n_docs: int) -> list[tuple[str, str] | None]:
+        """Per post of a ``normalise_batch`` string: the best (kind, word) or None."""
+        out: list[tuple[str, str] | None] = [None] * n_docs
+        if self._pattern is None:
+            return out
+        doc = 0
+        position = 0
+        for match in self._pattern.finditer(normalised):
+            start = match.start()
+            doc += normalised.count("\x00", position, start)
+            position = start
+            key = " ".join(_NON_WORD.split(match.group())).strip()
+            kind = self._kind.get(key)
+            if kind is None:
+                continue
+            best = out[doc]
+            if best is None or self._rank[kind] < self._rank[best[0]]:
+                tail = _WORD_TAIL.match(normalised, match.end())
+                out[doc] = (kind, match.group() + (tail.group() if tail else ""))
+        return out
+
+
+_WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
+_NON_WORD = re.compile(r"[^\w]+")
+_WORD_TAIL = re.compile(r"\w*")
+
+
+def _word(hit: tuple[str, str] | None) -> str | None:
+    return None if hit is None else hit[1]
+
+
+def _trie(words: list[str]) -> str:
+    """A regex matching any of ``words``, factored by common prefixes (longest first).
+
+    A space in a keyword matches any run of spaces or punctuation; ``_WHOLE`` at the end of a
+    keyword requires the word to end there.
+    """
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def atom(ch: str) -> str:
+        if ch == _WHOLE:
+            return "(?!\\w)"
+        if ch == " ":
+            return "[^\\w\\x00]+"
+        return re.escape(ch)
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [atom(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(tree)
+
+
+class PriorityRule(BaseModel):
+    """``priority`` applies when every condition given matches (None = any value).
+
+    >>> PriorityRule(priority="high", intents={"complaint"}, sentiments={"negative"})
+    PriorityRule(priority='high', intents=frozenset({'complaint'}), sensitive=None, sentiments=frozenset({'negative'}), influencer=None, routes=None)
+    """  # noqa: E501
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    priority: Priority
+    intents: frozenset[str] | None = None
+    sensitive: frozenset[str] | None = Field(
+        default=None, description="Sensitivity kinds; the rule needs one of them."
+    )
+    sentiments: frozenset[Sentiment] | None = None
+    influencer: bool | None = None
+    routes: frozenset[Route] | None = None
+
+    def matches(
+        self, intent: str, sensitive: str | None, sentiment: str, *, influencer: bool, route: str
+    ) -> bool:
+        """Whether all the conditions of this rule hold."""
+        return (
+            (self.intents is None or intent in self.intents)
+            and (self.sensitive is None or sensitive in self.sensitive)
+            and (self.sentiments is None or sentiment in self.sentiments)
+            and (self.influencer is None or influencer == self.influencer)
+            and (self.routes is None or route in self.routes)
+        )
+
+
+DEFAULT_PRIORITY_RULES: tuple[PriorityRule, ...] = (
+    PriorityRule(
+        priority="urgent", sensitive=frozenset({"safety", "legal_threat", "media_crisis"})
+    ),
+    PriorityRule(priority="high", sensitive=frozenset({"privacy", "harassment"})),
+    PriorityRule(priority="high", influencer=True, routes=frozenset({"specialist", "agent"})),
+    PriorityRule(
+        priority="high", intents=frozenset({"complaint"}), sentiments=frozenset({"negative"})
+    ),
+    PriorityRule(priority="low", routes=frozenset({"none"})),
+    PriorityRule(priority="low", intents=frozenset({"feedback"})),
+)
+
+
+class TriageRules(BaseModel):
+    """The routing rules as data: change any field without subclassing.
+
+    Routes, in order: bad or empty input -> ``agent`` (uncertain); posts by automation or by
+    the brand -> ``none``; sensitive posts -> ``specialist``; influencers -> ``specialist``
+    (unless certain spam); certain predictions of a ``no_reply_intents`` intent -> ``none``;
+    certain predictions of an ``auto_intents`` intent -> ``auto``; everything else -> ``agent``.
+    Priority: the first matching rule of ``priority_rules``, else ``default_priority``.
+
+    >>> rules = TriageRules(influencer_followers=5_000, auto_intents={"query", "request"})
+    >>> rules.influencer_followers, sorted(rules.auto_intents)
+    (5000, ['query', 'request'])
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    policy: ThresholdPolicy = Field(default_factory=lambda: ThresholdPolicy(threshold=0.6))
+    auto_intents: frozenset[str] = frozenset({"query"})
+    no_reply_intents: frozenset[str] = frozenset({"praise", "spam"})
+    influencer_followers: int | None = Field(default=10_000, ge=0)
+    verified_is_influencer: bool = True
+    sensitivity_threshold: float = Field(
+        default=0.3,
+        ge=0.0,
+        le=1.0,
+        description="Flag a post as sensitive when P(any sensitive kind) reaches this.",
+    )
+    sensitive_keywords: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict(DEFAULT_SENSITIVE_KEYWORDS),
+        description="Kind -> keywords; the first kind listed wins when several match.",
+    )
+    private_keywords: tuple[str, ...] = DEFAULT_PRIVATE_KEYWORDS
+    take_private_intents: frozenset[str] = frozenset({"query", "request", "complaint"})
+    min_letters: int = Field(default=2, ge=0, description="Fewer letters/digits: uncertain.")
+    max_length: int = Field(
+        default=5_000, ge=1, description="Longer posts are unusual: uncertain, to a person."
+    )
+    priority_rules: tuple[PriorityRule, ...] = DEFAULT_PRIORITY_RULES
+    default_priority: Priority = "normal"
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise from_pydantic(exc, "TriageRules") from None
+
+
+class Decision(BaseModel):
+    """What to do with one post, and why.
+
+    ``route``: ``auto`` (an automated answer is safe), ``agent`` (a person), ``specialist``
+    (influencers, sensitive posts) or ``none`` (no reply needed). ``intent`` is the top intent
+    even when ``uncertain``; ``confidence`` its probability. ``take_private`` flags a public
+    post that needs private details (order, account, payment...) to be answered.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    route: Route
+    intent: str | None
+    confidence: float
+    uncertain: bool
+    priority: Priority
+    sensitive: str | None
+    sentiment: Sentiment
+    take_private: bool
+    reasons: tuple[str, ...]
+    error: str | None = Field(default=None, description="Why the input could not be read.")
+
+
+_DECISION_FIELDS = frozenset(Decision.model_fields)
+
+
+def _decision(**fields: Any) -> Decision:
+    """Build a Decision from values the Triager already checked (skips validation).
+
+    Same result as ``Decision.model_construct`` with every field given, several times faster,
+    which matters at a few microseconds per post.
+    """
+    decision = Decision.__new__(Decision)
+    object.__setattr__(decision, "__dict__", fields)
+    object.__setattr__(decision, "__pydantic_fields_set__", set(_DECISION_FIELDS))
+    object.__setattr__(decision, "__pydantic_extra__", None)
+    object.__setattr__(decision, "__pydantic_private__", None)
+    return decision
+
+
+@dataclass(frozen=True)
+class _Item:
+    text: str | None
+    length: int
+    followers: int
+    verified: bool
+    public: bool
+    automated: bool
+    error: str | None
+
+
+def _item(value: Any, max_chars: int) -> _Item:
+    if isinstance(value, Post):
+        author = value.author
+        return _Item(
+            text=value.text[:max_chars],
+            length=len(value.text),
+            followers=author.followers,
+            verified=author.verified,
+            public=value.channel == Channel.PUBLIC,
+            automated=value.is_automated or bool(author.is_brand),
+            error=None,
+        )
+    if isinstance(value, str):
+        return _Item(
+            value[:max_chars],
+            len(value),
+            0,
+            verified=False,
+            public=True,
+            automated=False,
+            error=None,
+        )
+    what = "None" if value is None else type(value).__name__
+    return _Item(
+        None, 0, 0, verified=False, public=True, automated=False, error=f"not a post: {what}"
+    )
+
+
+class _Models:
+    """Heads that share one featuriser, stacked so a batch is featurised and scored once."""
+
+    def __init__(self, features: HashedTfidf, heads: dict[str, Head]) -> None:
+        import numpy as np
+
+        self.features = features
+        self.names = list(heads)
+        self.classes = [[str(c) for c in h.classes.tolist()] for h in heads.values()]
+        self.coef_t = np.ascontiguousarray(np.hstack([h.coef_t for h in heads.values()]))
+        self.intercept = np.concatenate([h.intercept for h in heads.values()])
+        bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
+        self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+class Triager:
+    """Routes posts: automated answer, agent, specialist or no reply, with reasons.
+
+    Args:
+        classifier: a trained :class:`IntentClassifier`.
+        sentiment: a trained classifier over negative/neutral/positive (optional; without it
+            every post is neutral).
+        sensitivity: a trained classifier over ``none`` and sensitivity kinds (optional;
+            without it only the keyword rules flag sensitive posts).
+        rules: the :class:`TriageRules`.
+
+    The three classifiers must share one featuriser (``fit_shared``) to be scored together;
+    otherwise each is featurised separately (slower, same results).
+
+    >>> triager = Triager.default()
+    >>> triager.decide("Where is my order #123456? It's been 2 weeks").take_private
+    True
+    """
+
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        *,
+        sentiment: IntentClassifier | None = None,
+        sensitivity: IntentClassifier | None = None,
+        rules: TriageRules | None = None,
+    ) -> None:
+        named = {"intent": classifier, "sentiment": sentiment, "sensitivity": sensitivity}
+        for clf in named.values():
+            if clf is not None:
+                clf._check_fitted()
+        by_features: dict[int, dict[str, Head]] = {}
+        feats: dict[int, HashedTfidf] = {}
+        for name, clf in named.items():
+            if clf is not None:
+                by_features.setdefault(id(clf.features_), {})[name] = clf.head_
+                feats[id(clf.features_)] = clf.features_
+        groups = [_Models(feats[key], heads) for key, heads in by_features.items()]
+        if sentiment is not None and not set(map(str, sentiment.classes_)) <= {
+            "negative",
+            "neutral",
+            "positive",
+        }:
+            raise InvalidInputError(
+                "the sentiment classifier must predict negative/neutral/positive"
+            )
+        self._init(groups, rules or TriageRules())
+
+    def _init(self, groups: list[_Models], rules: TriageRules) -> None:
+        if not isinstance(rules, TriageRules):
+            raise InvalidInputError(f"rules must be TriageRules, got {type(rules).__name__}")
+        self._groups = groups
+        self.rules = rules
+        self._sensitive = KeywordMatcher(rules.sensitive_keywords)
+        self._private = KeywordMatcher({"private": rules.private_keywords})
+
+    @classmethod
+    def default(cls, rules: TriageRules | None = None) -> Triager:
+        """The bundled multilingual model with its tuned thresholds (or your ``rules``).
+
+        Loading reads one small file and imports no scikit-learn.
+        """
+        from socialcare._triage._bundle import read_default_bundle
+
+        features, heads, extra = read_default_bundle()
+        if rules is None:
+            policy = extra.get("policy")
+            rules = TriageRules(policy=ThresholdPolicy(**policy)) if policy else TriageRules()
+        triager = cls.__new__(cls)
+        wanted: dict[str, Head] = {
+            n: heads[n] for n in ("intent", "sentiment", "sensitivity") if n in heads
+        }
+        triager._init([_Models(features, wanted)], rules)
+        return triager
+
+    def with_rules(self, rules: TriageRules) -> Triager:
+        """A Triager with the same models and other rules."""
+        other = Triager.__new__(Triager)
+        other._init(self._groups, rules)
+        return other
+
+    @property
+    def intents(self) -> list[str]:
+        """The intents the classifier knows."""
+        return list(self._groups[0].classes[0])
+
+    # -------------------------------------------------------------- deciding
+    def decide(self, post: Any) -> Decision:
+        """Decide what to do with one post (a :class:`Post` or its text).
+
+        Never raises for bad content: ``None``, empty or emoji-only text get an uncertain
+        decision routed to a person, with the reason.
+        """
+        return self._decide_block([post])[0]
+
+    def decide_many(self, items: Iterable[Any], *, n_jobs: int | None = None) -> list[Decision]:
+        """One decision per item, in order, always (bad rows: uncertain, to an agent).
+
+        Args:
+            items: posts or texts; anything else becomes a decision with ``error`` set.
+            n_jobs: score large batches on several processes (joblib); None or 1 = one.
+        """
+        if isinstance(items, str | Post):
+            raise InvalidInputError("decide_many takes a sequence of posts; use decide() for one")
+        rows: Sequence[Any] = items if isinstance(items, Sequence) else list(items)
+        jobs = 1 if n_jobs is None else int(n_jobs)
+        if jobs == 1 or len(rows) < 4096:
+            return self._decide_block(rows)
+        from joblib import Parallel, cpu_count, delayed
+
+        workers = cpu_count() if jobs < 0 else jobs
+        size = -(-len(rows) // workers)
+        parts = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
+        results = Parallel(n_jobs=workers)(delayed(self._decide_block)(p) for p in parts)
+        return [d for part in results for d in part]
+
+    def _decide_block(self, rows: Sequence[Any]) -> list[Decision]:
+        from socialcare._triage._features import CHUNK
+
+        out: list[Decision] = []
+        for start in range(0, len(rows), CHUNK):
+            out.extend(self._decide_chunk(rows[start : start + CHUNK]))
+        return out
+
+    def _decide_chunk(self, rows: Sequence[Any]) -> list[Decision]:
+        import numpy as np
+
+        from socialcare._triage._bundle import softmax
+        from socialcare._triage._text import SEPARATOR, normalise_batch
+
+        first = self._groups[0]
+        max_chars = first.features.max_chars
+        items = [_item(r, max_chars) for r in rows]
+        texts = [it.text if it.text is not None else "" for it in items]
+        normalised = normalise_batch(texts, tidy=False)
+        parts = normalised.split(SEPARATOR)
+        keyword_hits = self._sensitive.find_all(normalised, len(texts))
+        private_hits = self._private.find_all(normalised, len(texts))
+        probs: dict[str, Any] = {}
+        classes: dict[str, Any] = {}
+        for group in self._groups:
+            if group.features is first.features:
+                batch = group.features.transform_normalised(normalised, len(texts))
+            else:
+                batch = group.features.transform(texts)
+            if batch.n_docs <= 64:
+                scores = batch.dot(group.coef_t) + group.intercept
+            else:
+                csr = batch.to_csr(group.coef_t.shape[0])
+                scores = np.asarray(csr @ group.coef_t, dtype=np.float64) + group.intercept
+            for name, names, part in zip(group.names, group.classes, group.slices, strict=True):
+                probs[name] = softmax(np.array(scores[:, part]))
+                classes[name] = names
+        intent_p = probs["intent"]
+        top = np.argmax(intent_p, axis=1)
+        conf = intent_p[np.arange(len(rows)), top]
+        if intent_p.shape[1] > 1:
+            second = np.partition(intent_p, -2, axis=1)[:, -2]
+        else:
+            second = np.zeros(len(rows))
+        certain = self.rules.policy.accept_mask(intent_p, classes["intent"])
+        sentiment = None
+        if "sentiment" in probs:
+            sentiment = np.argmax(probs["sentiment"], axis=1)
+        sensitive_kind = None
+        sensitive_p = None
+        if "sensitivity" in probs:
+            sp = probs["sensitivity"]
+            names = classes["sensitivity"]
+            none_col = names.index("none") if "none" in names else None
+            sensitive_p = 1.0 - sp[:, none_col] if none_col is not None else sp.max(axis=1)
+            masked = sp.copy()
+            if none_col is not None:
+                masked[:, none_col] = -1.0
+            sensitive_kind = np.argmax(masked, axis=1)
+
+        decisions = []
+        intents = classes["intent"]
+        for i, item in enumerate(items):
+            text_norm = parts[i]
+            decisions.append(
+                self._one(
+                    item,
+                    text_norm,
+                    intent=intents[int(top[i])],
+                    confidence=float(conf[i]),
+                    margin=float(conf[i] - second[i]),
+                    certain=bool(certain[i]),
+                    sentiment=cast(
+                        Sentiment,
+                        classes["sentiment"][int(sentiment[i])]
+                        if sentiment is not None
+                        else "neutral",
+                    ),
+                    sensitive_p=float(sensitive_p[i]) if sensitive_p is not None else 0.0,
+                    keyword=keyword_hits[i],
+                    private_word=_word(private_hits[i]),
+                    sensitive_kind=classes["sensitivity"][int(sensitive_kind[i])]
+                    if sensitive_kind is not None
+                    else None,
+                )
+            )
+        return decisions
+
+    def _one(
+        self,
+        item: _Item,
+        text_norm: str,
+        *,
+        intent: str,
+        confidence: float,
+        margin: float,
+        certain: bool,
+        sentiment: Sentiment,
+        sensitive_p: float,
+        sensitive_kind: str | None,
+        keyword: tuple[str, str] | None,
+        private_word: str | None,
+    ) -> Decision:
+        rules = self.rules
+        reasons: list[str] = []
+        if item.error is not None or item.text is None:
+            return _decision(
+                route="agent",
+                intent=None,
+                confidence=0.0,
+                uncertain=True,
+                priority=rules.default_priority,
+                sensitive=None,
+                sentiment="neutral",
+                take_private=False,
+                reasons=(f"cannot read this row ({item.error}); a person should look",),
+                error=item.error,
+            )
+        letters = sum(map(str.isalnum, text_norm))
+        if letters < rules.min_letters:
+            certain = False
+            reasons.append(
+                "too little text to classify (empty, whitespace, emoji or symbols only)"
+                if text_norm.strip()
+                else "empty post: nothing to classify"
+            )
+        if item.length > rules.max_length:
+            certain = False
+            reasons.append(
+                f"unusually long post ({item.length:,} characters, limit {rules.max_length:,})"
+            )
+        threshold = rules.policy.threshold_for(intent)
+        if certain:
+            reasons.append(f"intent {intent!r} at {confidence:.2f} (threshold {threshold:.2f})")
+        elif letters >= rules.min_letters and item.length <= rules.max_length:
+            if threshold is None:
+                reasons.append(f"uncertain: intent {intent!r} is never automated by the policy")
+            elif confidence < threshold:
+                reasons.append(
+                    f"uncertain: {intent!r} at {confidence:.2f} is below its threshold "
+                    f"{threshold:.2f}"
+                )
+            else:
+                reasons.append(
+                    f"uncertain: {intent!r} leads the runner-up by only {margin:.2f} "
+                    f"(minimum {rules.policy.min_margin:.2f})"
+                )
+
+        sensitive: str | None = None
+        if sensitive_kind is not None and sensitive_p >= rules.sensitivity_threshold:
+            sensitive = sensitive_kind
+            reasons.append(f"sensitive: {sensitive} (model, {sensitive_p:.2f})")
+        if keyword is not None and sensitive is None:
+            sensitive = keyword[0]
+            reasons.append(f"sensitive: {keyword[0]} (keyword {keyword[1]!r})")
+
+        influencer = item.verified and rules.verified_is_influencer
+        if rules.influencer_followers is not None and item.followers >= rules.influencer_followers:
+            influencer = True
+        if influencer:
+            reasons.append(
+                f"influencer: {item.followers:,} followers"
+                + (", verified" if item.verified else "")
+            )
+
+        if item.automated:
+            route: Route = "none"
+            reasons.append("posted by automation or by the brand itself: no reply")
+        elif sensitive is not None or (influencer and not (certain and intent == "spam")):
+            route = "specialist"
+        elif certain and intent in rules.no_reply_intents:
+            route = "none"
+            reasons.append(f"no reply needed for {intent!r}")
+        elif certain and intent in rules.auto_intents:
+            route = "auto"
+            reasons.append(f"{intent!r} is answered automatically")
+        else:
+            route = "agent"
+            if certain:
+                reasons.append(f"{intent!r} needs a person (not an auto-reply intent)")
+
+        take_private = False
+        wants_private = sensitive == "privacy" or (
+            private_word is not None and intent in rules.take_private_intents
+        )
+        if item.public and route != "none" and letters >= rules.min_letters and wants_private:
+            take_private = True
+            why = "privacy" if private_word is None else repr(private_word)
+            reasons.append(f"public post needs private details ({why}): take it private")
+
+        priority = rules.default_priority
+        for rule in rules.priority_rules:
+            if rule.matches(intent, sensitive, sentiment, influencer=influencer, route=route):
+                priority = rule.priority
+                break
+        return _decision(
+            route=route,
+            intent=intent,
+            confidence=confidence,
+            uncertain=not certain,
+            priority=priority,
+            sensitive=sensitive,
+            sentiment=sentiment,
+            take_private=take_private,
+            reasons=tuple(reasons),
+            error=None,
+        )

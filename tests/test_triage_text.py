@@ -1,0 +1,82 @@
+"""Normalisation and hashed features."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from socialcare._triage._features import HashedTfidf
+from socialcare._triage._text import SEPARATOR, normalise, normalise_batch
+
+
+def test_social_media_tokens() -> None:
+    assert normalise("Check https://t.co/abc and www.x.com now") == "check xurl and xurl now"
+    assert normalise("@Acme_Help hi") == "xmention hi"
+    assert normalise("mail me at ana.b@example.com") == "mail me at ana b xemail"
+    assert normalise("#NeverAgain #fail") == "xhashtag never again xhashtag fail"
+    assert normalise("Soooooo goooood!!!!") == "soo good ! !"
+    assert normalise("ORDER 123456789 ok") == "order xlongnum ok"
+    assert normalise("Not 1000 but 100") == "not 1000 but 100"
+
+
+def test_emoji_are_tokens_and_squeezed() -> None:
+    assert normalise("love it😍😍😍😍") == "love it 😍 😍"
+    assert normalise("👍🏽") == "👍 🏽"
+
+
+def test_scripts_and_accents() -> None:
+    assert normalise("Mi pedido NO llegó") == "mi pedido no llego"
+    assert normalise("STRASSE Straße") == "strasse strasse"
+    assert normalise("الطلب لم يصل") == "الطلب لم يصل"
+    assert normalise("\u200fההזמנה לא הגיעה!") == "ההזמנה לא הגיעה !"
+
+
+def test_separator_in_text_does_not_split_posts() -> None:
+    out = normalise_batch(["a\x00b", "c"]).split(SEPARATOR)
+    assert len(out) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
+def test_batch_keeps_one_part_per_text(texts: list[str]) -> None:
+    parts = normalise_batch(texts).split(SEPARATOR)
+    assert len(parts) == len(texts)
+    assert [p.strip() for p in parts] == [normalise(t) for t in texts]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=30), min_size=1, max_size=5))
+def test_features_of_a_batch_equal_features_one_by_one(texts: list[str]) -> None:
+    corpus = ["where is my order", "love it 😍", "مرحبا بكم", "wo ist mein paket"]
+    feats = HashedTfidf.fit(
+        corpus + texts,
+        bits=16,
+        char_range=(1, 4),
+        word_range=(1, 2),
+        sublinear_tf=False,
+        min_df=1,
+        max_chars=100,
+    )
+    batch = feats.transform(texts)
+    dense = batch.to_csr(feats.n_features).toarray()
+    for i, text in enumerate(texts):
+        one = feats.transform([text]).to_csr(feats.n_features).toarray()[0]
+        np.testing.assert_allclose(dense[i], one, rtol=1e-5, atol=1e-6)
+
+
+def test_untidy_batch_gives_the_same_features_as_tidy_text() -> None:
+    texts = ["Hi, @Acme... where's my order?!", "wait\t\tWHAT -- no!!", "¿Dónde está?", "🙂"]
+    feats = HashedTfidf.fit(
+        texts,
+        bits=16,
+        char_range=(1, 5),
+        word_range=(1, 2),
+        sublinear_tf=False,
+        min_df=1,
+        max_chars=100,
+    )
+    tidy = feats.transform_normalised(normalise_batch(texts), len(texts))
+    untidy = feats.transform_normalised(normalise_batch(texts, tidy=False), len(texts))
+    np.testing.assert_array_equal(tidy.row, untidy.row)
+    np.testing.assert_array_equal(np.sort(tidy.col), np.sort(untidy.col))
