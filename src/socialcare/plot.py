@@ -62,7 +62,8 @@ def first_response_distribution(
 ) -> Any:
     """Histogram of first response times (log-scaled minutes) with the target marked.
 
-    Conversations still waiting are counted in the title, not drawn.
+    Conversations still waiting are counted in the title, not drawn; conversations triage
+    routed ``"none"`` (praise, spam: no reply needed) are left out.
     """
     if target <= timedelta(0):
         raise InvalidInputError("target must be a positive duration")
@@ -71,7 +72,7 @@ def first_response_distribution(
     waiting = 0
     for conversation in items:
         start = conversation.first_customer_at
-        if start is None:
+        if start is None or conversation.route == "none":
             continue
         end = (
             conversation.first_response_at
@@ -177,5 +178,6 @@ def volume_by(
     ax.set_ylabel("conversations")
     ax.set_title(f"Volume by {label} and {split}")
     if parts:
-        ax.legend(title=split, fontsize="small")
+        ax.legend(title=split, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.figure.tight_layout()
     return ax
