@@ -125,3 +125,22 @@ def test_epoch_seconds_and_milliseconds_agree(seconds: int) -> None:
 def test_twitter_format_round_trip(moment: datetime) -> None:
     text = moment.strftime("%a %b %d %H:%M:%S +0000 %Y")
     assert parse_timestamp(text) == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Mon Oct 31 22:10:47 +0000 2017", "does not match"),
+        ("Tue Okt 31 22:10:47 +0000 2017", "not valid"),
+        ("Tue Oct 31 25:10:47 +0000 2017", "not valid"),
+        ("Xyz Oct 31 22:10:47 +0000 2017", "not valid"),
+    ],
+)
+def test_twitter_format_is_strict(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_timestamp(text)
+
+
+def test_twitter_format_with_offset() -> None:
+    parsed = parse_timestamp("Wed Nov 01 05:40:47 +0730 2017")
+    assert parsed == datetime(2017, 10, 31, 22, 10, 47, tzinfo=UTC)

@@ -24,7 +24,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # while 1e11 milliseconds is March 1973, so no plausible post is misread either way.
 _MILLISECONDS_FROM = 100_000_000_000
 _EPOCH_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
-_TWITTER_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 _TWITTER_SHAPE = re.compile(
     r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$"
 )
@@ -93,10 +92,7 @@ def _parse_text(text: str) -> datetime:
     if _EPOCH_TEXT.match(stripped):
         return _from_epoch(float(stripped))
     if _TWITTER_SHAPE.match(stripped):
-        try:
-            return datetime.strptime(stripped, _TWITTER_FORMAT)
-        except ValueError:
-            raise ValueError(f"{text!r} looks like a Twitter timestamp but is not valid") from None
+        return _parse_twitter(stripped, text)
     try:
         return _dateutil_parser.isoparse(stripped)
     except (ValueError, OverflowError):
@@ -105,6 +101,41 @@ def _parse_text(text: str) -> datetime:
             "('2024-05-01T09:30:00+02:00' or '...Z'), epoch seconds or milliseconds, or "
             "Twitter's 'Tue Oct 31 22:10:47 +0000 2017'"
         ) from None
+
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _parse_twitter(stripped: str, text: str) -> datetime:
+    """Read ``Tue Oct 31 22:10:47 +0000 2017`` (shape already checked) without strptime.
+
+    strptime consults the locale on every call; this is several times faster, and strict:
+    the month and weekday names must be English and the weekday must match the date.
+    """
+    weekday, month_name, day, clock, offset, year = stripped.split(" ")
+    month = _MONTHS.get(month_name)
+    try:
+        if month is None or weekday not in _WEEKDAYS:
+            raise ValueError
+        hours, minutes, seconds = (int(part) for part in clock.split(":"))
+        sign = -1 if offset[0] == "-" else 1
+        shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
+        zone = UTC if not shift else timezone(sign * shift)
+        parsed = datetime(int(year), month, int(day), hours, minutes, seconds, tzinfo=zone)
+    except ValueError:
+        raise ValueError(f"{text!r} looks like a Twitter timestamp but is not valid") from None
+    if _WEEKDAYS[parsed.weekday()] != weekday:
+        raise ValueError(
+            f"{text!r}: {weekday} does not match the date (it was a {_WEEKDAYS[parsed.weekday()]})"
+        )
+    return parsed
 
 
 def parse_timestamp(value: Any, *, assume_tz: str | tzinfo | None = None) -> datetime:

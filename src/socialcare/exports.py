@@ -60,6 +60,7 @@ _POST_FIELDS = {
     "automated",
 }
 _BOOL_FIELDS = {"author.verified", "author.is_brand", "author.is_bot", "automated"}
+_ID_FIELDS = {"id", "in_reply_to", "conversation_id", "author.id"}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -93,6 +94,20 @@ class ColumnMapping:
     assume_tz: str | None = None
 
     def __post_init__(self) -> None:
+        self._check()
+        # The per-row plan: (field, column, kind), worked out once per mapping.
+        plan = []
+        for name in (*sorted(_POST_FIELDS), *(f"author.{a}" for a in sorted(_AUTHOR_FIELDS))):
+            if name in _BOOL_FIELDS:
+                kind = "negated" if name in self.negate else "bool"
+            elif name in _ID_FIELDS:
+                kind = "id"
+            else:
+                kind = "plain"
+            plan.append((name, self.column_for(name), kind))
+        object.__setattr__(self, "_plan", tuple(plan))
+
+    def _check(self) -> None:
         for name in (*self.columns, *self.defaults, *self.negate):
             if not _known_field(name):
                 raise InvalidInputError(
@@ -128,22 +143,21 @@ class ColumnMapping:
         nested_author = record.get(self.column_for("author"))
         if isinstance(nested_author, Mapping):
             author.update(nested_author)
-        for name in (*_POST_FIELDS, *(f"author.{a}" for a in _AUTHOR_FIELDS)):
-            column = self.column_for(name)
-            if column in record and record[column] is not None:
-                value = record[column]
-            elif name in self.defaults:
-                value = self.defaults[name]
-            else:
-                continue
-            if name in _BOOL_FIELDS:
+        defaults = self.defaults
+        for name, column, kind in self._plan:  # type: ignore[attr-defined]
+            value = record.get(column)
+            if value is None:
+                if name not in defaults:
+                    continue
+                value = defaults[name]
+            if kind == "bool":
                 value = _boolean(value, name)
-                if name in self.negate:
-                    value = not value
-            elif name in {"id", "in_reply_to", "conversation_id", "author.id"}:
+            elif kind == "negated":
+                value = not _boolean(value, name)
+            elif kind == "id":
                 value = _identifier(value)
             if name.startswith("author."):
-                author[name.removeprefix("author.")] = value
+                author[name[7:]] = value
             else:
                 post[name] = value
         if "metadata" in record and isinstance(record["metadata"], Mapping):
