@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 
-from socialcare import Conversation, InvalidInputError, NotFittedError, Post, TimezoneError
+from socialcare import (
+    Conversation,
+    InvalidInputError,
+    NotFittedError,
+    Post,
+    ServiceWindow,
+    TimezoneError,
+)
 from socialcare.testing import ConversationFactory, FixedClock, PostFactory, StubClassifier
-from socialcare.testing.strategies import conversations, posts, surveys
+from socialcare.testing.strategies import conversations, posts, service_windows, surveys
 
 
 def test_fixtures_are_registered(
@@ -79,3 +86,12 @@ def test_strategies_produce_valid_values(post: Post, conv: Conversation, survey:
     assert Post.model_validate_json(post.model_dump_json()) == post
     assert conv.customer is not None
     assert conv.first_customer_at == conv.posts[0].created_at
+
+
+@settings(max_examples=60, deadline=None)
+@given(service_windows())
+def test_window_strategy_builds_usable_windows(window: ServiceWindow) -> None:
+    start = datetime(2024, 3, 29, 12, 0, tzinfo=timezone.utc)
+    due = window.add(start, timedelta(minutes=30))
+    assert due >= start
+    assert window.elapsed(start, due) == timedelta(minutes=30)

@@ -9,14 +9,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
 from socialcare._conversation import Conversation
 from socialcare._models import Author, Channel, Platform, Post, Survey
+from socialcare._sla._window import ServiceWindow
 
-__all__ = ["authors", "aware_datetimes", "conversations", "platforms", "posts", "surveys"]
+__all__ = [
+    "authors",
+    "aware_datetimes",
+    "conversations",
+    "platforms",
+    "posts",
+    "service_windows",
+    "surveys",
+]
 
 UTC = timezone.utc
 
@@ -89,3 +98,70 @@ def conversations(draw: st.DrawFn, *, max_posts: int = 8) -> Conversation:
         posts=made,
         surveys=draw(st.lists(surveys(), max_size=2)),
     )
+
+
+ZONES = (
+    "UTC",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Madrid",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Asia/Jakarta",
+    "Australia/Sydney",
+    "Australia/Adelaide",
+    "Pacific/Chatham",
+)
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@st.composite
+def _day_openings(draw: st.DrawFn) -> str:
+    """Zero to three non-overlapping same-day openings on a 15-minute grid, as text."""
+    count = draw(st.integers(min_value=0, max_value=3))
+    if count == 0:
+        return "closed"
+    marks = sorted(
+        draw(
+            st.sets(st.integers(min_value=0, max_value=96), min_size=2 * count, max_size=2 * count)
+        )
+    )
+    parts = []
+    for start, end in zip(marks[::2], marks[1::2], strict=True):
+        parts.append(
+            f"{start * 15 // 60:02d}:{start * 15 % 60:02d}-{end * 15 // 60:02d}:{end * 15 % 60:02d}"
+        )
+    return ",".join(parts)
+
+
+def service_windows(*, zones: tuple[str, ...] = ZONES) -> st.SearchStrategy[ServiceWindow]:
+    """Service windows: 24/7, presets, or random weekly openings with holidays.
+
+    >>> from hypothesis import given
+    >>> @given(service_windows())
+    ... def test_open_means_next_open_is_now(window):
+    ...     moment = datetime(2024, 3, 31, 1, 30, tzinfo=timezone.utc)
+    ...     if window.is_open(moment):
+    ...         assert window.next_open(moment) == moment
+    >>> test_open_means_next_open_is_now()
+    """
+    zone = st.sampled_from(zones)
+    holidays = st.lists(
+        st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)), max_size=5
+    )
+    weekly = st.builds(
+        lambda tz, hours, days: ServiceWindow.weekly(tz, hours, days),
+        zone,
+        st.fixed_dictionaries({day: _day_openings() for day in _DAYS}).filter(
+            lambda hours: any(v != "closed" for v in hours.values())
+        ),
+        holidays,
+    )
+    overnight = st.builds(lambda tz: ServiceWindow.weekly(tz, {"mon-fri": "20:00-04:00"}), zone)
+    presets = st.one_of(
+        st.just(ServiceWindow.always()),
+        st.builds(ServiceWindow.office_hours, zone),
+        st.builds(ServiceWindow.twelve_hours, zone),
+    )
+    return st.one_of(presets, weekly, overnight)
