@@ -43,3 +43,17 @@ def test_import_does_not_pull_heavy_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert out == ""
+
+
+def test_every_public_name_is_in_the_api_reference() -> None:
+    from pathlib import Path
+
+    reference = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text(
+        encoding="utf-8"
+    )
+    missing = [
+        name
+        for name in socialcare.__all__
+        if name != "__version__" and f"socialcare.{name}" not in reference
+    ]
+    assert missing == []
