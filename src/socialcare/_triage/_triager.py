@@ -436,10 +436,13 @@ class TriageRules(BaseModel):
     influencer_followers: int | None = Field(default=10_000, ge=0)
     verified_is_influencer: bool = True
     sensitivity_threshold: float = Field(
-        default=0.3,
+        default=0.15,
         ge=0.0,
         le=1.0,
-        description="Flag a post as sensitive when P(any sensitive kind) reaches this.",
+        description=(
+            "Flag a post as sensitive when P(any sensitive kind) reaches this. Low on purpose:"
+            " a missed legal threat costs more than a specialist reading a harmless post."
+        ),
     )
     sensitive_keywords: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_SENSITIVE_KEYWORDS),
@@ -608,6 +611,15 @@ class Triager:
             raise InvalidInputError(f"rules must be TriageRules, got {type(rules).__name__}")
         self._groups = groups
         self.rules = rules
+        import numpy as np
+
+        policy = rules.policy
+        self._limits = np.array(
+            [
+                np.inf if (t := policy.threshold_for(name)) is None else t
+                for name in groups[0].classes[0]
+            ]
+        )
         self._sensitive = KeywordMatcher(rules.sensitive_keywords)
         self._private = KeywordMatcher({"private": rules.private_keywords})
 
@@ -715,7 +727,7 @@ class Triager:
             second = np.partition(intent_p, -2, axis=1)[:, -2]
         else:
             second = np.zeros(len(rows))
-        certain = self.rules.policy.accept_mask(intent_p, classes["intent"])
+        certain = (conf >= self._limits[top]) & (conf - second >= self.rules.policy.min_margin)
         sentiment = None
         if "sentiment" in probs:
             sentiment = np.argmax(probs["sentiment"], axis=1)
