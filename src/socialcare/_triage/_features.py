@@ -95,8 +95,10 @@ def bucket_grid(
     cp64: Any = cp.astype(_U64)
 
     if n_char:
-        cs_sep = np.concatenate(([0], doc))
-        cs_space = np.concatenate(([0], is_space.astype(np.int64).cumsum()))
+        cs_sep = np.zeros(length + 1, dtype=np.int64)
+        cs_sep[1:] = doc
+        cs_space = np.zeros(length + 1, dtype=np.int64)
+        is_space.astype(np.int64).cumsum(out=cs_space[1:])
         h = cp64
         for n in range(1, cmax + 1):
             if n > 1:
@@ -121,7 +123,7 @@ def bucket_grid(
         if length:
             start_mask[0] = is_tok[0]
             start_mask[1:] = is_tok[1:] & ~is_tok[:-1]
-        starts = np.flatnonzero(start_mask)
+        starts = start_mask.nonzero()[0]
         if starts.shape[0]:
             positions = np.arange(length)
             last_start = np.maximum.accumulate(np.where(start_mask, positions, 0))
@@ -282,7 +284,7 @@ class HashedTfidf:
     def transform_normalised(self, normalised: str, n_docs: int) -> FeatureBatch:
         """Featurise ``normalise_batch`` output, tidy or not (texts cut to ``max_chars``)."""
         grid, valid, doc = bucket_grid(normalised, self.char_range, self.word_range, self.bits)
-        flat = np.flatnonzero(valid)  # row-major: cells come out in post order
+        flat = valid.ravel().nonzero()[0]  # row-major: cells come out in post order
         col = self.table[grid.ravel()[flat]]
         known = col >= 0
         flat, col = flat[known], col[known].astype(np.int64)

@@ -721,16 +721,14 @@ class Triager:
                 probs[name] = softmax(np.array(scores[:, part]))
                 classes[name] = names
         intent_p = probs["intent"]
-        top = np.argmax(intent_p, axis=1)
+        top = intent_p.argmax(axis=1)
         conf = intent_p[np.arange(len(rows)), top]
-        if intent_p.shape[1] > 1:
-            second = np.partition(intent_p, -2, axis=1)[:, -2]
-        else:
-            second = np.zeros(len(rows))
+        wide = intent_p.shape[1] > 1
+        second = np.sort(intent_p, axis=1)[:, -2] if wide else np.zeros(len(rows))
         certain = (conf >= self._limits[top]) & (conf - second >= self.rules.policy.min_margin)
         sentiment = None
         if "sentiment" in probs:
-            sentiment = np.argmax(probs["sentiment"], axis=1)
+            sentiment = probs["sentiment"].argmax(axis=1)
         sensitive_kind = None
         sensitive_p = None
         if "sensitivity" in probs:
@@ -741,7 +739,7 @@ class Triager:
             masked = sp.copy()
             if none_col is not None:
                 masked[:, none_col] = -1.0
-            sensitive_kind = np.argmax(masked, axis=1)
+            sensitive_kind = masked.argmax(axis=1)
 
         decisions = []
         intents = classes["intent"]
