@@ -62,6 +62,10 @@ def test_lower_target_buys_more_coverage() -> None:
     proba /= proba.sum(axis=1, keepdims=True)
     classes = np.array(["a", "b", "c"])
     strict = _tune_from_proba(proba, y, classes, 0.98, 0.0)
+    each = _tune_from_proba(proba, y, classes, 0.95, 0.0, 1.0, per_intent_target=True)
+    for name, stats in each.per_intent.items():
+        assert stats.precision is not None, name
+        assert stats.precision >= 0.95
     loose = _tune_from_proba(proba, y, classes, 0.85, 0.0)
     assert loose.coverage > strict.coverage
     assert strict.precision is not None

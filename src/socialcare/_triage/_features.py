@@ -39,17 +39,29 @@ _MULT.flags.writeable = False
 _BLANK = np.zeros(0x10001, dtype=bool)
 _BLANK[[ord(ch) for ch in blank_chars()]] = True
 _BLANK.flags.writeable = False
+_TIDY = np.where(_BLANK[:0x10000], np.uint32(32), np.arange(0x10000, dtype=np.uint32))
+_TIDY.flags.writeable = False
 CHUNK = 2048
 
 
-_KMUL = 0x9E3779B97F4A7C15
+# numpy scalars, made once: converting Python ints on every call costs microseconds.
+_KMUL = _U64(0x9E3779B97F4A7C15)
+_BASE_U = _U64(_BASE)
+_ZERO = _U64(0)
+_S29 = _U64(29)
+_S31 = _U64(31)
+_SALTS_CHAR = [_U64((_SALT_CHAR * n) & _MASK64) for n in range(64)]
+_SALTS_WORD = [_U64((_SALT_WORD * n) & _MASK64) for n in range(64)]
+_SHIFTS = [_U64(64 - bits) for bits in range(65)]
 
 
-def _bucket(h: Any, salt: int, shift: int) -> Any:
+def _bucket(h: Any, salt: Any, shift: Any) -> Any:
     """Multiplicative (Fibonacci) hashing of 64-bit n-gram hashes into ``64 - shift`` bits."""
-    h = h + _U64(salt & _MASK64)
-    h = h ^ (h >> 29)
-    return (h * _KMUL) >> shift
+    h = h + salt
+    h ^= h >> _S29
+    h *= _KMUL
+    h >>= shift
+    return h
 
 
 def bucket_grid(
@@ -64,12 +76,15 @@ def bucket_grid(
     the n-grams in post order, so no sort is needed later.
     """
     cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
-    cp = np.where(_BLANK[np.minimum(cp, 0x10000)], np.uint32(32), cp)
+    if cp.shape[0] and int(cp.max()) < 0x10000:
+        cp = _TIDY[cp]  # every code point in the Basic Multilingual Plane: one lookup
+    else:
+        cp = np.where(_BLANK[np.minimum(cp, 0x10000)], np.uint32(32), cp)
     length = cp.shape[0]
-    shift = 64 - bits
+    shift = _SHIFTS[bits]
     is_sep = cp == 0
     is_space = cp == 32
-    doc = np.cumsum(is_sep)
+    doc = is_sep.astype(np.int64).cumsum()  # (cumsum of a bool array is slower)
     cmin, cmax = char_range
     wmin, wmax = word_range
     n_char = max(cmax - cmin + 1, 0)
@@ -80,12 +95,14 @@ def bucket_grid(
     cp64: Any = cp.astype(_U64)
 
     if n_char:
-        cs_sep = np.concatenate(([0], np.cumsum(is_sep)))
-        cs_space = np.concatenate(([0], np.cumsum(is_space)))
+        cs_sep = np.zeros(length + 1, dtype=np.int64)
+        cs_sep[1:] = doc
+        cs_space = np.zeros(length + 1, dtype=np.int64)
+        is_space.astype(np.int64).cumsum(out=cs_space[1:])
         h = cp64
         for n in range(1, cmax + 1):
             if n > 1:
-                h = h[:-1] * _BASE + cp64[n - 1 :]
+                h = h[:-1] * _BASE_U + cp64[n - 1 :]
             if n < cmin or length < n:
                 continue
             j = n - cmin
@@ -97,7 +114,7 @@ def bucket_grid(
                 ok &= ~(is_space[:m] & is_space[1:])
             else:
                 ok &= cs_space[n - 1 : n - 1 + m] == cs_space[1 : 1 + m]
-            buckets[:m, j] = _bucket(h, _SALT_CHAR * n, shift)
+            buckets[:m, j] = _bucket(h, _SALTS_CHAR[n], shift)
             valid[:m, j] = ok
 
     if n_word:
@@ -106,24 +123,24 @@ def bucket_grid(
         if length:
             start_mask[0] = is_tok[0]
             start_mask[1:] = is_tok[1:] & ~is_tok[:-1]
-        starts = np.flatnonzero(start_mask)
+        starts = start_mask.nonzero()[0]
         if starts.shape[0]:
             positions = np.arange(length)
             last_start = np.maximum.accumulate(np.where(start_mask, positions, 0))
             offset = (positions - last_start) & 63
-            weights = np.where(is_tok, cp64 * _MULT[offset], _U64(0))
+            weights = np.where(is_tok, cp64 * _MULT[offset], _ZERO)
             word = np.add.reduceat(weights, starts)
             word_doc = doc[starts]
             h = word
             for n in range(1, wmax + 1):
                 if n > 1:
-                    h = (h[:-1] ^ (h[:-1] >> 31)) * _BASE + word[n - 1 :]
+                    h = (h[:-1] ^ (h[:-1] >> _S31)) * _BASE_U + word[n - 1 :]
                 if n < wmin or word.shape[0] < n:
                     continue
                 j = n_char + n - wmin
                 same = word_doc[n - 1 :] == word_doc[: word_doc.shape[0] - n + 1]
                 at = starts[: same.shape[0]][same]
-                buckets[at, j] = _bucket(h[same], _SALT_WORD * n, shift)
+                buckets[at, j] = _bucket(h[same], _SALTS_WORD[n], shift)
                 valid[at, j] = True
     return buckets, valid, doc
 
@@ -147,6 +164,9 @@ class FeatureBatch:
         """Multiply the sparse rows by a dense ``(n_features, k)`` matrix -> ``(n_docs, k)``."""
         out = np.zeros((self.n_docs, coef_t.shape[1]), dtype=np.float64)
         if self.row.shape[0] == 0:
+            return out
+        if self.n_docs == 1:  # one post (a single decision): one matrix-vector product
+            out[0] = self.val @ coef_t[self.col]
             return out
         row = self.row
         firsts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
@@ -264,7 +284,7 @@ class HashedTfidf:
     def transform_normalised(self, normalised: str, n_docs: int) -> FeatureBatch:
         """Featurise ``normalise_batch`` output, tidy or not (texts cut to ``max_chars``)."""
         grid, valid, doc = bucket_grid(normalised, self.char_range, self.word_range, self.bits)
-        flat = np.flatnonzero(valid)  # row-major: cells come out in post order
+        flat = valid.ravel().nonzero()[0]  # row-major: cells come out in post order
         col = self.table[grid.ravel()[flat]]
         known = col >= 0
         flat, col = flat[known], col[known].astype(np.int64)

@@ -436,10 +436,13 @@ class TriageRules(BaseModel):
     influencer_followers: int | None = Field(default=10_000, ge=0)
     verified_is_influencer: bool = True
     sensitivity_threshold: float = Field(
-        default=0.3,
+        default=0.15,
         ge=0.0,
         le=1.0,
-        description="Flag a post as sensitive when P(any sensitive kind) reaches this.",
+        description=(
+            "Flag a post as sensitive when P(any sensitive kind) reaches this. Low on purpose:"
+            " a missed legal threat costs more than a specialist reading a harmless post."
+        ),
     )
     sensitive_keywords: dict[str, tuple[str, ...]] = Field(
         default_factory=lambda: dict(DEFAULT_SENSITIVE_KEYWORDS),
@@ -608,6 +611,15 @@ class Triager:
             raise InvalidInputError(f"rules must be TriageRules, got {type(rules).__name__}")
         self._groups = groups
         self.rules = rules
+        import numpy as np
+
+        policy = rules.policy
+        self._limits = np.array(
+            [
+                np.inf if (t := policy.threshold_for(name)) is None else t
+                for name in groups[0].classes[0]
+            ]
+        )
         self._sensitive = KeywordMatcher(rules.sensitive_keywords)
         self._private = KeywordMatcher({"private": rules.private_keywords})
 
@@ -709,16 +721,14 @@ class Triager:
                 probs[name] = softmax(np.array(scores[:, part]))
                 classes[name] = names
         intent_p = probs["intent"]
-        top = np.argmax(intent_p, axis=1)
+        top = intent_p.argmax(axis=1)
         conf = intent_p[np.arange(len(rows)), top]
-        if intent_p.shape[1] > 1:
-            second = np.partition(intent_p, -2, axis=1)[:, -2]
-        else:
-            second = np.zeros(len(rows))
-        certain = self.rules.policy.accept_mask(intent_p, classes["intent"])
+        wide = intent_p.shape[1] > 1
+        second = np.sort(intent_p, axis=1)[:, -2] if wide else np.zeros(len(rows))
+        certain = (conf >= self._limits[top]) & (conf - second >= self.rules.policy.min_margin)
         sentiment = None
         if "sentiment" in probs:
-            sentiment = np.argmax(probs["sentiment"], axis=1)
+            sentiment = probs["sentiment"].argmax(axis=1)
         sensitive_kind = None
         sensitive_p = None
         if "sensitivity" in probs:
@@ -729,7 +739,7 @@ class Triager:
             masked = sp.copy()
             if none_col is not None:
                 masked[:, none_col] = -1.0
-            sensitive_kind = np.argmax(masked, axis=1)
+            sensitive_kind = masked.argmax(axis=1)
 
         decisions = []
         intents = classes["intent"]

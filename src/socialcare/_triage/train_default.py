@@ -22,7 +22,11 @@ HERE = Path(__file__).parent
 INTENTS = ("query", "request", "complaint", "praise", "feedback", "spam")
 SENTIMENTS = ("negative", "neutral", "positive")
 SENSITIVITIES = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
-TARGET_PRECISION = 0.95
+# The bundled corpus is small and its intent borders are ambiguous (a sarcastic "seriously??
+# again??" is labelled a complaint): at 95% per intent, queries could never be automated. The
+# bundled policy asks 90% of each intent's automated posts to be right; teams should tune on
+# their own labelled posts (docs/triage.md).
+TARGET_PRECISION = 0.90
 MIN_MARGIN = 0.1
 DEFAULT_PARAMS: dict[str, Any] = {
     "C": 10.0,
@@ -80,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         cv=5,
         classifier=IntentClassifier(**shared),
         min_margin=MIN_MARGIN,
+        per_intent=True,
     )
     policy = tuning.policy.model_dump()
     data = save_bundle(heads, {"policy": policy, "tuning": _summary(tuning)})
@@ -87,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"trained on {len(rows)} posts, {heads['intent'].n_features_} features")
     print(f"wrote {args.out} ({len(data) / 1024:.0f} KiB)")
     print(
-        f"thresholds for {TARGET_PRECISION:.0%} precision (5-fold): automates "
+        f"thresholds for {TARGET_PRECISION:.0%} precision per intent (5-fold): automates "
         f"{tuning.coverage:.1%} at {tuning.precision or 0:.1%} precision; "
         f"out-of-fold accuracy {tuning.accuracy:.1%}"
     )
