@@ -610,7 +610,15 @@ def main(
 
 def main_entry() -> None:
     """Console-script entry point: run :func:`main` and exit with its status."""
-    raise SystemExit(main())
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``socialcare demo | head``): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":  # pragma: no cover
