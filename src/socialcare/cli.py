@@ -26,7 +26,7 @@ from socialcare._conversation import BuildResult, Conversation, RowError, build_
 from socialcare._errors import SocialcareError
 from socialcare._models import Post
 from socialcare._progress import Progress
-from socialcare.exports import PRESETS, ColumnMapping, iter_posts
+from socialcare.exports import DECISION_COLUMNS, PRESETS, ColumnMapping, iter_posts
 
 if TYPE_CHECKING:
     from socialcare._sla._policy import SLAPolicy
@@ -35,20 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_parser", "main", "main_entry"]
 
-_DECISION_COLUMNS = (
-    "line",
-    "id",
-    "route",
-    "intent",
-    "confidence",
-    "uncertain",
-    "priority",
-    "sensitive",
-    "sentiment",
-    "take_private",
-    "reasons",
-    "error",
-)
+_DECISION_COLUMNS = ("line", "id", *DECISION_COLUMNS)
 _SHOWN_ERRORS = 20
 
 # The policy the demo and `report` use when none is given: the field's best practice, for the

@@ -29,6 +29,7 @@ from socialcare._errors import InvalidInputError, SocialcareError
 from socialcare._models import Post
 
 __all__ = [
+    "DECISION_COLUMNS",
     "PRESETS",
     "ColumnMapping",
     "ExportRow",
@@ -38,6 +39,20 @@ __all__ = [
 ]
 
 Format = Literal["csv", "jsonl"]
+
+#: The columns of a triage decision where one is written out (a file, a DataFrame).
+DECISION_COLUMNS = (
+    "route",
+    "intent",
+    "confidence",
+    "uncertain",
+    "priority",
+    "sensitive",
+    "sentiment",
+    "take_private",
+    "reasons",
+    "error",
+)
 
 _AUTHOR_FIELDS = {
     "id",

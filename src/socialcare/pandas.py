@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from socialcare._conversation import Conversation, RowError
 from socialcare._errors import InvalidInputError
 from socialcare._models import Author, Channel, Platform, Post
-from socialcare.exports import ColumnMapping, iter_posts
+from socialcare.exports import DECISION_COLUMNS, ColumnMapping, iter_posts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,18 +40,6 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-DECISION_COLUMNS = (
-    "route",
-    "intent",
-    "confidence",
-    "uncertain",
-    "priority",
-    "sensitive",
-    "sentiment",
-    "take_private",
-    "reasons",
-    "error",
-)
 
 
 def _pandas() -> Any:
