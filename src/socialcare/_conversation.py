@@ -494,16 +494,30 @@ def build_conversations(
             errors.append(RowError(index, conflict, post.id))
 
     keys, missing, cycles = _thread_keys(by_id)
-    groups: dict[tuple[Platform, str], list[Post]] = {}
+    # Group by thread key alone (no per-post tuple or list allocations: a million posts
+    # make the garbage collector the main cost otherwise), then split the rare thread whose
+    # key spans platforms.
+    by_key: dict[str, list[Post]] = {}
     for post_id, post in by_id.items():
-        groups.setdefault((post.platform, keys[post_id]), []).append(post)
+        key = keys[post_id]
+        members = by_key.get(key)
+        if members is None:
+            by_key[key] = [post]
+        else:
+            members.append(post)
+    groups: list[tuple[str, list[Post]]] = []
+    for key, members in by_key.items():
+        platform = members[0].platform
+        if all(post.platform == platform for post in members):
+            groups.append((key, members))
+            continue
+        split: dict[Platform, list[Post]] = {}
+        for post in members:
+            split.setdefault(post.platform, []).append(post)
+        groups.extend((f"{name}:{key}", part) for name, part in split.items())
 
-    key_counts: dict[str, int] = {}
-    for _platform, key in groups:
-        key_counts[key] = key_counts.get(key, 0) + 1
     firsts: list[tuple[tuple[datetime, int, str], Conversation]] = []
-    for (platform, key), members in groups.items():
-        conv_id = key if key_counts[key] == 1 else f"{platform}:{key}"
+    for conv_id, members in groups:
         if len(members) > 1:
             members.sort(key=_post_order)
         conversation = _trusted_conversation(conv_id, tuple(members), brand_keys)
