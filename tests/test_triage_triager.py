@@ -163,3 +163,32 @@ def test_default_triager() -> None:
     threat = triager.decide("My lawyer will contact you, see you in court")
     assert threat.sensitive == "legal_threat"
     assert threat.route == "specialist"
+
+
+def test_default_batch_equals_one_by_one_on_corpus_and_bad_inputs() -> None:
+    from socialcare._triage.train_default import load_corpus
+
+    triager = Triager.default()
+    texts = [row["text"] for row in load_corpus()][::8]
+    posts = [
+        _post(t, followers=f, verified=v, is_brand=b)
+        for t, f, v, b in zip(
+            texts[:60],
+            [0, 50, 10_000, 250_000] * 15,
+            [False, False, True] * 20,
+            [None, None, None, True, False] * 12,
+            strict=True,
+        )
+    ]
+    bad = [None, 3.5, "", "   ", "😍😍😍", "x" * 100_000, "a " * 3_000, b"hi", "?", "𝐚𝐛"]
+    items: list[object] = [*texts, *posts, *bad, *(t[:3] for t in texts[:40])]
+    batch = triager.decide_many(items)
+
+    def rounded(ds: list[Decision]) -> list[Decision]:
+        return [d.model_copy(update={"confidence": round(d.confidence, 5)}) for d in ds]
+
+    assert len(batch) == len(items)
+    assert rounded(batch) == rounded([triager.decide(x) for x in items])
+    assert {d.route for d in batch} == {"auto", "agent", "specialist", "none"}
+    assert any(d.take_private for d in batch)
+    assert any(d.sensitive for d in batch)
