@@ -192,3 +192,31 @@ def test_default_batch_equals_one_by_one_on_corpus_and_bad_inputs() -> None:
     assert {d.route for d in batch} == {"auto", "agent", "specialist", "none"}
     assert any(d.take_private for d in batch)
     assert any(d.sensitive for d in batch)
+
+
+def test_keyword_pair_scan_equals_two_scans() -> None:
+    import random
+
+    from socialcare._triage._text import normalise_batch
+    from socialcare._triage._triager import (
+        DEFAULT_PRIVATE_KEYWORDS,
+        DEFAULT_SENSITIVE_KEYWORDS,
+        KeywordMatcher,
+        _PairMatcher,
+    )
+
+    sensitive = KeywordMatcher(DEFAULT_SENSITIVE_KEYWORDS)
+    private = KeywordMatcher({"private": DEFAULT_PRIVATE_KEYWORDS})
+    words = [w.rstrip("*") for ws in DEFAULT_SENSITIVE_KEYWORDS.values() for w in ws]
+    words += [w.rstrip("*") for w in DEFAULT_PRIVATE_KEYWORDS] + ["s", "x", "my", "data", "!"]
+    rng = random.Random(3)
+    texts = [
+        rng.choice(["", " ", "-", "_"]).join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        for _ in range(3000)
+    ]
+    normalised = normalise_batch(texts, tidy=False)
+    pair = _PairMatcher(sensitive, private).find_all(normalised, len(texts))
+    alone = (sensitive.find_all(normalised, len(texts)), private.find_all(normalised, len(texts)))
+    assert pair == alone
+    assert sum(hit is not None for hit in pair[0]) > 500
+    assert sum(hit is not None for hit in pair[1]) > 500

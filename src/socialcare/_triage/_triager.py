@@ -300,8 +300,8 @@ class KeywordMatcher:
                     continue
                 self._kind.setdefault(body, kind)
                 words.append(body + ("" if prefix else _WHOLE))
-        pattern = "(?<!\\w)" + _trie(sorted(set(words))) if words else None
-        self._pattern = re.compile(pattern) if pattern else None
+        self._body = _trie(sorted(set(words))) if words else None
+        self._pattern = re.compile("(?<!\\w)" + self._body) if self._body else None
 
     def first(self, text: str) -> tuple[str, str] | None:
         """(kind, matched word) of the highest-ranked kind found in one normalised post."""
@@ -318,15 +318,81 @@ class KeywordMatcher:
             start = match.start()
             doc += normalised.count("\x00", position, start)
             position = start
-            key = " ".join(_NON_WORD.split(match.group())).strip()
-            kind = self._kind.get(key)
-            if kind is None:
-                continue
-            best = out[doc]
-            if best is None or self._rank[kind] < self._rank[best[0]]:
-                tail = _WORD_TAIL.match(normalised, match.end())
-                out[doc] = (kind, match.group() + (tail.group() if tail else ""))
+            self._record(out, doc, normalised, match)
         return out
+
+    def _record(
+        self,
+        out: list[tuple[str, str] | None],
+        doc: int,
+        normalised: str,
+        match: re.Match[str],
+    ) -> None:
+        """Keep ``match`` as post ``doc``'s hit if its kind outranks the one found so far."""
+        key = " ".join(_NON_WORD.split(match.group())).strip()
+        kind = self._kind.get(key)
+        if kind is None:
+            return
+        best = out[doc]
+        if best is None or self._rank[kind] < self._rank[best[0]]:
+            tail = _WORD_TAIL.match(normalised, match.end())
+            out[doc] = (kind, match.group() + (tail.group() if tail else ""))
+
+
+class _PairMatcher:
+    """Two keyword matchers run in one scan of the text; same hits as running each alone.
+
+    One expression tries the first matcher's keywords, then the second's, at each position.
+    Each matcher resumes after its own last match, as ``finditer`` would: a position where
+    the combined expression reports one matcher is also tried with the other's expression.
+
+    >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
+    >>> b = KeywordMatcher({"private": ("action", "order*")})
+    >>> text = " my lawyer: legal action on my order \\x00 action "
+    >>> _PairMatcher(a, b).find_all(text, 2) == (a.find_all(text, 2), b.find_all(text, 2))
+    True
+    """
+
+    def __init__(self, first: KeywordMatcher, second: KeywordMatcher) -> None:
+        self.first = first
+        self.second = second
+        both = None
+        if first._body is not None and second._body is not None:
+            both = re.compile(f"(?<!\\w)(?:({first._body})|({second._body}))")
+        self._both = both
+
+    def find_all(
+        self, normalised: str, n_docs: int
+    ) -> tuple[list[tuple[str, str] | None], list[tuple[str, str] | None]]:
+        """``(first.find_all(...), second.find_all(...))``."""
+        first, second = self.first, self.second
+        if self._both is None or second._pattern is None:
+            return first.find_all(normalised, n_docs), second.find_all(normalised, n_docs)
+        out_a: list[tuple[str, str] | None] = [None] * n_docs
+        out_b: list[tuple[str, str] | None] = [None] * n_docs
+        next_a = next_b = 0  # where each matcher alone would resume its scan
+        doc = 0
+        position = 0
+        search = self._both.search
+        match = search(normalised)
+        while match is not None:
+            start = match.start()
+            doc += normalised.count("\x00", position, start)
+            position = start
+            if match.group(1) is not None:
+                if start >= next_a:
+                    first._record(out_a, doc, normalised, match)
+                    next_a = match.end()
+                if start >= next_b:
+                    other = second._pattern.match(normalised, start)
+                    if other is not None:
+                        second._record(out_b, doc, normalised, other)
+                        next_b = other.end()
+            elif start >= next_b:  # the first matcher has nothing at this position
+                second._record(out_b, doc, normalised, match)
+                next_b = match.end()
+            match = search(normalised, start + 1)
+        return out_a, out_b
 
 
 _WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
@@ -685,6 +751,7 @@ class Triager:
         self._priorities: dict[tuple[str, str | None, str, bool, str], Priority] = {}
         self._sensitive = KeywordMatcher(rules.sensitive_keywords)
         self._private = KeywordMatcher({"private": rules.private_keywords})
+        self._keywords = _PairMatcher(self._sensitive, self._private)
 
     @classmethod
     def default(cls, rules: TriageRules | None = None) -> Triager:
@@ -778,8 +845,7 @@ class Triager:
                 texts.append(item.text if item.text is not None else "")
                 lengths.append(item.length)
         normalised = normalise_batch(texts, tidy=False)
-        keyword_hits = self._sensitive.find_all(normalised, n)
-        private_hits = self._private.find_all(normalised, n)
+        keyword_hits, private_hits = self._keywords.find_all(normalised, n)
         probs: dict[str, Any] = {}
         classes: dict[str, Any] = {}
         for group in self._groups:
