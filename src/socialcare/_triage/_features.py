@@ -230,6 +230,7 @@ class HashedTfidf:
         table = np.full(1 << self.bits, np.iinfo(dtype).max, dtype=dtype)
         table[self.buckets] = np.arange(n, dtype=dtype)
         table.flags.writeable = False
+        self._unknown = table.dtype.type(np.iinfo(dtype).max)
         return table
 
     @property
@@ -293,7 +294,7 @@ class HashedTfidf:
         flat = valid.ravel().nonzero()[0]  # row-major: cells come out in post order
         table = self.table
         col = table[grid.ravel()[flat]]
-        known = col != table.dtype.type(np.iinfo(table.dtype).max)
+        known = col != self._unknown
         flat, col = flat[known], col[known].astype(np.int64)
         width = grid.shape[1]
         position, kind = np.divmod(flat, width)

@@ -574,14 +574,18 @@ def _fast_decision(fields: dict[str, Any]) -> Decision:
     """:func:`_decision` taking the field dictionary itself (one fewer copy per post)."""
     decision = _new_decision(Decision)
     _set(decision, "__dict__", fields)
-    _set(decision, "__pydantic_fields_set__", set(_DECISION_FIELDS))
-    _set(decision, "__pydantic_extra__", None)
-    _set(decision, "__pydantic_private__", None)
+    _set_fields_set(decision, set(_DECISION_FIELDS))
+    _set_extra(decision, None)
+    _set_private(decision, None)
     return decision
 
 
+# The slot descriptors of pydantic's BaseModel, called directly (cheaper than setattr by name).
 _new_decision = Decision.__new__
 _set = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _alnum_table() -> Any:
@@ -617,15 +621,17 @@ def _letters(normalised: str, n_docs: int, minimum: int) -> list[bool]:
 
     if minimum <= 0:
         return [True] * n_docs
+    if len(normalised) < 4096:  # a few posts: counting in Python costs less than numpy calls
+        return [sum(map(str.isalnum, part)) >= minimum for part in normalised.split(SEPARATOR)]
     cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
-    doc = (cp == 0).astype(np.intp).cumsum()
     alnum = _alnum_table()[np.minimum(cp, 0x10000)]
-    counts = np.bincount(doc[alnum], minlength=n_docs)
-    high = cp > 0xFFFF
-    if high.any():
-        parts = normalised.split(SEPARATOR)
-        for d in np.unique(doc[high]).tolist():
-            counts[d] = sum(map(str.isalnum, parts[d]))
+    high = (cp > 0xFFFF).nonzero()[0]
+    if high.shape[0]:  # emoji and other high code points: ask str.isalnum, once per character
+        chars, inverse = np.unique(cp[high], return_inverse=True)
+        alnum[high] = np.array([chr(c).isalnum() for c in chars.tolist()], dtype=bool)[inverse]
+    starts = np.zeros(n_docs, dtype=np.intp)
+    starts[1:] = (cp == 0).nonzero()[0]
+    counts = np.add.reduceat(alnum.view(np.uint8), starts, dtype=np.intp)
     return (counts >= minimum).tolist()  # type: ignore[no-any-return]
 
 
