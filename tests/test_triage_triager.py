@@ -163,3 +163,60 @@ def test_default_triager() -> None:
     threat = triager.decide("My lawyer will contact you, see you in court")
     assert threat.sensitive == "legal_threat"
     assert threat.route == "specialist"
+
+
+def test_default_batch_equals_one_by_one_on_corpus_and_bad_inputs() -> None:
+    from socialcare._triage.train_default import load_corpus
+
+    triager = Triager.default()
+    texts = [row["text"] for row in load_corpus()][::8]
+    posts = [
+        _post(t, followers=f, verified=v, is_brand=b)
+        for t, f, v, b in zip(
+            texts[:60],
+            [0, 50, 10_000, 250_000] * 15,
+            [False, False, True] * 20,
+            [None, None, None, True, False] * 12,
+            strict=True,
+        )
+    ]
+    bad = [None, 3.5, "", "   ", "😍😍😍", "x" * 100_000, "a " * 3_000, b"hi", "?", "𝐚𝐛"]
+    items: list[object] = [*texts, *posts, *bad, *(t[:3] for t in texts[:40])]
+    batch = triager.decide_many(items)
+
+    def rounded(ds: list[Decision]) -> list[Decision]:
+        return [d.model_copy(update={"confidence": round(d.confidence, 5)}) for d in ds]
+
+    assert len(batch) == len(items)
+    assert rounded(batch) == rounded([triager.decide(x) for x in items])
+    assert {d.route for d in batch} == {"auto", "agent", "specialist", "none"}
+    assert any(d.take_private for d in batch)
+    assert any(d.sensitive for d in batch)
+
+
+def test_keyword_pair_scan_equals_two_scans() -> None:
+    import random
+
+    from socialcare._triage._text import normalise_batch
+    from socialcare._triage._triager import (
+        DEFAULT_PRIVATE_KEYWORDS,
+        DEFAULT_SENSITIVE_KEYWORDS,
+        KeywordMatcher,
+        _PairMatcher,
+    )
+
+    sensitive = KeywordMatcher(DEFAULT_SENSITIVE_KEYWORDS)
+    private = KeywordMatcher({"private": DEFAULT_PRIVATE_KEYWORDS})
+    words = [w.rstrip("*") for ws in DEFAULT_SENSITIVE_KEYWORDS.values() for w in ws]
+    words += [w.rstrip("*") for w in DEFAULT_PRIVATE_KEYWORDS] + ["s", "x", "my", "data", "!"]
+    rng = random.Random(3)
+    texts = [
+        rng.choice(["", " ", "-", "_"]).join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        for _ in range(3000)
+    ]
+    normalised = normalise_batch(texts, tidy=False)
+    pair = _PairMatcher(sensitive, private).find_all(normalised, len(texts))
+    alone = (sensitive.find_all(normalised, len(texts)), private.find_all(normalised, len(texts)))
+    assert pair == alone
+    assert sum(hit is not None for hit in pair[0]) > 500
+    assert sum(hit is not None for hit in pair[1]) > 500

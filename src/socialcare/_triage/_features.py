@@ -207,10 +207,7 @@ class HashedTfidf:
         self.word_range = (int(word_range[0]), int(word_range[1]))
         self.sublinear_tf = bool(sublinear_tf)
         self.max_chars = int(max_chars)
-        table = np.full(1 << self.bits, -1, dtype=np.int32)
-        table[self.buckets] = np.arange(self.buckets.shape[0], dtype=np.int32)
-        table.flags.writeable = False
-        self.table = table
+        self.table = self._table()
         self.buckets.flags.writeable = False
         self.idf.flags.writeable = False
 
@@ -221,10 +218,20 @@ class HashedTfidf:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        table = np.full(1 << self.bits, -1, dtype=np.int32)
-        table[self.buckets] = np.arange(self.buckets.shape[0], dtype=np.int32)
+        self.table = self._table()
+
+    def _table(self) -> Any:
+        """Bucket -> learned column, the largest value of the dtype for unknown buckets.
+
+        16 bits wide when the columns fit (half the memory, fewer cache misses per lookup).
+        """
+        n = self.buckets.shape[0]
+        dtype = np.uint16 if n < 0xFFFF else np.uint32
+        table = np.full(1 << self.bits, np.iinfo(dtype).max, dtype=dtype)
+        table[self.buckets] = np.arange(n, dtype=dtype)
         table.flags.writeable = False
-        self.table = table
+        self._unknown = table.dtype.type(np.iinfo(dtype).max)
+        return table
 
     @property
     def n_char_kinds(self) -> int:
@@ -285,12 +292,14 @@ class HashedTfidf:
         """Featurise ``normalise_batch`` output, tidy or not (texts cut to ``max_chars``)."""
         grid, valid, doc = bucket_grid(normalised, self.char_range, self.word_range, self.bits)
         flat = valid.ravel().nonzero()[0]  # row-major: cells come out in post order
-        col = self.table[grid.ravel()[flat]]
-        known = col >= 0
+        table = self.table
+        col = table[grid.ravel()[flat]]
+        known = col != self._unknown
         flat, col = flat[known], col[known].astype(np.int64)
         width = grid.shape[1]
-        row = doc[flat // width]
-        block = (flat % width) >= self.n_char_kinds
+        position, kind = np.divmod(flat, width)
+        row = doc[position]
+        block = kind >= self.n_char_kinds
         val = self.idf[col]
         slot = row * 2 + block
         norms = np.sqrt(np.bincount(slot, weights=val * val, minlength=2 * n_docs))

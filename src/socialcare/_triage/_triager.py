@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -300,8 +300,8 @@ class KeywordMatcher:
                     continue
                 self._kind.setdefault(body, kind)
                 words.append(body + ("" if prefix else _WHOLE))
-        pattern = "(?<!\\w)" + _trie(sorted(set(words))) if words else None
-        self._pattern = re.compile(pattern) if pattern else None
+        self._body = _trie(sorted(set(words))) if words else None
+        self._pattern = re.compile("(?<!\\w)" + self._body) if self._body else None
 
     def first(self, text: str) -> tuple[str, str] | None:
         """(kind, matched word) of the highest-ranked kind found in one normalised post."""
@@ -318,15 +318,81 @@ class KeywordMatcher:
             start = match.start()
             doc += normalised.count("\x00", position, start)
             position = start
-            key = " ".join(_NON_WORD.split(match.group())).strip()
-            kind = self._kind.get(key)
-            if kind is None:
-                continue
-            best = out[doc]
-            if best is None or self._rank[kind] < self._rank[best[0]]:
-                tail = _WORD_TAIL.match(normalised, match.end())
-                out[doc] = (kind, match.group() + (tail.group() if tail else ""))
+            self._record(out, doc, normalised, match)
         return out
+
+    def _record(
+        self,
+        out: list[tuple[str, str] | None],
+        doc: int,
+        normalised: str,
+        match: re.Match[str],
+    ) -> None:
+        """Keep ``match`` as post ``doc``'s hit if its kind outranks the one found so far."""
+        key = " ".join(_NON_WORD.split(match.group())).strip()
+        kind = self._kind.get(key)
+        if kind is None:
+            return
+        best = out[doc]
+        if best is None or self._rank[kind] < self._rank[best[0]]:
+            tail = _WORD_TAIL.match(normalised, match.end())
+            out[doc] = (kind, match.group() + (tail.group() if tail else ""))
+
+
+class _PairMatcher:
+    """Two keyword matchers run in one scan of the text; same hits as running each alone.
+
+    One expression tries the first matcher's keywords, then the second's, at each position.
+    Each matcher resumes after its own last match, as ``finditer`` would: a position where
+    the combined expression reports one matcher is also tried with the other's expression.
+
+    >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
+    >>> b = KeywordMatcher({"private": ("action", "order*")})
+    >>> text = " my lawyer: legal action on my order \\x00 action "
+    >>> _PairMatcher(a, b).find_all(text, 2) == (a.find_all(text, 2), b.find_all(text, 2))
+    True
+    """
+
+    def __init__(self, first: KeywordMatcher, second: KeywordMatcher) -> None:
+        self.first = first
+        self.second = second
+        both = None
+        if first._body is not None and second._body is not None:
+            both = re.compile(f"(?<!\\w)(?:({first._body})|({second._body}))")
+        self._both = both
+
+    def find_all(
+        self, normalised: str, n_docs: int
+    ) -> tuple[list[tuple[str, str] | None], list[tuple[str, str] | None]]:
+        """``(first.find_all(...), second.find_all(...))``."""
+        first, second = self.first, self.second
+        if self._both is None or second._pattern is None:
+            return first.find_all(normalised, n_docs), second.find_all(normalised, n_docs)
+        out_a: list[tuple[str, str] | None] = [None] * n_docs
+        out_b: list[tuple[str, str] | None] = [None] * n_docs
+        next_a = next_b = 0  # where each matcher alone would resume its scan
+        doc = 0
+        position = 0
+        search = self._both.search
+        match = search(normalised)
+        while match is not None:
+            start = match.start()
+            doc += normalised.count("\x00", position, start)
+            position = start
+            if match.group(1) is not None:
+                if start >= next_a:
+                    first._record(out_a, doc, normalised, match)
+                    next_a = match.end()
+                if start >= next_b:
+                    other = second._pattern.match(normalised, start)
+                    if other is not None:
+                        second._record(out_b, doc, normalised, other)
+                        next_b = other.end()
+            elif start >= next_b:  # the first matcher has nothing at this position
+                second._record(out_b, doc, normalised, match)
+                next_b = match.end()
+            match = search(normalised, start + 1)
+        return out_a, out_b
 
 
 _WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
@@ -504,6 +570,71 @@ def _decision(**fields: Any) -> Decision:
     return decision
 
 
+def _fast_decision(fields: dict[str, Any]) -> Decision:
+    """:func:`_decision` taking the field dictionary itself (one fewer copy per post)."""
+    decision = _new_decision(Decision)
+    _set(decision, "__dict__", fields)
+    _set_fields_set(decision, set(_DECISION_FIELDS))
+    _set_extra(decision, None)
+    _set_private(decision, None)
+    return decision
+
+
+# The slot descriptors of pydantic's BaseModel, called directly (cheaper than setattr by name).
+_new_decision = Decision.__new__
+_set = object.__setattr__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _alnum_table() -> Any:
+    """Which code points of the Basic Multilingual Plane are letters or digits (``isalnum``).
+
+    The last entry (index 0x10000) stands for every higher code point and is False; posts
+    holding such code points are counted with ``str.isalnum`` instead.
+    """
+    import numpy as np
+
+    table = _ALNUM.get("table")
+    if table is None:
+        table = np.zeros(0x10001, dtype=bool)
+        every = "".join(map(chr, range(0x10000)))
+        table[:0x10000] = np.frombuffer(bytes(map(str.isalnum, every)), dtype=np.uint8).astype(bool)
+        table.flags.writeable = False
+        _ALNUM["table"] = table  # a constant, computed on first use
+    return table
+
+
+_ALNUM: dict[str, Any] = {}
+
+
+def _letters(normalised: str, n_docs: int, minimum: int) -> list[bool]:
+    """Per post of a ``normalise_batch`` string: has it ``minimum`` letters or digits?
+
+    >>> _letters(" \\x00 ".join([" ab", "?", "a1", "𝐚𝐛 "]), 4, 2)
+    [True, False, True, True]
+    """
+    import numpy as np
+
+    from socialcare._triage._text import SEPARATOR
+
+    if minimum <= 0:
+        return [True] * n_docs
+    if len(normalised) < 4096:  # a few posts: counting in Python costs less than numpy calls
+        return [sum(map(str.isalnum, part)) >= minimum for part in normalised.split(SEPARATOR)]
+    cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
+    alnum = _alnum_table()[np.minimum(cp, 0x10000)]
+    high = (cp > 0xFFFF).nonzero()[0]
+    if high.shape[0]:  # emoji and other high code points: ask str.isalnum, once per character
+        chars, inverse = np.unique(cp[high], return_inverse=True)
+        alnum[high] = np.array([chr(c).isalnum() for c in chars.tolist()], dtype=bool)[inverse]
+    starts = np.zeros(n_docs, dtype=np.intp)
+    starts[1:] = (cp == 0).nonzero()[0]
+    counts = np.add.reduceat(alnum.view(np.uint8), starts, dtype=np.intp)
+    return (counts >= minimum).tolist()  # type: ignore[no-any-return]
+
+
 @dataclass(frozen=True)
 class _Item:
     text: str | None
@@ -620,8 +751,13 @@ class Triager:
                 for name in groups[0].classes[0]
             ]
         )
+        self._intent_info = [
+            (name, policy.threshold_for(name), repr(name)) for name in groups[0].classes[0]
+        ]
+        self._priorities: dict[tuple[str, str | None, str, bool, str], Priority] = {}
         self._sensitive = KeywordMatcher(rules.sensitive_keywords)
         self._private = KeywordMatcher({"private": rules.private_keywords})
+        self._keywords = _PairMatcher(self._sensitive, self._private)
 
     @classmethod
     def default(cls, rules: TriageRules | None = None) -> Triager:
@@ -699,17 +835,28 @@ class Triager:
 
         first = self._groups[0]
         max_chars = first.features.max_chars
-        items = [_item(r, max_chars) for r in rows]
-        texts = [it.text if it.text is not None else "" for it in items]
+        n = len(rows)
+        # Plain strings (the common case) need no _Item: None marks them.
+        items: list[_Item | None] = []
+        texts: list[str] = []
+        lengths: list[int] = []
+        for row in rows:
+            if type(row) is str:
+                items.append(None)
+                texts.append(row[:max_chars])
+                lengths.append(len(row))
+            else:
+                item = _item(row, max_chars)
+                items.append(item)
+                texts.append(item.text if item.text is not None else "")
+                lengths.append(item.length)
         normalised = normalise_batch(texts, tidy=False)
-        parts = normalised.split(SEPARATOR)
-        keyword_hits = self._sensitive.find_all(normalised, len(texts))
-        private_hits = self._private.find_all(normalised, len(texts))
+        keyword_hits, private_hits = self._keywords.find_all(normalised, n)
         probs: dict[str, Any] = {}
         classes: dict[str, Any] = {}
         for group in self._groups:
             if group.features is first.features:
-                batch = group.features.transform_normalised(normalised, len(texts))
+                batch = group.features.transform_normalised(normalised, n)
             else:
                 batch = group.features.transform(texts)
             if batch.n_docs <= 64:
@@ -722,15 +869,18 @@ class Triager:
                 classes[name] = names
         intent_p = probs["intent"]
         top = intent_p.argmax(axis=1)
-        conf = intent_p[np.arange(len(rows)), top]
+        conf = intent_p[np.arange(n), top]
         wide = intent_p.shape[1] > 1
-        second = np.sort(intent_p, axis=1)[:, -2] if wide else np.zeros(len(rows))
+        second = np.sort(intent_p, axis=1)[:, -2] if wide else np.zeros(n)
         certain = (conf >= self._limits[top]) & (conf - second >= self.rules.policy.min_margin)
-        sentiment = None
+        rules = self.rules
         if "sentiment" in probs:
-            sentiment = probs["sentiment"].argmax(axis=1)
-        sensitive_kind = None
-        sensitive_p = None
+            sentiment_names = classes["sentiment"]
+            sentiments = [sentiment_names[k] for k in probs["sentiment"].argmax(axis=1).tolist()]
+        else:
+            sentiments = ["neutral"] * n
+        model_kinds: list[str | None] = [None] * n
+        sensitive_ps: list[float] = [0.0] * n
         if "sensitivity" in probs:
             sp = probs["sensitivity"]
             names = classes["sensitivity"]
@@ -739,152 +889,205 @@ class Triager:
             masked = sp.copy()
             if none_col is not None:
                 masked[:, none_col] = -1.0
-            sensitive_kind = masked.argmax(axis=1)
-
-        decisions = []
-        intents = classes["intent"]
-        for i, item in enumerate(items):
-            text_norm = parts[i]
-            decisions.append(
-                self._one(
-                    item,
-                    text_norm,
-                    intent=intents[int(top[i])],
-                    confidence=float(conf[i]),
-                    margin=float(conf[i] - second[i]),
-                    certain=bool(certain[i]),
-                    sentiment=cast(
-                        Sentiment,
-                        classes["sentiment"][int(sentiment[i])]
-                        if sentiment is not None
-                        else "neutral",
-                    ),
-                    sensitive_p=float(sensitive_p[i]) if sensitive_p is not None else 0.0,
-                    keyword=keyword_hits[i],
-                    private_word=_word(private_hits[i]),
-                    sensitive_kind=classes["sensitivity"][int(sensitive_kind[i])]
-                    if sensitive_kind is not None
-                    else None,
-                )
-            )
-        return decisions
-
-    def _one(
-        self,
-        item: _Item,
-        text_norm: str,
-        *,
-        intent: str,
-        confidence: float,
-        margin: float,
-        certain: bool,
-        sentiment: Sentiment,
-        sensitive_p: float,
-        sensitive_kind: str | None,
-        keyword: tuple[str, str] | None,
-        private_word: str | None,
-    ) -> Decision:
-        rules = self.rules
-        reasons: list[str] = []
-        if item.error is not None or item.text is None:
-            return _decision(
-                route="agent",
-                intent=None,
-                confidence=0.0,
-                uncertain=True,
-                priority=rules.default_priority,
-                sensitive=None,
-                sentiment="neutral",
-                take_private=False,
-                reasons=(f"cannot read this row ({item.error}); a person should look",),
-                error=item.error,
-            )
-        letters = sum(map(str.isalnum, text_norm))
-        if letters < rules.min_letters:
-            certain = False
-            reasons.append(
-                "too little text to classify (empty, whitespace, emoji or symbols only)"
-                if text_norm.strip()
-                else "empty post: nothing to classify"
-            )
-        if item.length > rules.max_length:
-            certain = False
-            reasons.append(
-                f"unusually long post ({item.length:,} characters, limit {rules.max_length:,})"
-            )
-        threshold = rules.policy.threshold_for(intent)
-        if certain:
-            reasons.append(f"intent {intent!r} at {confidence:.2f} (threshold {threshold:.2f})")
-        elif letters >= rules.min_letters and item.length <= rules.max_length:
-            if threshold is None:
-                reasons.append(f"uncertain: intent {intent!r} is never automated by the policy")
-            elif confidence < threshold:
-                reasons.append(
-                    f"uncertain: {intent!r} at {confidence:.2f} is below its threshold "
-                    f"{threshold:.2f}"
-                )
-            else:
-                reasons.append(
-                    f"uncertain: {intent!r} leads the runner-up by only {margin:.2f} "
-                    f"(minimum {rules.policy.min_margin:.2f})"
-                )
-
-        sensitive: str | None = None
-        if sensitive_kind is not None and sensitive_p >= rules.sensitivity_threshold:
-            sensitive = sensitive_kind
-            reasons.append(f"sensitive: {sensitive} (model, {sensitive_p:.2f})")
-        if keyword is not None and sensitive is None:
-            sensitive = keyword[0]
-            reasons.append(f"sensitive: {keyword[0]} (keyword {keyword[1]!r})")
-
-        influencer = item.verified and rules.verified_is_influencer
-        if rules.influencer_followers is not None and item.followers >= rules.influencer_followers:
-            influencer = True
-        if influencer:
-            reasons.append(
-                f"influencer: {item.followers:,} followers"
-                + (", verified" if item.verified else "")
-            )
-
-        if item.automated:
-            route: Route = "none"
-            reasons.append("posted by automation or by the brand itself: no reply")
-        elif sensitive is not None or (influencer and not (certain and intent == "spam")):
-            route = "specialist"
-        elif certain and intent in rules.no_reply_intents:
-            route = "none"
-            reasons.append(f"no reply needed for {intent!r}")
-        elif certain and intent in rules.auto_intents:
-            route = "auto"
-            reasons.append(f"{intent!r} is answered automatically")
-        else:
-            route = "agent"
-            if certain:
-                reasons.append(f"{intent!r} needs a person (not an auto-reply intent)")
-
-        take_private = False
-        wants_private = sensitive == "privacy" or (
-            private_word is not None and intent in rules.take_private_intents
+            flagged = sensitive_p >= rules.sensitivity_threshold
+            kinds = masked.argmax(axis=1)
+            for i in flagged.nonzero()[0].tolist():
+                model_kinds[i] = names[int(kinds[i])]
+            sensitive_ps = sensitive_p.tolist()
+        letters = _letters(normalised, n, rules.min_letters)
+        return self._rows(
+            items,
+            lengths,
+            normalised.split(SEPARATOR) if not all(letters) else None,
+            letters,
+            [self._intent_info[k] for k in top.tolist()],
+            conf.tolist(),
+            (conf - second).tolist(),
+            certain.tolist(),
+            sentiments,
+            model_kinds,
+            sensitive_ps,
+            keyword_hits,
+            private_hits,
         )
-        if item.public and route != "none" and letters >= rules.min_letters and wants_private:
-            take_private = True
-            why = "privacy" if private_word is None else repr(private_word)
-            reasons.append(f"public post needs private details ({why}): take it private")
 
+    def _rows(
+        self,
+        items: list[_Item | None],
+        lengths: list[int],
+        parts: list[str] | None,
+        letters: list[bool],
+        intent_info: list[tuple[str, float | None, str]],
+        confidences: list[float],
+        margins: list[float],
+        certains: list[bool],
+        sentiments: list[Any],
+        model_kinds: list[str | None],
+        sensitive_ps: list[float],
+        keyword_hits: list[tuple[str, str] | None],
+        private_hits: list[tuple[str, str] | None],
+    ) -> list[Decision]:
+        """The rules, row by row, on values computed for the whole batch.
+
+        ``letters[i]``: whether post ``i`` has at least ``min_letters`` letters or digits.
+        """
+        rules = self.rules
+        max_length = rules.max_length
+        min_margin = rules.policy.min_margin
+        verified_counts = rules.verified_is_influencer
+        followers_limit = rules.influencer_followers
+        no_reply = rules.no_reply_intents
+        auto = rules.auto_intents
+        take_private_intents = rules.take_private_intents
+        priorities = self._priorities
+        string_influencer = followers_limit is not None and followers_limit <= 0
+        out: list[Decision] = []
+        append = out.append
+        for i, item in enumerate(items):
+            if item is None:
+                length = lengths[i]
+                followers = 0
+                verified = False
+                public = True
+                automated = False
+                influencer = string_influencer
+            elif item.error is not None or item.text is None:
+                append(
+                    _fast_decision(
+                        {
+                            "route": "agent",
+                            "intent": None,
+                            "confidence": 0.0,
+                            "uncertain": True,
+                            "priority": rules.default_priority,
+                            "sensitive": None,
+                            "sentiment": "neutral",
+                            "take_private": False,
+                            "reasons": (
+                                f"cannot read this row ({item.error}); a person should look",
+                            ),
+                            "error": item.error,
+                        }
+                    )
+                )
+                continue
+            else:
+                length = item.length
+                followers = item.followers
+                verified = item.verified
+                public = item.public
+                automated = item.automated
+                influencer = verified and verified_counts
+                if followers_limit is not None and followers >= followers_limit:
+                    influencer = True
+            intent, threshold, intent_repr = intent_info[i]
+            confidence = confidences[i]
+            certain = certains[i]
+            reasons: list[str] = []
+            enough = letters[i]
+            if not enough:
+                certain = False
+                reasons.append(
+                    "too little text to classify (empty, whitespace, emoji or symbols only)"
+                    if parts is not None and parts[i].strip()
+                    else "empty post: nothing to classify"
+                )
+            too_long = length > max_length
+            if too_long:
+                certain = False
+                reasons.append(f"unusually long post ({length:,} characters, limit {max_length:,})")
+            if certain:
+                reasons.append(
+                    f"intent {intent_repr} at {confidence:.2f} (threshold {threshold:.2f})"
+                )
+            elif enough and not too_long:
+                if threshold is None:
+                    reasons.append(
+                        f"uncertain: intent {intent_repr} is never automated by the policy"
+                    )
+                elif confidence < threshold:
+                    reasons.append(
+                        f"uncertain: {intent_repr} at {confidence:.2f} is below its threshold "
+                        f"{threshold:.2f}"
+                    )
+                else:
+                    reasons.append(
+                        f"uncertain: {intent_repr} leads the runner-up by only {margins[i]:.2f} "
+                        f"(minimum {min_margin:.2f})"
+                    )
+
+            sensitive = model_kinds[i]
+            if sensitive is not None:
+                reasons.append(f"sensitive: {sensitive} (model, {sensitive_ps[i]:.2f})")
+            else:
+                keyword = keyword_hits[i]
+                if keyword is not None:
+                    sensitive = keyword[0]
+                    reasons.append(f"sensitive: {sensitive} (keyword {keyword[1]!r})")
+
+            if influencer:
+                reasons.append(
+                    f"influencer: {followers:,} followers" + (", verified" if verified else "")
+                )
+
+            route: Route
+            if automated:
+                route = "none"
+                reasons.append("posted by automation or by the brand itself: no reply")
+            elif sensitive is not None or (influencer and not (certain and intent == "spam")):
+                route = "specialist"
+            elif certain and intent in no_reply:
+                route = "none"
+                reasons.append(f"no reply needed for {intent_repr}")
+            elif certain and intent in auto:
+                route = "auto"
+                reasons.append(f"{intent_repr} is answered automatically")
+            else:
+                route = "agent"
+                if certain:
+                    reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
+
+            take_private = False
+            if public and route != "none" and enough:
+                private = private_hits[i]
+                if sensitive == "privacy" or (
+                    private is not None and intent in take_private_intents
+                ):
+                    take_private = True
+                    why = "privacy" if private is None else repr(private[1])
+                    reasons.append(f"public post needs private details ({why}): take it private")
+
+            sentiment = sentiments[i]
+            key = (intent, sensitive, sentiment, influencer, route)
+            priority = priorities.get(key)
+            if priority is None:
+                priority = self._priority(key)
+            append(
+                _fast_decision(
+                    {
+                        "route": route,
+                        "intent": intent,
+                        "confidence": confidence,
+                        "uncertain": not certain,
+                        "priority": priority,
+                        "sensitive": sensitive,
+                        "sentiment": sentiment,
+                        "take_private": take_private,
+                        "reasons": tuple(reasons),
+                        "error": None,
+                    }
+                )
+            )
+        return out
+
+    def _priority(self, key: tuple[str, str | None, str, bool, str]) -> Priority:
+        """The first matching priority rule (memoised per combination of its inputs)."""
+        intent, sensitive, sentiment, influencer, route = key
+        rules = self.rules
         priority = rules.default_priority
         for rule in rules.priority_rules:
             if rule.matches(intent, sensitive, sentiment, influencer=influencer, route=route):
                 priority = rule.priority
                 break
-        return _decision(
-            route=route,
-            intent=intent,
-            confidence=confidence,
-            uncertain=not certain,
-            priority=priority,
-            sensitive=sensitive,
-            sentiment=sentiment,
-            take_private=take_private,
-            reasons=tuple(reasons),
-            error=None,
-        )
+        self._priorities[key] = priority
+        return priority
