@@ -723,6 +723,22 @@ class _Models:
         self.intercept = np.concatenate([h.intercept for h in heads.values()])
         bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        self._coef_t64: Any = None
+
+    def coef_t64(self) -> Any:
+        """``coef_t`` in float64, made on first use and kept.
+
+        The sparse product of a float64 batch converts float32 weights to float64 anyway; done
+        once here instead of once per chunk (same numbers). Single decisions never need it.
+        """
+        coef = self._coef_t64
+        if coef is None:  # two threads may both make it: same values, either one is kept
+            import numpy as np
+
+            coef = self.coef_t.astype(np.float64)
+            coef.flags.writeable = False
+            self._coef_t64 = coef
+        return coef
 
 
 class Triager:
@@ -898,7 +914,7 @@ class Triager:
                 scores = batch.dot(group.coef_t) + group.intercept
             else:
                 csr = batch.to_csr(group.coef_t.shape[0])
-                scores = np.asarray(csr @ group.coef_t, dtype=np.float64) + group.intercept
+                scores = np.asarray(csr @ group.coef_t64(), dtype=np.float64) + group.intercept
             for name, names, part in zip(group.names, group.classes, group.slices, strict=True):
                 probs[name] = softmax(np.array(scores[:, part]))
                 classes[name] = names
