@@ -133,7 +133,14 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self._check_params()
         texts = as_texts(X, "X")
         labels = _as_labels(y, len(texts))
-        features = HashedTfidf.fit(
+        features = self._fit_features(texts)
+        matrix = _matrix(features, texts)
+        self._fit_head(features, matrix, labels)
+        return self
+
+    def _fit_features(self, texts: list[str]) -> HashedTfidf:
+        """The featuriser these parameters describe, fitted on ``texts``."""
+        return HashedTfidf.fit(
             texts,
             bits=self.hash_bits,
             char_range=tuple(self.char_ngram_range),  # type: ignore[arg-type]
@@ -142,9 +149,6 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             min_df=self.min_df,
             max_chars=self.max_chars,
         )
-        matrix = _matrix(features, texts)
-        self._fit_head(features, matrix, labels)
-        return self
 
     def _fit_head(self, features: HashedTfidf, matrix: Any, labels: Any) -> None:
         from sklearn.exceptions import ConvergenceWarning
@@ -348,15 +352,7 @@ def fit_shared(
     shared = {k: v for k, v in params.items() if "__" not in k}
     base = IntentClassifier(**shared)
     base._check_params()
-    features = HashedTfidf.fit(
-        texts,
-        bits=base.hash_bits,
-        char_range=tuple(base.char_ngram_range),  # type: ignore[arg-type]
-        word_range=tuple(base.word_ngram_range),  # type: ignore[arg-type]
-        sublinear_tf=False,
-        min_df=base.min_df,
-        max_chars=base.max_chars,
-    )
+    features = base._fit_features(texts)
     matrix = _matrix(features, texts)
     heads: dict[str, IntentClassifier] = {}
     for name, y in labels.items():
