@@ -67,38 +67,37 @@ def write_export(path: Path, rows: int, seed: int = 1) -> None:
             )
 
 
-def run_cli(path: Path, out: Path) -> tuple[float, float]:
-    """Run the command's main() in a child and read that child's own peak RSS."""
+def _timed_child(body: str) -> tuple[float, float]:
+    """Run ``body`` in a fresh interpreter; return its seconds and its own peak RSS (MiB)."""
     code = (
         "import resource, sys, time\n"
-        "from socialcare.cli import main\n"
         "t = time.perf_counter()\n"
-        f"status = main(['triage', {str(path)!r}, '--preset', 'twcs', '-o', {str(out)!r},"
-        " '--no-progress'], err=open('/dev/null', 'w'))\n"
+        f"{body}\n"
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-        "sys.exit(status)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     )
     seconds, peak = result.stdout.split()
     return float(seconds), float(peak) / 1024
+
+
+def run_cli(path: Path, out: Path) -> tuple[float, float]:
+    """The command's main(), streaming the file (its exit status is ignored)."""
+    return _timed_child(
+        "from socialcare.cli import main\n"
+        f"main(['triage', {str(path)!r}, '--preset', 'twcs', '-o', {str(out)!r},"
+        " '--no-progress'], err=open('/dev/null', 'w'))"
+    )
 
 
 def run_pandas(path: Path) -> tuple[float, float]:
-    code = (
-        "import sys, time, resource, pandas as pd\n"
+    """The in-memory notebook path: read the whole file, then triage the frame."""
+    return _timed_child(
+        "import pandas as pd\n"
         "from socialcare.pandas import triage_frame\n"
-        "t = time.perf_counter()\n"
-        f"frame = pd.read_csv({str(path)!r})\n"
-        "out = triage_frame(frame)\n"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        f"triage_frame(pd.read_csv({str(path)!r}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], check=True, capture_output=True, text=True
-    )
-    seconds, peak = result.stdout.split()
-    return float(seconds), float(peak) / 1024
 
 
 def main() -> None:
