@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -300,7 +301,8 @@ class KeywordMatcher:
                     continue
                 self._kind.setdefault(body, kind)
                 words.append(body + ("" if prefix else _WHOLE))
-        self._body = _trie(sorted(set(words))) if words else None
+        self._words = sorted(set(words))
+        self._body = _trie(self._words) if words else None
         self._pattern = re.compile("(?<!\\w)" + self._body) if self._body else None
 
     def first(self, text: str) -> tuple[str, str] | None:
@@ -342,9 +344,12 @@ class KeywordMatcher:
 class _PairMatcher:
     """Two keyword matchers run in one scan of the text; same hits as running each alone.
 
-    One expression tries the first matcher's keywords, then the second's, at each position.
-    Each matcher resumes after its own last match, as ``finditer`` would: a position where
-    the combined expression reports one matcher is also tried with the other's expression.
+    The scan looks for any keyword of either matcher right after a character that is not a
+    word character (where a keyword may start). The regular-expression engine then only
+    tries the keywords at such characters, which it finds with a fast character-class test,
+    instead of at every position of the text. At each place found, each matcher's own
+    expression is tried, unless that matcher's previous match covers the place: exactly what
+    ``finditer`` of each matcher alone would find.
 
     >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
     >>> b = KeywordMatcher({"private": ("action", "order*")})
@@ -356,43 +361,41 @@ class _PairMatcher:
     def __init__(self, first: KeywordMatcher, second: KeywordMatcher) -> None:
         self.first = first
         self.second = second
-        both = None
-        if first._body is not None and second._body is not None:
-            both = re.compile(f"(?<!\\w)(?:({first._body})|({second._body}))")
-        self._both = both
+        words = sorted(set(first._words) | set(second._words))
+        self._scan = re.compile("[^\\w](?:" + _trie(words) + ")") if words else None
 
     def find_all(
         self, normalised: str, n_docs: int
     ) -> tuple[list[tuple[str, str] | None], list[tuple[str, str] | None]]:
         """``(first.find_all(...), second.find_all(...))``."""
         first, second = self.first, self.second
-        if self._both is None or second._pattern is None:
-            return first.find_all(normalised, n_docs), second.find_all(normalised, n_docs)
         out_a: list[tuple[str, str] | None] = [None] * n_docs
         out_b: list[tuple[str, str] | None] = [None] * n_docs
+        if self._scan is None:
+            return out_a, out_b
+        pattern_a, pattern_b = first._pattern, second._pattern
         next_a = next_b = 0  # where each matcher alone would resume its scan
         doc = 0
         position = 0
-        search = self._both.search
-        match = search(normalised)
-        while match is not None:
-            start = match.start()
+        search = self._scan.search
+        start = 0  # a keyword may start at the very beginning: always try there
+        while True:
             doc += normalised.count("\x00", position, start)
             position = start
-            if match.group(1) is not None:
-                if start >= next_a:
+            if pattern_a is not None and start >= next_a:
+                match = pattern_a.match(normalised, start)
+                if match is not None:
                     first._record(out_a, doc, normalised, match)
                     next_a = match.end()
-                if start >= next_b:
-                    other = second._pattern.match(normalised, start)
-                    if other is not None:
-                        second._record(out_b, doc, normalised, other)
-                        next_b = other.end()
-            elif start >= next_b:  # the first matcher has nothing at this position
-                second._record(out_b, doc, normalised, match)
-                next_b = match.end()
-            match = search(normalised, start + 1)
-        return out_a, out_b
+            if pattern_b is not None and start >= next_b:
+                match = pattern_b.match(normalised, start)
+                if match is not None:
+                    second._record(out_b, doc, normalised, match)
+                    next_b = match.end()
+            found = search(normalised, start)
+            if found is None:
+                return out_a, out_b
+            start = found.start() + 1
 
 
 _WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
@@ -628,7 +631,7 @@ def _letters(normalised: str, n_docs: int, minimum: int) -> list[bool]:
     if minimum <= 0:
         return [True] * n_docs
     if len(normalised) < 4096:  # a few posts: counting in Python costs less than numpy calls
-        return [sum(map(str.isalnum, part)) >= minimum for part in normalised.split(SEPARATOR)]
+        return [_has_letters(part, minimum) for part in normalised.split(SEPARATOR)]
     cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
     alnum = _alnum_table()[np.minimum(cp, 0x10000)]
     high = (cp > 0xFFFF).nonzero()[0]
@@ -639,6 +642,36 @@ def _letters(normalised: str, n_docs: int, minimum: int) -> list[bool]:
     starts[1:] = (cp == 0).nonzero()[0]
     counts = np.add.reduceat(alnum.view(np.uint8), starts, dtype=np.intp)
     return (counts >= minimum).tolist()  # type: ignore[no-any-return]
+
+
+_SMALL = 4  # up to this many rows, the per-row arithmetic runs in plain Python
+
+
+def _softmax_row(scores: list[float]) -> list[float]:
+    """Softmax of one row of scores, in Python (as :func:`softmax` does for many rows).
+
+    >>> [round(p, 4) for p in _softmax_row([1.0, 2.0, 3.0])]
+    [0.09, 0.2447, 0.6652]
+    """
+    top = max(scores)
+    exps = [math.exp(x - top) for x in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def _has_letters(text: str, minimum: int) -> bool:
+    """Whether ``text`` holds ``minimum`` letters or digits (stops as soon as it does).
+
+    >>> _has_letters(" ? 😍 a1", 2), _has_letters(" ? a ", 2)
+    (True, False)
+    """
+    count = 0
+    for ch in text:
+        if ch.isalnum():
+            count += 1
+            if count >= minimum:
+                return True
+    return count >= minimum
 
 
 # Posts are decided in chunks of about this many characters. The numpy arrays of a chunk then
@@ -809,6 +842,7 @@ class Triager:
                 for name in groups[0].classes[0]
             ]
         )
+        self._limits_list: list[float] = self._limits.tolist()
         self._intent_info = [
             (name, policy.threshold_for(name), repr(name)) for name in groups[0].classes[0]
         ]
@@ -922,8 +956,23 @@ class Triager:
                 csr = batch.to_csr(group.coef_t.shape[0])
                 scores = np.asarray(csr @ group.coef_t64(), dtype=np.float64) + group.intercept
             for name, names, part in zip(group.names, group.classes, group.slices, strict=True):
-                probs[name] = softmax(np.array(scores[:, part]))
                 classes[name] = names
+                if n > _SMALL:
+                    probs[name] = softmax(np.array(scores[:, part]))
+                else:
+                    probs[name] = [_softmax_row(row[part]) for row in scores.tolist()]
+        letters = _letters(normalised, n, self.rules.min_letters)
+        parts = normalised.split(SEPARATOR) if not all(letters) else None
+        if n <= _SMALL:
+            return self._rows(
+                items,
+                lengths,
+                parts,
+                letters,
+                keyword_hits,
+                private_hits,
+                *self._small_tail(probs, classes),
+            )
         intent_p = probs["intent"]
         top = intent_p.argmax(axis=1)
         conf = intent_p[np.arange(n), top]
@@ -951,12 +1000,13 @@ class Triager:
             for i in flagged.nonzero()[0].tolist():
                 model_kinds[i] = names[int(kinds[i])]
             sensitive_ps = sensitive_p.tolist()
-        letters = _letters(normalised, n, rules.min_letters)
         return self._rows(
             items,
             lengths,
-            normalised.split(SEPARATOR) if not all(letters) else None,
+            parts,
             letters,
+            keyword_hits,
+            private_hits,
             [self._intent_info[k] for k in top.tolist()],
             conf.tolist(),
             (conf - second).tolist(),
@@ -964,8 +1014,67 @@ class Triager:
             sentiments,
             model_kinds,
             sensitive_ps,
-            keyword_hits,
-            private_hits,
+        )
+
+    def _small_tail(
+        self, probs: dict[str, list[list[float]]], classes: dict[str, list[str]]
+    ) -> tuple[
+        list[tuple[str, float | None, str]],
+        list[float],
+        list[float],
+        list[bool],
+        list[str],
+        list[str | None],
+        list[float],
+    ]:
+        """What the numpy code of :meth:`_decide_chunk` computes, for a few rows in Python.
+
+        numpy calls cost microseconds each whatever their size; a single decision would spend
+        most of its time in them. Same operations, same order, same results.
+        """
+        rules = self.rules
+        limits = self._limits_list
+        min_margin = rules.policy.min_margin
+        intent_info: list[tuple[str, float | None, str]] = []
+        confidences: list[float] = []
+        margins: list[float] = []
+        certains: list[bool] = []
+        for p in probs["intent"]:
+            top = max(range(len(p)), key=p.__getitem__)  # the first maximum, like argmax
+            conf = p[top]
+            second = sorted(p)[-2] if len(p) > 1 else 0.0
+            intent_info.append(self._intent_info[top])
+            confidences.append(conf)
+            margins.append(conf - second)
+            certains.append(conf >= limits[top] and conf - second >= min_margin)
+        n = len(confidences)
+        if "sentiment" in probs:
+            names = classes["sentiment"]
+            sentiments = [names[max(range(len(p)), key=p.__getitem__)] for p in probs["sentiment"]]
+        else:
+            sentiments = ["neutral"] * n
+        model_kinds: list[str | None] = [None] * n
+        sensitive_ps: list[float] = [0.0] * n
+        if "sensitivity" in probs:
+            names = classes["sensitivity"]
+            none_col = names.index("none") if "none" in names else None
+            for i, p in enumerate(probs["sensitivity"]):
+                masked = list(p)
+                if none_col is not None:
+                    sensitive_ps[i] = 1.0 - p[none_col]
+                    masked[none_col] = -1.0
+                else:
+                    sensitive_ps[i] = max(p)
+                if sensitive_ps[i] >= rules.sensitivity_threshold:
+                    model_kinds[i] = names[max(range(len(masked)), key=masked.__getitem__)]
+        return (
+            intent_info,
+            confidences,
+            margins,
+            certains,
+            sentiments,
+            model_kinds,
+            sensitive_ps,
         )
 
     def _rows(
@@ -974,6 +1083,8 @@ class Triager:
         lengths: list[int],
         parts: list[str] | None,
         letters: list[bool],
+        keyword_hits: list[tuple[str, str] | None],
+        private_hits: list[tuple[str, str] | None],
         intent_info: list[tuple[str, float | None, str]],
         confidences: list[float],
         margins: list[float],
@@ -981,8 +1092,6 @@ class Triager:
         sentiments: list[Any],
         model_kinds: list[str | None],
         sensitive_ps: list[float],
-        keyword_hits: list[tuple[str, str] | None],
-        private_hits: list[tuple[str, str] | None],
     ) -> list[Decision]:
         """The rules, row by row, on values computed for the whole batch.
 
