@@ -14,8 +14,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from socialcare._errors import InvalidInputError, NotFittedError, PersistenceError
 from socialcare._triage._bundle import KIND, Head, read_bundle, read_default_bundle, softmax
-from socialcare._triage._features import CHUNK, FeatureBatch, HashedTfidf
+from socialcare._triage._features import FeatureBatch, HashedTfidf, LinearScorer, char_chunks
 from socialcare._triage._persist import unpickle_trusted, write_archive
+from socialcare._triage._text import normalise_batch
 
 __all__ = ["IntentClassifier", "as_texts", "fit_shared", "load_bundle", "save_bundle"]
 
@@ -189,6 +190,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
         coef_t.flags.writeable = False
         self.head_ = Head(classes, coef_t, intercept, self.get_params())
+        self.scorer_ = LinearScorer(features, coef_t, intercept)
 
     # -------------------------------------------------------------- predicting
     def _check_fitted(self) -> None:
@@ -213,9 +215,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self._check_fitted()
         texts = as_texts(X, "X")
         out = np.empty((len(texts), self.classes_.shape[0]), dtype=np.float64)
-        for start in range(0, len(texts), CHUNK):
-            batch = self.featurise(texts[start : start + CHUNK])
-            out[start : start + batch.n_docs] = self.scores_from(batch)
+        max_chars = self.features_.max_chars
+        for start, end in char_chunks(texts, max_chars):
+            chunk = [t[:max_chars] for t in texts[start:end]]
+            out[start:end] = self.scorer_.scores(normalise_batch(chunk, tidy=False), end - start)
         return out
 
     def predict_proba(self, X: Any) -> Any:  # noqa: N803 - scikit-learn's name

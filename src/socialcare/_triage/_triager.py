@@ -755,6 +755,8 @@ class _Models:
     def __init__(self, features: HashedTfidf, heads: dict[str, Head]) -> None:
         import numpy as np
 
+        from socialcare._triage._features import LinearScorer
+
         self.features = features
         self.names = list(heads)
         self.classes = [[str(c) for c in h.classes.tolist()] for h in heads.values()]
@@ -762,22 +764,7 @@ class _Models:
         self.intercept = np.concatenate([h.intercept for h in heads.values()])
         bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-        self._coef_t64: Any = None
-
-    def coef_t64(self) -> Any:
-        """``coef_t`` in float64, made on first use and kept.
-
-        The sparse product of a float64 batch converts float32 weights to float64 anyway; done
-        once here instead of once per chunk (same numbers). Single decisions never need it.
-        """
-        coef = self._coef_t64
-        if coef is None:  # two threads may both make it: same values, either one is kept
-            import numpy as np
-
-            coef = self.coef_t.astype(np.float64)
-            coef.flags.writeable = False
-            self._coef_t64 = coef
-        return coef
+        self.scorer = LinearScorer(features, self.coef_t, self.intercept)
 
 
 class Triager:
@@ -946,15 +933,11 @@ class Triager:
         probs: dict[str, Any] = {}
         classes: dict[str, Any] = {}
         for group in self._groups:
-            if group.features is first.features:
-                batch = group.features.transform_normalised(normalised, n)
-            else:
-                batch = group.features.transform(texts)
-            if batch.n_docs <= 64:
-                scores = batch.dot(group.coef_t) + group.intercept
-            else:
-                csr = batch.to_csr(group.coef_t.shape[0])
-                scores = np.asarray(csr @ group.coef_t64(), dtype=np.float64) + group.intercept
+            own = normalised
+            if group.features is not first.features:
+                limit = group.features.max_chars
+                own = normalise_batch([t[:limit] for t in texts], tidy=False)
+            scores = group.scorer.scores(own, n)
             for name, names, part in zip(group.names, group.classes, group.slices, strict=True):
                 classes[name] = names
                 if n > _SMALL:
