@@ -101,85 +101,130 @@ class NgramCells:
         return np.concatenate(posts), np.concatenate(keys), is_word
 
 
+def _codepoints(normalised: str) -> Any:
+    """The code points of a normalised string, punctuation and white space made spaces."""
+    cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
+    if cp.shape[0] and int(cp.max()) < 0x10000:
+        return _TIDY[cp]  # every code point in the Basic Multilingual Plane: one lookup
+    return np.where(_BLANK[np.minimum(cp, 0x10000)], np.uint32(32), cp)
+
+
+def _char_grid(cp: Any, doc: Any, char_range: tuple[int, int], shift: Any) -> tuple[Any, Any]:
+    """``(buckets, valid)``, ``(n_char_kinds, length)``: character n-grams by start position.
+
+    ``doc`` (the post of each position) keeps n-grams within a post.
+    """
+    length = cp.shape[0]
+    cmin, cmax = char_range
+    n_char = max(cmax - cmin + 1, 0)
+    # Cells are read only where ``valid`` is set, so ``raw`` needs no initialisation.
+    raw = np.empty((n_char, length), dtype=_U64)
+    valid = np.zeros((n_char, length), dtype=bool)
+    if not n_char:
+        return raw.astype(np.int32), valid
+    is_space = cp == 32
+    cp64: Any = cp.astype(_U64)
+    cs_sep = np.zeros(length + 1, dtype=np.int64)
+    cs_sep[1:] = doc
+    cs_space = np.zeros(length + 1, dtype=np.int64)
+    is_space.astype(np.int64).cumsum(out=cs_space[1:])
+    h = cp64
+    for n in range(1, cmax + 1):
+        if n > 1:
+            h = h[:-1] * _BASE_U + cp64[n - 1 :]
+        if n < cmin or length < n:
+            continue
+        j = n - cmin
+        m = length - n + 1
+        ok = cs_sep[n:] == cs_sep[:m]
+        if n == 1:
+            ok &= ~is_space
+        elif n == 2:
+            ok &= ~(is_space[:m] & is_space[1:])
+        else:
+            ok &= cs_space[n - 1 : n - 1 + m] == cs_space[1 : 1 + m]
+        raw[j, :m] = h
+        valid[j, :m] = ok
+    # every length bucketed at once (one set of numpy calls, each row with its length's salt)
+    return _bucket(raw, _SALT_COLUMN[cmin : cmax + 1], shift).astype(np.int32), valid
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The words (runs of non-space code points) of a batch, in order."""
+
+    starts: Any  # position of the first code point
+    ends: Any  # position after the last code point
+    hashes: Any  # uint64 hash of each word's code points
+    docs: Any  # the post of each word
+
+
+def _words(cp: Any, doc: Any) -> _Words:
+    length = cp.shape[0]
+    is_tok = (cp != 0) & (cp != 32)
+    start_mask = np.zeros(length, dtype=bool)
+    end_mask = np.zeros(length, dtype=bool)
+    if length:
+        start_mask[0] = is_tok[0]
+        start_mask[1:] = is_tok[1:] & ~is_tok[:-1]
+        end_mask[-1] = is_tok[-1]
+        end_mask[:-1] = is_tok[:-1] & ~is_tok[1:]
+    starts = start_mask.nonzero()[0]
+    if not starts.shape[0]:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Words(empty, empty, np.zeros(0, dtype=_U64), empty)
+    positions = np.arange(length)
+    last_start = np.maximum.accumulate(np.where(start_mask, positions, 0))
+    offset = (positions - last_start) & 63
+    weights = np.where(is_tok, cp.astype(_U64) * _MULT[offset], _ZERO)
+    return _Words(starts, end_mask.nonzero()[0] + 1, np.add.reduceat(weights, starts), doc[starts])
+
+
+def _word_grams(
+    words: _Words, word_range: tuple[int, int], shift: Any
+) -> tuple[list[Any], list[Any]]:
+    """Per word n-gram length: (post of each n-gram, its bucket); n-grams stay within posts."""
+    wmin, wmax = word_range
+    word, word_doc = words.hashes, words.docs
+    docs: list[Any] = []
+    buckets: list[Any] = []
+    h = word
+    for n in range(1, wmax + 1):
+        if n > 1:
+            h = (h[:-1] ^ (h[:-1] >> _S31)) * _BASE_U + word[n - 1 :]
+        if n < wmin:
+            continue
+        if word.shape[0] < n:
+            docs.append(np.zeros(0, dtype=np.int64))
+            buckets.append(np.zeros(0, dtype=np.int32))
+            continue
+        same = word_doc[n - 1 :] == word_doc[: word_doc.shape[0] - n + 1]
+        docs.append(word_doc[: same.shape[0]][same])
+        buckets.append(_bucket(h[same], _SALTS_WORD[n], shift).astype(np.int32))
+    return docs, buckets
+
+
+def _posts(cp: Any) -> tuple[Any, Any]:
+    """``(doc, starts)``: the post of each position, and where each post starts."""
+    is_sep = cp == 0
+    doc = is_sep.astype(np.int64).cumsum()  # (cumsum of a bool array is slower)
+    if not cp.shape[0]:
+        return doc, np.zeros(1, dtype=np.intp)
+    return doc, np.concatenate(([0], is_sep.nonzero()[0]))
+
+
 def ngram_cells(
     normalised: str, char_range: tuple[int, int], word_range: tuple[int, int], bits: int
 ) -> NgramCells:
     """Hash every character and word n-gram of a ``normalise_batch`` string into buckets."""
-    cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
-    if cp.shape[0] and int(cp.max()) < 0x10000:
-        cp = _TIDY[cp]  # every code point in the Basic Multilingual Plane: one lookup
-    else:
-        cp = np.where(_BLANK[np.minimum(cp, 0x10000)], np.uint32(32), cp)
-    length = cp.shape[0]
+    cp = _codepoints(normalised)
     shift = _SHIFTS[bits]
-    is_sep = cp == 0
-    is_space = cp == 32
-    doc = is_sep.astype(np.int64).cumsum()  # (cumsum of a bool array is slower)
-    starts = np.concatenate(([0], is_sep.nonzero()[0])) if length else np.zeros(1, np.intp)
-    cmin, cmax = char_range
-    wmin, wmax = word_range
-    n_char = max(cmax - cmin + 1, 0)
-    # Cells are read only where ``valid`` is set, so ``raw`` needs no initialisation.
-    raw = np.empty((n_char, length), dtype=_U64)
-    char_valid = np.zeros((n_char, length), dtype=bool)
-    cp64: Any = cp.astype(_U64)
-
-    if n_char:
-        cs_sep = np.zeros(length + 1, dtype=np.int64)
-        cs_sep[1:] = doc
-        cs_space = np.zeros(length + 1, dtype=np.int64)
-        is_space.astype(np.int64).cumsum(out=cs_space[1:])
-        h = cp64
-        for n in range(1, cmax + 1):
-            if n > 1:
-                h = h[:-1] * _BASE_U + cp64[n - 1 :]
-            if n < cmin or length < n:
-                continue
-            j = n - cmin
-            m = length - n + 1
-            ok = cs_sep[n:] == cs_sep[:m]
-            if n == 1:
-                ok &= ~is_space
-            elif n == 2:
-                ok &= ~(is_space[:m] & is_space[1:])
-            else:
-                ok &= cs_space[n - 1 : n - 1 + m] == cs_space[1 : 1 + m]
-            raw[j, :m] = h
-            char_valid[j, :m] = ok
-    # every length bucketed at once (one set of numpy calls, each row with its length's salt)
-    char_buckets = _bucket(raw, _SALT_COLUMN[cmin : cmax + 1], shift).astype(np.int32)
-
+    doc, starts = _posts(cp)
+    char_buckets, char_valid = _char_grid(cp, doc, char_range, shift)
     word_docs: list[Any] = []
     word_buckets: list[Any] = []
-    if wmax >= wmin:
-        is_tok = ~(is_sep | is_space)
-        start_mask = np.zeros(length, dtype=bool)
-        if length:
-            start_mask[0] = is_tok[0]
-            start_mask[1:] = is_tok[1:] & ~is_tok[:-1]
-        word_starts = start_mask.nonzero()[0]
-        word = np.zeros(0, dtype=_U64)
-        word_doc = np.zeros(0, dtype=np.int64)
-        if word_starts.shape[0]:
-            positions = np.arange(length)
-            last_start = np.maximum.accumulate(np.where(start_mask, positions, 0))
-            offset = (positions - last_start) & 63
-            weights = np.where(is_tok, cp64 * _MULT[offset], _ZERO)
-            word = np.add.reduceat(weights, word_starts)
-            word_doc = doc[word_starts]
-        h = word
-        for n in range(1, wmax + 1):
-            if n > 1:
-                h = (h[:-1] ^ (h[:-1] >> _S31)) * _BASE_U + word[n - 1 :]
-            if n < wmin:
-                continue
-            if word.shape[0] < n:
-                word_docs.append(np.zeros(0, dtype=np.int64))
-                word_buckets.append(np.zeros(0, dtype=np.int32))
-                continue
-            same = word_doc[n - 1 :] == word_doc[: word_doc.shape[0] - n + 1]
-            word_docs.append(word_doc[: same.shape[0]][same])
-            word_buckets.append(_bucket(h[same], _SALTS_WORD[n], shift).astype(np.int32))
+    if word_range[1] >= word_range[0]:
+        word_docs, word_buckets = _word_grams(_words(cp, doc), word_range, shift)
     return NgramCells(
         n_docs=int(starts.shape[0]),
         doc=doc,
@@ -424,40 +469,90 @@ class LinearScorer:
         self.weights = self._weights()
 
     def scores(self, normalised: str, n_docs: int) -> Any:
-        """``(n_docs, n_classes)`` float64 scores of a ``normalise_batch`` string."""
-        f = self.features
-        cells = ngram_cells(normalised, f.char_range, f.word_range, f.bits)
-        n_char = cells.char_valid.shape[0]
-        n_kinds = n_char + len(cells.word_docs)
-        counts = [cells.char_counts().ravel()]
-        counts += [np.bincount(d, minlength=n_docs) for d in cells.word_docs]
-        keys = [cells.char_buckets[cells.char_valid], *cells.word_buckets]
-        cols = f.table[np.concatenate(keys)]
-        per_row = np.concatenate(counts)
-        indptr = np.zeros(per_row.shape[0] + 1, dtype=np.int32)  # a chunk holds < 2**31 cells
-        np.cumsum(per_row, out=indptr[1:])
-        weights = self.weights
-        k = weights.shape[1] - 1
-        if n_docs <= SMALL_BATCH:  # a few posts: numpy sums beat building a sparse matrix
-            sums = np.zeros((per_row.shape[0], k + 1), dtype=np.float32)
-            filled = per_row > 0
-            if cols.shape[0]:
-                sums[filled] = np.add.reduceat(weights[cols], indptr[:-1][filled], axis=0)
-        else:
-            from scipy import sparse
+        """``(n_docs, n_classes)`` float64 scores of a ``normalise_batch`` string.
 
-            counts_matrix = sparse.csr_matrix(
-                (np.ones(cols.shape[0], dtype=np.float32), cols.astype(np.int32), indptr),
-                shape=(per_row.shape[0], weights.shape[0]),
-            )
-            sums = counts_matrix @ weights
-        sums = sums.reshape(n_kinds, n_docs, k + 1)
+        Character n-grams never cross a word, so they are hashed and summed once per
+        distinct word of the batch; each post then adds up its words' sums.
+        """
+        f = self.features
+        shift = _SHIFTS[f.bits]
+        cp = _codepoints(normalised)
+        doc, _ = _posts(cp)
+        words = _words(cp, doc)
+        weights = self.weights
+        width = weights.shape[1]
+        k = width - 1
+        small = n_docs <= SMALL_BATCH
         out = np.zeros((n_docs, k), dtype=np.float64)
-        for block in (sums[:n_char], sums[n_char:]):
-            if block.shape[0]:
-                total = block.sum(axis=0, dtype=np.float64)
-                norm = np.sqrt(total[:, k])
-                norm[norm == 0.0] = 1.0
-                out += total[:, :k] / norm[:, None]
+        blocks = []
+        if f.n_char_kinds and words.starts.shape[0]:
+            blocks.append(self._char_sums(cp, words, n_docs, shift, small=small))
+        if f.word_range[1] >= f.word_range[0]:
+            docs, buckets = _word_grams(words, f.word_range, shift)
+            counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
+            sums = _grouped_sums(f.table[np.concatenate(buckets)], counts, weights, small=small)
+            blocks.append(sums.reshape(len(docs), n_docs, width).sum(axis=0, dtype=np.float64))
+        for total in blocks:
+            norm = np.sqrt(total[:, k])
+            norm[norm == 0.0] = 1.0
+            out += total[:, :k] / norm[:, None]
         out += self.intercept
         return out
+
+    def _char_sums(self, cp: Any, words: _Words, n_docs: int, shift: Any, *, small: bool) -> Any:
+        """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
+        f = self.features
+        lengths = words.ends - words.starts
+        keys = words.hashes + lengths.astype(_U64) * _LENGTH_MIX
+        long = lengths > 64  # past 64 code points the word hash repeats: never shared
+        if long.any():
+            keys[long] = _LONG_WORD - long.nonzero()[0].astype(_U64)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        # the distinct words, each padded with a space on both sides, one after the other
+        span = lengths[first] + 2
+        offsets = np.zeros(span.shape[0] + 1, dtype=np.int64)
+        np.cumsum(span, out=offsets[1:])
+        source = np.repeat(words.starts[first] - 1 - offsets[:-1], span)
+        source += np.arange(offsets[-1])
+        np.clip(source, 0, cp.shape[0] - 1, out=source)
+        unique_cp = cp[source]
+        unique_cp[offsets[:-1]] = 32
+        unique_cp[offsets[1:] - 1] = 32
+        no_posts = np.zeros(unique_cp.shape[0], dtype=np.int64)  # double spaces part words
+        buckets, valid = _char_grid(unique_cp, no_posts, f.char_range, shift)
+        counts = np.add.reduceat(valid, offsets[:-1], axis=1, dtype=np.intp).ravel()
+        weights = self.weights
+        sums = _grouped_sums(f.table[buckets[valid]], counts, weights, small=small)
+        per_word = sums.reshape(valid.shape[0], span.shape[0], weights.shape[1]).sum(axis=0)
+        per_post = _grouped_sums(
+            inverse.ravel(), np.bincount(words.docs, minlength=n_docs), per_word, small=small
+        )
+        return per_post.astype(np.float64)
+
+
+_LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
+_LONG_WORD = _U64((1 << 64) - 1)
+
+
+def _grouped_sums(index: Any, counts: Any, matrix: Any, *, small: bool) -> Any:
+    """``(len(counts), width)``: sums of ``matrix[index]`` rows, ``counts[i]`` rows per group.
+
+    Rows are added one after the other in both ways (same numbers): numpy for a few posts,
+    a sparse product otherwise (no ``len(index) x width`` array in memory).
+    """
+    n_rows = counts.shape[0]
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)  # a chunk holds < 2**31 cells
+    np.cumsum(counts, out=indptr[1:])
+    if small:
+        out = np.zeros((n_rows, matrix.shape[1]), dtype=matrix.dtype)
+        filled = counts > 0
+        if index.shape[0]:
+            out[filled] = np.add.reduceat(matrix[index], indptr[:-1][filled], axis=0)
+        return out
+    from scipy import sparse
+
+    grouping = sparse.csr_matrix(
+        (np.ones(index.shape[0], dtype=matrix.dtype), index.astype(np.int32), indptr),
+        shape=(n_rows, matrix.shape[0]),
+    )
+    return grouping @ matrix
