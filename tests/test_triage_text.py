@@ -80,3 +80,59 @@ def test_untidy_batch_gives_the_same_features_as_tidy_text() -> None:
     untidy = feats.transform_normalised(normalise_batch(texts, tidy=False), len(texts))
     np.testing.assert_array_equal(tidy.row, untidy.row)
     np.testing.assert_array_equal(np.sort(tidy.col), np.sort(untidy.col))
+
+
+def _fitted(texts: list[str]) -> HashedTfidf:
+    corpus = ["where is my order", "love it 😍", "مرحبا بكم", "wo ist mein paket", *texts]
+    return HashedTfidf.fit(
+        corpus,
+        bits=16,
+        char_range=(2, 5),
+        word_range=(1, 2),
+        sublinear_tf=False,
+        min_df=1,
+        max_chars=200,
+    )
+
+
+def _weights(n_features: int, k: int = 3) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(n_features, k)).astype(np.float32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=8))
+def test_scorer_equals_the_tfidf_product(texts: list[str]) -> None:
+    from socialcare._triage._features import LinearScorer
+
+    feats = _fitted(texts[:3])
+    coef_t = _weights(feats.n_features)
+    intercept = np.array([0.5, -0.25, 0.0])
+    scorer = LinearScorer(feats, coef_t, intercept)
+    expected = feats.transform(texts).to_csr(feats.n_features) @ coef_t.astype(np.float64)
+    got = scorer.scores(normalise_batch(texts, tidy=False), len(texts))
+    np.testing.assert_allclose(got, expected + intercept, rtol=1e-4, atol=1e-5)
+
+
+def test_scorer_gives_each_post_the_same_numbers_in_any_batch() -> None:
+    from socialcare._triage._features import LinearScorer
+
+    middle = ("ab" * 32)[:63]  # (no letter three times in a row: normalising would squeeze it)
+    long_a = f"x{middle}y"  # past 64 code points the word hash repeats:
+    long_b = f"y{middle}x"  # these two words share it, and must not share sums
+    texts = [
+        "where is my order?? order 123456789",
+        "my order, my order, MY ORDER 😡",
+        f"{long_a} and {long_b}",
+        long_b,
+        "",
+        "😍😍",
+        "wo ist mein paket paket",
+        "مرحبا بكم مرحبا",
+    ]
+    feats = _fitted(texts)
+    scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
+    batch = scorer.scores(normalise_batch(texts, tidy=False), len(texts))
+    for i, text in enumerate(texts):
+        alone = scorer.scores(normalise_batch([text], tidy=False), 1)[0]
+        assert np.array_equal(batch[i], alone), text
+    assert not np.array_equal(batch[2], batch[3])

@@ -425,9 +425,6 @@ def char_chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int
         yield start, len(texts)
 
 
-SMALL_BATCH = 4  # up to this many posts, sums are taken with numpy instead of scipy.sparse
-
-
 class LinearScorer:
     """Raw class scores of linear heads over a :class:`HashedTfidf`, without a TF-IDF matrix.
 
@@ -482,15 +479,14 @@ class LinearScorer:
         weights = self.weights
         width = weights.shape[1]
         k = width - 1
-        small = n_docs <= SMALL_BATCH
         out = np.zeros((n_docs, k), dtype=np.float64)
         blocks = []
         if f.n_char_kinds and words.starts.shape[0]:
-            blocks.append(self._char_sums(cp, words, n_docs, shift, small=small))
+            blocks.append(self._char_sums(cp, words, n_docs, shift))
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift)
             counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
-            sums = _grouped_sums(f.table[np.concatenate(buckets)], counts, weights, small=small)
+            sums = _grouped_sums(f.table[np.concatenate(buckets)], counts, weights)
             blocks.append(sums.reshape(len(docs), n_docs, width).sum(axis=0, dtype=np.float64))
         for total in blocks:
             norm = np.sqrt(total[:, k])
@@ -499,15 +495,18 @@ class LinearScorer:
         out += self.intercept
         return out
 
-    def _char_sums(self, cp: Any, words: _Words, n_docs: int, shift: Any, *, small: bool) -> Any:
+    def _char_sums(self, cp: Any, words: _Words, n_docs: int, shift: Any) -> Any:
         """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
         f = self.features
         lengths = words.ends - words.starts
-        keys = words.hashes + lengths.astype(_U64) * _LENGTH_MIX
-        long = lengths > 64  # past 64 code points the word hash repeats: never shared
-        if long.any():
-            keys[long] = _LONG_WORD - long.nonzero()[0].astype(_U64)
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        if n_docs <= _FEW_POSTS:  # one post repeats few words: not worth finding them
+            first = inverse = np.arange(lengths.shape[0])
+        else:
+            keys = words.hashes + lengths.astype(_U64) * _LENGTH_MIX
+            long = lengths > 64  # past 64 code points the word hash repeats: never shared
+            if long.any():
+                keys[long] = _LONG_WORD - long.nonzero()[0].astype(_U64)
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         # the distinct words, each padded with a space on both sides, one after the other
         span = lengths[first] + 2
         offsets = np.zeros(span.shape[0] + 1, dtype=np.int64)
@@ -522,37 +521,62 @@ class LinearScorer:
         buckets, valid = _char_grid(unique_cp, no_posts, f.char_range, shift)
         counts = np.add.reduceat(valid, offsets[:-1], axis=1, dtype=np.intp).ravel()
         weights = self.weights
-        sums = _grouped_sums(f.table[buckets[valid]], counts, weights, small=small)
+        sums = _grouped_sums(f.table[buckets[valid]], counts, weights)
         per_word = sums.reshape(valid.shape[0], span.shape[0], weights.shape[1]).sum(axis=0)
         per_post = _grouped_sums(
-            inverse.ravel(), np.bincount(words.docs, minlength=n_docs), per_word, small=small
+            inverse.ravel(), np.bincount(words.docs, minlength=n_docs), per_word
         )
         return per_post.astype(np.float64)
 
 
+_FEW_POSTS = 4  # up to this many posts, each word is summed where it stands
 _LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
 _LONG_WORD = _U64((1 << 64) - 1)
 
 
-def _grouped_sums(index: Any, counts: Any, matrix: Any, *, small: bool) -> Any:
+def _grouped_sums(index: Any, counts: Any, matrix: Any) -> Any:
     """``(len(counts), width)``: sums of ``matrix[index]`` rows, ``counts[i]`` rows per group.
 
-    Rows are added one after the other in both ways (same numbers): numpy for a few posts,
-    a sparse product otherwise (no ``len(index) x width`` array in memory).
+    A sparse product (no ``len(index) x width`` array in memory) that adds each group's rows
+    one after the other, for one post or thousands: the same numbers whatever the batch.
     """
     n_rows = counts.shape[0]
     indptr = np.zeros(n_rows + 1, dtype=np.int32)  # a chunk holds < 2**31 cells
-    np.cumsum(counts, out=indptr[1:])
-    if small:
-        out = np.zeros((n_rows, matrix.shape[1]), dtype=matrix.dtype)
-        filled = counts > 0
-        if index.shape[0]:
-            out[filled] = np.add.reduceat(matrix[index], indptr[:-1][filled], axis=0)
+    counts.cumsum(out=indptr[1:])
+    index = index.astype(np.int32)
+    ones = np.ones(index.shape[0], dtype=matrix.dtype)
+    out = np.zeros((n_rows, matrix.shape[1]), dtype=matrix.dtype)
+    kernel = _csr_matvecs()
+    if kernel is not None:
+        # scipy's own kernel behind ``csr_matrix @ dense``, without building the matrix object
+        # (which costs more than the product for one post)
+        kernel(
+            n_rows,
+            matrix.shape[0],
+            matrix.shape[1],
+            indptr,
+            index,
+            ones,
+            matrix.ravel(),
+            out.ravel(),
+        )
         return out
     from scipy import sparse
 
-    grouping = sparse.csr_matrix(
-        (np.ones(index.shape[0], dtype=matrix.dtype), index.astype(np.int32), indptr),
-        shape=(n_rows, matrix.shape[0]),
-    )
-    return grouping @ matrix
+    grouping = sparse.csr_matrix((ones, index, indptr), shape=(n_rows, matrix.shape[0]))
+    return np.asarray(grouping @ matrix)
+
+
+def _csr_matvecs() -> Any:
+    """scipy's ``csr_matvecs`` kernel, or None where this scipy does not have it."""
+    if "csr_matvecs" not in _KERNEL:
+        try:
+            from scipy.sparse import _sparsetools
+
+            _KERNEL["csr_matvecs"] = _sparsetools.csr_matvecs  # looked up once
+        except (ImportError, AttributeError):  # a private module: use the public product
+            _KERNEL["csr_matvecs"] = None
+    return _KERNEL["csr_matvecs"]
+
+
+_KERNEL: dict[str, Any] = {}
