@@ -84,12 +84,6 @@ class NgramCells:
     word_docs: list[Any]  # per word n-gram length: the post of each n-gram (ascending)
     word_buckets: list[Any]  # per word n-gram length: the bucket of each n-gram (int32)
 
-    def char_counts(self) -> Any:
-        """``(n_char_kinds, n_docs)``: how many character n-grams of each length each post has."""
-        if self.char_valid.shape[1] == 0:
-            return np.zeros((self.char_valid.shape[0], self.n_docs), dtype=np.intp)
-        return np.add.reduceat(self.char_valid, self.starts, axis=1, dtype=np.intp)
-
     def rows_and_buckets(self) -> tuple[Any, Any, Any]:
         """``(post, bucket, is_word)`` of every n-gram, grouped by kind (not sorted by post)."""
         kind_pos = self.char_valid.nonzero()

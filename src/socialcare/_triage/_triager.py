@@ -674,13 +674,6 @@ def _has_letters(text: str, minimum: int) -> bool:
     return count >= minimum
 
 
-# Posts are decided in chunks of about this many characters. The numpy arrays of a chunk then
-# stay small enough for the C allocator to reuse their memory chunk after chunk; with chunks of
-# a few thousand posts it maps fresh pages for every chunk (page faults cost ~8 us per post).
-_CHUNK_CHARS = 16_000
-_CHUNK_POSTS = 2_048
-
-
 def _chunk_bounds(rows: Sequence[Any], max_chars: int) -> list[tuple[int, int]]:
     """``(start, end)`` of consecutive chunks of ``rows``, each of 2+ rows unless only one.
 
@@ -689,6 +682,8 @@ def _chunk_bounds(rows: Sequence[Any], max_chars: int) -> list[tuple[int, int]]:
     >>> _chunk_bounds(["x" * 9_000] * 5, 20_000)
     [(0, 2), (2, 5)]
     """
+    from socialcare._triage._features import CHUNK, CHUNK_CHARS  # the classifier's chunks
+
     bounds: list[tuple[int, int]] = []
     start = 0
     size = 0
@@ -697,8 +692,8 @@ def _chunk_bounds(rows: Sequence[Any], max_chars: int) -> list[tuple[int, int]]:
             size += min(len(row), max_chars)
         elif isinstance(row, Post):
             size += min(len(row.text), max_chars)
-        # two rows at least: a single row is scored in float32 (decide's path)
-        if (size >= _CHUNK_CHARS or i + 1 - start >= _CHUNK_POSTS) and i > start:
+        # two rows at least: a chunk's fixed cost (dozens of numpy calls) is not spent on one
+        if (size >= CHUNK_CHARS or i + 1 - start >= CHUNK) and i > start:
             bounds.append((start, i + 1))
             start = i + 1
             size = 0
