@@ -136,3 +136,47 @@ def test_scorer_gives_each_post_the_same_numbers_in_any_batch() -> None:
         alone = scorer.scores(normalise_batch([text], tidy=False), 1)[0]
         assert np.array_equal(batch[i], alone), text
     assert not np.array_equal(batch[2], batch[3])
+
+
+# few words, so that they repeat across chunks
+_FEW_WORDS = ["order", "my", "the", "paket", "مرحبا", "😡", "xy", "ab", "?", "sue"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(_FEW_WORDS)).map(" ".join).filter(bool),
+        min_size=5,
+        max_size=30,
+    ),
+    st.integers(min_value=1, max_value=3),
+)
+def test_memo_across_chunks_gives_the_same_numbers(texts: list[str], bits: int) -> None:
+    from socialcare._triage._features import LinearScorer
+
+    feats = _fitted(texts[:2])
+    scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
+    memo = scorer.memo(bits)  # 2 to 8 slots: words keep taking each other's slots
+    for start in range(0, len(texts), 5):
+        chunk = texts[start : start + 5]
+        got = scorer.scores(normalise_batch(chunk, tidy=False), len(chunk), memo)
+        for text, row in zip(chunk, got, strict=True):
+            alone = scorer.scores(normalise_batch([text], tidy=False), 1)[0]
+            assert np.array_equal(row, alone), text
+
+
+def test_memo_makes_room_for_many_new_words_in_one_chunk() -> None:
+    from socialcare._triage._features import LinearScorer
+
+    known = ["where is my order", "my order is late", "order order", "is it late", "my my"]
+    words = [f"w{i:04d}x" for i in range(3000)]  # more new words than the memo's spare rows
+    texts = known + [" ".join(words[i : i + 300]) for i in range(0, 3000, 300)]
+    feats = _fitted(known)
+    scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
+    memo = scorer.memo(4)
+    scorer.scores(normalise_batch(known, tidy=False), len(known), memo)  # kept: known words
+    spare = memo.rows.shape[0]
+    got = scorer.scores(normalise_batch(texts, tidy=False), len(texts), memo)
+    assert memo.rows.shape[0] > spare  # it grew, and kept the known words' sums
+    for text, row in zip(texts, got, strict=True):
+        np.testing.assert_array_equal(row, scorer.scores(normalise_batch([text], tidy=False), 1)[0])

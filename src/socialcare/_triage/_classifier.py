@@ -216,9 +216,12 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         texts = as_texts(X, "X")
         out = np.empty((len(texts), self.classes_.shape[0]), dtype=np.float64)
         max_chars = self.features_.max_chars
-        for start, end in char_chunks(texts, max_chars):
+        bounds = list(char_chunks(texts, max_chars))
+        memo = self.scorer_.memo() if len(bounds) > 1 else None
+        for start, end in bounds:
             chunk = [t[:max_chars] for t in texts[start:end]]
-            out[start:end] = self.scorer_.scores(normalise_batch(chunk, tidy=False), end - start)
+            normalised = normalise_batch(chunk, tidy=False)
+            out[start:end] = self.scorer_.scores(normalised, end - start, memo)
         return out
 
     def predict_proba(self, X: Any) -> Any:  # noqa: N803 - scikit-learn's name

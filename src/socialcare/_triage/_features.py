@@ -450,6 +450,10 @@ class LinearScorer:
         weights.flags.writeable = False
         return weights
 
+    def memo(self, bits: int = 16) -> WordMemo:
+        """A fresh :class:`WordMemo` (``2**bits`` words) for the chunks of one batch."""
+        return WordMemo(self.weights.shape[1], bits)
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         del state["weights"]
@@ -459,11 +463,15 @@ class LinearScorer:
         self.__dict__.update(state)
         self.weights = self._weights()
 
-    def scores(self, normalised: str, n_docs: int) -> Any:
+    def scores(self, normalised: str, n_docs: int, memo: WordMemo | None = None) -> Any:
         """``(n_docs, n_classes)`` float64 scores of a ``normalise_batch`` string.
 
         Character n-grams never cross a word, so they are hashed and summed once per
         distinct word of the batch; each post then adds up its words' sums.
+
+        Args:
+            memo: words already summed in earlier chunks of the same batch (see
+                :class:`WordMemo`); the scores are the same with or without it.
         """
         f = self.features
         shift = _SHIFTS[f.bits]
@@ -476,7 +484,7 @@ class LinearScorer:
         out = np.zeros((n_docs, k), dtype=np.float64)
         blocks = []
         if f.n_char_kinds and words.starts.shape[0]:
-            blocks.append(self._char_sums(cp, words, n_docs, shift))
+            blocks.append(self._char_sums(cp, words, n_docs, shift, memo))
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift)
             counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
@@ -489,23 +497,34 @@ class LinearScorer:
         out += self.intercept
         return out
 
-    def _char_sums(self, cp: Any, words: _Words, n_docs: int, shift: Any) -> Any:
+    def _char_sums(
+        self, cp: Any, words: _Words, n_docs: int, shift: Any, memo: WordMemo | None
+    ) -> Any:
         """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
-        f = self.features
         lengths = words.ends - words.starts
         if n_docs <= _FEW_POSTS:  # one post repeats few words: not worth finding them
-            first = inverse = np.arange(lengths.shape[0])
+            matrix = self._word_sums(cp, words.starts, lengths, shift)
+            index = np.arange(lengths.shape[0])
         else:
-            keys = words.hashes + lengths.astype(_U64) * _LENGTH_MIX
-            long = lengths > 64  # past 64 code points the word hash repeats: never shared
-            if long.any():
-                keys[long] = _LONG_WORD - long.nonzero()[0].astype(_U64)
-            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        # the distinct words, each padded with a space on both sides, one after the other
-        span = lengths[first] + 2
+            if memo is None:  # one chunk: a memo just big enough to find its repeated words
+                memo = self.memo(min(max(int(words.starts.shape[0]).bit_length() + 1, 10), 16))
+            index = memo.place(
+                words.hashes + lengths.astype(_U64) * _LENGTH_MIX,
+                lengths,
+                lambda at: self._word_sums(cp, words.starts[at], lengths[at], shift),
+            )
+            matrix = memo.rows
+        per_post = _grouped_sums(index, np.bincount(words.docs, minlength=n_docs), matrix)
+        return per_post.astype(np.float64)
+
+    def _word_sums(self, cp: Any, starts: Any, lengths: Any, shift: Any) -> Any:
+        """``(n_words, width)`` float32: character n-gram sums of the words at ``starts``."""
+        f = self.features
+        # the words, each padded with a space on both sides, one after the other
+        span = lengths + 2
         offsets = np.zeros(span.shape[0] + 1, dtype=np.int64)
         np.cumsum(span, out=offsets[1:])
-        source = np.repeat(words.starts[first] - 1 - offsets[:-1], span)
+        source = np.repeat(starts - 1 - offsets[:-1], span)
         source += np.arange(offsets[-1])
         np.clip(source, 0, cp.shape[0] - 1, out=source)
         unique_cp = cp[source]
@@ -516,11 +535,68 @@ class LinearScorer:
         counts = np.add.reduceat(valid, offsets[:-1], axis=1, dtype=np.intp).ravel()
         weights = self.weights
         sums = _grouped_sums(f.table[buckets[valid]], counts, weights)
-        per_word = sums.reshape(valid.shape[0], span.shape[0], weights.shape[1]).sum(axis=0)
-        per_post = _grouped_sums(
-            inverse.ravel(), np.bincount(words.docs, minlength=n_docs), per_word
-        )
-        return per_post.astype(np.float64)
+        return sums.reshape(valid.shape[0], span.shape[0], weights.shape[1]).sum(axis=0)
+
+
+class WordMemo:
+    """Character n-gram sums of the words of a batch, kept from one chunk to the next.
+
+    A direct-mapped cache: each word has one slot (from its hash); a newer word takes the
+    slot over. A word's sums do not depend on the chunk it came in, so scores are the same
+    with or without the memo, only faster when words repeat (they do: a few thousand words
+    make most of the text in any language). Make one per batch; it is not thread-safe.
+    """
+
+    def __init__(self, width: int, bits: int = 16) -> None:
+        self.size = 1 << bits
+        self.keys = np.zeros(self.size, dtype=_U64)
+        self.used = np.zeros(self.size, dtype=np.int64)  # chunk that last used a slot; 0: never
+        self.rows = np.zeros((self.size + 1024, width), dtype=np.float32)  # + spare rows
+        self._shift = _U64(64 - bits)
+        self._chunk = 0
+
+    def place(self, keys: Any, lengths: Any, compute: Any) -> Any:
+        """The row of ``rows`` holding each word's sums, computing those not kept yet.
+
+        Args:
+            keys: a key per word of the chunk (hash and length).
+            lengths: each word's length in code points; past 64 the word hash repeats, so
+                longer words are never looked up or kept.
+            compute: ``compute(positions) -> (len(positions), width)`` sums of the words at
+                those positions (distinct words).
+        """
+        self._chunk += 1
+        slots = ((keys * _KMUL) >> self._shift).astype(np.intp)
+        short = lengths <= 64
+        known = (self.keys[slots] == keys) & (self.used[slots] > 0) & short
+        index = slots
+        missing = (~known).nonzero()[0]
+        self.used[slots[known]] = self._chunk  # their rows must survive this chunk
+        if not missing.shape[0]:
+            return index
+        new_keys = keys[missing]
+        long = ~short[missing]
+        if long.any():  # every long word on its own
+            new_keys[long] = _LONG_WORD - long.nonzero()[0].astype(_U64)
+        distinct, first, inverse = np.unique(new_keys, return_index=True, return_inverse=True)
+        at = missing[first]
+        sums = compute(at)
+        target = slots[at]
+        free = short[at] & (self.used[target] != self._chunk)
+        self.keys[target[free]] = distinct[free]
+        # of new words sharing a slot, the one whose key stayed there keeps it
+        kept = free & (self.keys[target] == distinct)
+        self.used[target[kept]] = self._chunk
+        spare = (~kept).nonzero()[0]
+        if spare.shape[0]:  # rows past the slots, for this chunk only
+            if self.size + spare.shape[0] > self.rows.shape[0]:
+                grown = np.zeros((self.size + 2 * spare.shape[0], self.rows.shape[1]), np.float32)
+                grown[: self.size] = self.rows[: self.size]
+                self.rows = grown
+            target[spare] = self.size + np.arange(spare.shape[0])
+        self.rows[target] = sums
+        index[missing] = target[inverse.ravel()]
+        return index
 
 
 _FEW_POSTS = 4  # up to this many posts, each word is summed where it stands

@@ -18,7 +18,7 @@ from socialcare._triage._thresholds import ThresholdPolicy
 if TYPE_CHECKING:
     from socialcare._triage._bundle import Head
     from socialcare._triage._classifier import IntentClassifier
-    from socialcare._triage._features import HashedTfidf
+    from socialcare._triage._features import HashedTfidf, WordMemo
 
 __all__ = ["Decision", "PriorityRule", "TriageRules", "Triager"]
 
@@ -870,7 +870,7 @@ class Triager:
         Never raises for bad content: ``None``, empty or emoji-only text get an uncertain
         decision routed to a person, with the reason.
         """
-        return self._decide_block([post])[0]
+        return self._decide_chunk([post], [None] * len(self._groups))[0]
 
     def decide_many(self, items: Iterable[Any], *, n_jobs: int | None = None) -> list[Decision]:
         """One decision per item, in order, always (bad rows: uncertain, to an agent).
@@ -896,11 +896,15 @@ class Triager:
     def _decide_block(self, rows: Sequence[Any]) -> list[Decision]:
         out: list[Decision] = []
         max_chars = self._groups[0].features.max_chars
-        for start, end in _chunk_bounds(rows, max_chars):
-            out.extend(self._decide_chunk(rows[start:end]))
+        bounds = _chunk_bounds(rows, max_chars)
+        memos = [g.scorer.memo() if len(bounds) > 1 else None for g in self._groups]
+        for start, end in bounds:
+            out.extend(self._decide_chunk(rows[start:end], memos))
         return out
 
-    def _decide_chunk(self, rows: Sequence[Any]) -> list[Decision]:
+    def _decide_chunk(
+        self, rows: Sequence[Any], memos: Sequence[WordMemo | None]
+    ) -> list[Decision]:
         import numpy as np
 
         from socialcare._triage._bundle import softmax
@@ -927,12 +931,12 @@ class Triager:
         keyword_hits, private_hits = self._keywords.find_all(normalised, n)
         probs: dict[str, Any] = {}
         classes: dict[str, Any] = {}
-        for group in self._groups:
+        for group, memo in zip(self._groups, memos, strict=True):
             own = normalised
             if group.features is not first.features:
                 limit = group.features.max_chars
                 own = normalise_batch([t[:limit] for t in texts], tidy=False)
-            scores = group.scorer.scores(own, n)
+            scores = group.scorer.scores(own, n, memo)
             for name, names, part in zip(group.names, group.classes, group.slices, strict=True):
                 classes[name] = names
                 if n > _SMALL:
