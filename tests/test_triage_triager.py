@@ -6,6 +6,8 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from socialcare import Author, InvalidInputError, Post
 from socialcare._triage._classifier import fit_shared
@@ -220,3 +222,41 @@ def test_keyword_pair_scan_equals_two_scans() -> None:
     assert pair == alone
     assert sum(hit is not None for hit in pair[0]) > 500
     assert sum(hit is not None for hit in pair[1]) > 500
+
+
+_PIECES = ["tv", "x", "my data", "order", "orders", "sue", "😡", "?", 'עו"ד', "données", "ab"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([*_PIECES, "the", "_", "-", "'", " ", "!", "é", "١٢"])).map(
+            lambda parts: "".join(parts)
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4, unique=True),
+)
+def test_keyword_pair_scan_finds_short_and_odd_keywords(
+    texts: list[str], chosen: list[str]
+) -> None:
+    from socialcare._triage import _triager
+    from socialcare._triage._text import normalise_batch
+    from socialcare._triage._triager import KeywordMatcher, _PairMatcher
+
+    sensitive = KeywordMatcher({"a": [w + "*" for w in chosen[:2]], "b": chosen[2:]})
+    private = KeywordMatcher({"private": [*chosen, "x*"]})
+    pair = _PairMatcher(sensitive, private)
+    normalised = normalise_batch(texts, tidy=False)
+    expected = (
+        sensitive.find_all(normalised, len(texts)),
+        private.find_all(normalised, len(texts)),
+    )
+    saved = _triager._NUMPY_SCAN
+    try:
+        for threshold in (0, 10**9):  # numpy finds the places to try; the expression does
+            _triager._NUMPY_SCAN = threshold
+            assert pair.find_all(normalised, len(texts)) == expected
+    finally:
+        _triager._NUMPY_SCAN = saved

@@ -463,7 +463,9 @@ class LinearScorer:
         self.__dict__.update(state)
         self.weights = self._weights()
 
-    def scores(self, normalised: str, n_docs: int, memo: WordMemo | None = None) -> Any:
+    def scores(
+        self, normalised: str, n_docs: int, memo: WordMemo | None = None, cp: Any = None
+    ) -> Any:
         """``(n_docs, n_classes)`` float64 scores of a ``normalise_batch`` string.
 
         Character n-grams never cross a word, so they are hashed and summed once per
@@ -472,10 +474,12 @@ class LinearScorer:
         Args:
             memo: words already summed in earlier chunks of the same batch (see
                 :class:`WordMemo`); the scores are the same with or without it.
+            cp: ``_codepoints(normalised)``, if the caller has it already.
         """
         f = self.features
         shift = _SHIFTS[f.bits]
-        cp = _codepoints(normalised)
+        if cp is None:
+            cp = _codepoints(normalised)
         doc, _ = _posts(cp)
         words = _words(cp, doc)
         weights = self.weights

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -331,10 +331,12 @@ class KeywordMatcher:
         match: re.Match[str],
     ) -> None:
         """Keep ``match`` as post ``doc``'s hit if its kind outranks the one found so far."""
-        key = " ".join(_NON_WORD.split(match.group())).strip()
+        key = match.group()
         kind = self._kind.get(key)
-        if kind is None:
-            return
+        if kind is None:  # a keyword of several words, or followed by punctuation
+            kind = self._kind.get(" ".join(_NON_WORD.split(key)).strip())
+            if kind is None:
+                return
         best = out[doc]
         if best is None or self._rank[kind] < self._rank[best[0]]:
             tail = _WORD_TAIL.match(normalised, match.end())
@@ -344,12 +346,12 @@ class KeywordMatcher:
 class _PairMatcher:
     """Two keyword matchers run in one scan of the text; same hits as running each alone.
 
-    The scan looks for any keyword of either matcher right after a character that is not a
-    word character (where a keyword may start). The regular-expression engine then only
-    tries the keywords at such characters, which it finds with a fast character-class test,
-    instead of at every position of the text. At each place found, each matcher's own
-    expression is tried, unless that matcher's previous match covers the place: exactly what
-    ``finditer`` of each matcher alone would find.
+    A keyword can only start where a word starts, and there only if the word begins with the
+    keyword's first three characters. numpy finds those places (word starts are where a
+    space or a separator is followed by anything else, once punctuation is made spaces as
+    the featuriser does); each matcher's expression is then tried at each place, unless that
+    matcher's previous match covers it: exactly what ``finditer`` of each matcher alone would
+    find, without the regular-expression engine stepping through every character.
 
     >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
     >>> b = KeywordMatcher({"private": ("action", "order*")})
@@ -359,43 +361,113 @@ class _PairMatcher:
     """
 
     def __init__(self, first: KeywordMatcher, second: KeywordMatcher) -> None:
+        import numpy as np
+
         self.first = first
         self.second = second
-        words = sorted(set(first._words) | set(second._words))
-        self._scan = re.compile("[^\\w](?:" + _trie(words) + ")") if words else None
+        words = sorted({*first._words, *second._words})
+        self._scan = re.compile("[^\\w](?:" + _trie(words) + ")")
+        heads: list[dict[int, int]] = [{}, {}, {}]  # first 1, 2 or 3 characters -> matchers
+        for bit, matcher in ((1, first), (2, second)):
+            for word in matcher._words:
+                body = word.rstrip(_WHOLE)[:3]
+                key = _head_key([ord(ch) for ch in body])
+                heads[len(body) - 1][key] = heads[len(body) - 1].get(key, 0) | bit
+        self._heads = [
+            (np.array(sorted(h), dtype=np.uint64), np.array([h[k] for k in sorted(h)], np.uint8))
+            for h in heads
+        ]
+
+    def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
+        """Where a keyword may start (ascending), and which matchers' (bit 1: first, 2: second).
+
+        ``cp``: the code points with punctuation and white space as spaces (``_codepoints``).
+        """
+        import numpy as np
+
+        length = cp.shape[0]
+        token = (cp != 32) & (cp != 0)
+        starts = token.copy()
+        starts[1:] &= ~token[:-1]
+        at = starts.nonzero()[0]
+        padded = np.zeros(length + 2, dtype=np.uint64)
+        padded[:length] = cp
+        key = padded[at]
+        which = np.zeros(at.shape[0], dtype=np.uint8)
+        for n, (heads, bits) in enumerate(self._heads):
+            if n:
+                key |= padded[at + n] << np.uint64(21 * n)
+            if heads.shape[0]:
+                i = np.minimum(np.searchsorted(heads, key), heads.shape[0] - 1)
+                which |= np.where(heads[i] == key, bits[i], np.uint8(0))
+        wanted = which.nonzero()[0]
+        return at[wanted].tolist(), which[wanted].tolist()
 
     def find_all(
-        self, normalised: str, n_docs: int
+        self, normalised: str, n_docs: int, cp: Any = None
     ) -> tuple[list[tuple[str, str] | None], list[tuple[str, str] | None]]:
-        """``(first.find_all(...), second.find_all(...))``."""
+        """``(first.find_all(...), second.find_all(...))``.
+
+        ``cp``: ``_codepoints(normalised)`` if the caller has it already.
+        """
         first, second = self.first, self.second
         out_a: list[tuple[str, str] | None] = [None] * n_docs
         out_b: list[tuple[str, str] | None] = [None] * n_docs
-        if self._scan is None:
-            return out_a, out_b
         pattern_a, pattern_b = first._pattern, second._pattern
+        if pattern_a is None or pattern_b is None:  # (a matcher without keywords)
+            return first.find_all(normalised, n_docs), second.find_all(normalised, n_docs)
+        if len(normalised) < _NUMPY_SCAN:  # a few posts: a dozen numpy calls cost more
+            places: Iterable[tuple[int, int]] = self._scanned(normalised)
+        else:
+            if cp is None:
+                from socialcare._triage._features import _codepoints
+
+                cp = _codepoints(normalised)
+            places = zip(*self._candidates(cp), strict=True)
         next_a = next_b = 0  # where each matcher alone would resume its scan
         doc = 0
         position = 0
-        search = self._scan.search
-        start = 0  # a keyword may start at the very beginning: always try there
-        while True:
+        for start, bits in places:
             doc += normalised.count("\x00", position, start)
             position = start
-            if pattern_a is not None and start >= next_a:
+            if bits & 1 and start >= next_a:
                 match = pattern_a.match(normalised, start)
                 if match is not None:
                     first._record(out_a, doc, normalised, match)
                     next_a = match.end()
-            if pattern_b is not None and start >= next_b:
+            if bits & 2 and start >= next_b:
                 match = pattern_b.match(normalised, start)
                 if match is not None:
                     second._record(out_b, doc, normalised, match)
                     next_b = match.end()
+        return out_a, out_b
+
+    def _scanned(self, normalised: str) -> Iterator[tuple[int, int]]:
+        """The places of :meth:`_candidates` found by a regular expression (for short text).
+
+        It finds the keywords of either matcher that follow a character that is not a word
+        character, and the very start of the text (bits 3: both matchers are tried there).
+        """
+        search = self._scan.search
+        start = 0
+        while True:
+            yield start, 3
             found = search(normalised, start)
             if found is None:
-                return out_a, out_b
+                return
             start = found.start() + 1
+
+
+_NUMPY_SCAN = 2048  # from this many characters on, numpy finds the places to try
+
+
+def _head_key(codes: Sequence[int]) -> int:
+    """The key of a word's first (up to) three code points, as :meth:`_PairMatcher._candidates`.
+
+    >>> _head_key([ord("a")]) == ord("a"), _head_key([1, 2]) == 1 + (2 << 21)
+    (True, True)
+    """
+    return sum(code << (21 * i) for i, code in enumerate(codes))
 
 
 _WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
@@ -618,8 +690,10 @@ def _alnum_table() -> Any:
 _ALNUM: dict[str, Any] = {}
 
 
-def _letters(normalised: str, n_docs: int, minimum: int) -> list[bool]:
+def _letters(normalised: str, n_docs: int, minimum: int, cp: Any = None) -> list[bool]:
     """Per post of a ``normalise_batch`` string: has it ``minimum`` letters or digits?
+
+    ``cp``: its code points, punctuation as spaces or not (``_codepoints``), if at hand.
 
     >>> _letters(" \\x00 ".join([" ab", "?", "a1", "𝐚𝐛 "]), 4, 2)
     [True, False, True, True]
@@ -632,7 +706,8 @@ def _letters(normalised: str, n_docs: int, minimum: int) -> list[bool]:
         return [True] * n_docs
     if len(normalised) < 4096:  # a few posts: counting in Python costs less than numpy calls
         return [_has_letters(part, minimum) for part in normalised.split(SEPARATOR)]
-    cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
+    if cp is None:
+        cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
     alnum = _alnum_table()[np.minimum(cp, 0x10000)]
     high = (cp > 0xFFFF).nonzero()[0]
     if high.shape[0]:  # emoji and other high code points: ask str.isalnum, once per character
@@ -908,6 +983,7 @@ class Triager:
         import numpy as np
 
         from socialcare._triage._bundle import softmax
+        from socialcare._triage._features import _codepoints
         from socialcare._triage._text import SEPARATOR, normalise_batch
 
         first = self._groups[0]
@@ -928,22 +1004,25 @@ class Triager:
                 texts.append(item.text if item.text is not None else "")
                 lengths.append(item.length)
         normalised = normalise_batch(texts, tidy=False)
-        keyword_hits, private_hits = self._keywords.find_all(normalised, n)
+        cp = _codepoints(normalised)  # (shared by the steps below)
+        keyword_hits, private_hits = self._keywords.find_all(normalised, n, cp)
         probs: dict[str, Any] = {}
         classes: dict[str, Any] = {}
         for group, memo in zip(self._groups, memos, strict=True):
             own = normalised
+            own_cp = cp
             if group.features is not first.features:
                 limit = group.features.max_chars
                 own = normalise_batch([t[:limit] for t in texts], tidy=False)
-            scores = group.scorer.scores(own, n, memo)
+                own_cp = None
+            scores = group.scorer.scores(own, n, memo, own_cp)
             for name, names, part in zip(group.names, group.classes, group.slices, strict=True):
                 classes[name] = names
                 if n > _SMALL:
                     probs[name] = softmax(np.array(scores[:, part]))
                 else:
                     probs[name] = [_softmax_row(row[part]) for row in scores.tolist()]
-        letters = _letters(normalised, n, self.rules.min_letters)
+        letters = _letters(normalised, n, self.rules.min_letters, cp)
         parts = normalised.split(SEPARATOR) if not all(letters) else None
         if n <= _SMALL:
             return self._rows(
