@@ -103,10 +103,13 @@ def _codepoints(normalised: str) -> Any:
     return np.where(_BLANK[np.minimum(cp, 0x10000)], np.uint32(32), cp)
 
 
-def _char_grid(cp: Any, doc: Any, char_range: tuple[int, int], shift: Any) -> tuple[Any, Any]:
+def _char_grid(
+    cp: Any, doc: Any | None, char_range: tuple[int, int], shift: Any
+) -> tuple[Any, Any]:
     """``(buckets, valid)``, ``(n_char_kinds, length)``: character n-grams by start position.
 
-    ``doc`` (the post of each position) keeps n-grams within a post.
+    ``doc`` (the post of each position) keeps n-grams within a post; None: one post, or
+    posts parted by spaces only.
     """
     length = cp.shape[0]
     cmin, cmax = char_range
@@ -118,8 +121,10 @@ def _char_grid(cp: Any, doc: Any, char_range: tuple[int, int], shift: Any) -> tu
         return raw.astype(np.int32), valid
     is_space = cp == 32
     cp64: Any = cp.astype(_U64)
-    cs_sep = np.zeros(length + 1, dtype=np.int64)
-    cs_sep[1:] = doc
+    cs_sep = None
+    if doc is not None:
+        cs_sep = np.zeros(length + 1, dtype=np.int64)
+        cs_sep[1:] = doc
     cs_space = np.zeros(length + 1, dtype=np.int64)
     is_space.astype(np.int64).cumsum(out=cs_space[1:])
     h = cp64
@@ -130,13 +135,14 @@ def _char_grid(cp: Any, doc: Any, char_range: tuple[int, int], shift: Any) -> tu
             continue
         j = n - cmin
         m = length - n + 1
-        ok = cs_sep[n:] == cs_sep[:m]
         if n == 1:
-            ok &= ~is_space
+            ok = ~is_space
         elif n == 2:
-            ok &= ~(is_space[:m] & is_space[1:])
+            ok = ~(is_space[:m] & is_space[1:])
         else:
-            ok &= cs_space[n - 1 : n - 1 + m] == cs_space[1 : 1 + m]
+            ok = cs_space[n - 1 : n - 1 + m] == cs_space[1 : 1 + m]
+        if cs_sep is not None:
+            ok &= cs_sep[n:] == cs_sep[:m]
         raw[j, :m] = h
         valid[j, :m] = ok
     # every length bucketed at once (one set of numpy calls, each row with its length's salt)
@@ -506,8 +512,9 @@ class LinearScorer:
     ) -> Any:
         """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
         lengths = words.ends - words.starts
-        if n_docs <= _FEW_POSTS:  # one post repeats few words: not worth finding them
-            matrix = self._word_sums(cp, words.starts, lengths, shift)
+        if n_docs <= _FEW_POSTS and words.starts[0] > 0:
+            # few posts repeat few words: each word is summed where it stands
+            matrix = self._sums_in_place(cp, words, shift)
             index = np.arange(lengths.shape[0])
         else:
             if memo is None:  # one chunk: a memo just big enough to find its repeated words
@@ -521,6 +528,21 @@ class LinearScorer:
         per_post = _grouped_sums(index, np.bincount(words.docs, minlength=n_docs), matrix)
         return per_post.astype(np.float64)
 
+    def _sums_in_place(self, cp: Any, words: _Words, shift: Any) -> Any:
+        """:meth:`_word_sums` of every word of ``cp``, in order, without copying the words.
+
+        Each word's n-grams start from the space before it to its end, and every n-gram
+        between words holds a space inside: invalid. So the grid of ``cp`` itself holds each
+        word's n-grams, word after word, as the grid of the padded copies would.
+        """
+        f = self.features
+        spaced = np.where(cp == 0, np.uint32(32), cp) if words.docs[-1] else cp
+        buckets, valid = _char_grid(spaced, None, f.char_range, shift)
+        counts = np.add.reduceat(valid, words.starts - 1, axis=1, dtype=np.intp).ravel()
+        weights = self.weights
+        sums = _grouped_sums(f.table[buckets[valid]], counts, weights)
+        return sums.reshape(valid.shape[0], words.starts.shape[0], weights.shape[1]).sum(axis=0)
+
     def _word_sums(self, cp: Any, starts: Any, lengths: Any, shift: Any) -> Any:
         """``(n_words, width)`` float32: character n-gram sums of the words at ``starts``."""
         f = self.features
@@ -530,12 +552,11 @@ class LinearScorer:
         np.cumsum(span, out=offsets[1:])
         source = np.repeat(starts - 1 - offsets[:-1], span)
         source += np.arange(offsets[-1])
-        np.clip(source, 0, cp.shape[0] - 1, out=source)
+        np.minimum(source, cp.shape[0] - 1, out=source)  # (-1 and the end: spaces, below)
         unique_cp = cp[source]
         unique_cp[offsets[:-1]] = 32
         unique_cp[offsets[1:] - 1] = 32
-        no_posts = np.zeros(unique_cp.shape[0], dtype=np.int64)  # double spaces part words
-        buckets, valid = _char_grid(unique_cp, no_posts, f.char_range, shift)
+        buckets, valid = _char_grid(unique_cp, None, f.char_range, shift)  # (spaces part words)
         counts = np.add.reduceat(valid, offsets[:-1], axis=1, dtype=np.intp).ravel()
         weights = self.weights
         sums = _grouped_sums(f.table[buckets[valid]], counts, weights)
@@ -618,7 +639,9 @@ def _grouped_sums(index: Any, counts: Any, matrix: Any) -> Any:
     indptr = np.zeros(n_rows + 1, dtype=np.int32)  # a chunk holds < 2**31 cells
     counts.cumsum(out=indptr[1:])
     index = index.astype(np.int32)
-    ones = np.ones(index.shape[0], dtype=matrix.dtype)
+    ones = _ONES[: index.shape[0]] if matrix.dtype == np.float32 else None
+    if ones is None or ones.shape[0] < index.shape[0]:
+        ones = np.ones(index.shape[0], dtype=matrix.dtype)
     out = np.zeros((n_rows, matrix.shape[1]), dtype=matrix.dtype)
     kernel = _csr_matvecs()
     if kernel is not None:
@@ -639,6 +662,10 @@ def _grouped_sums(index: Any, counts: Any, matrix: Any) -> Any:
 
     grouping = sparse.csr_matrix((ones, index, indptr), shape=(n_rows, matrix.shape[0]))
     return np.asarray(grouping @ matrix)
+
+
+_ONES = np.ones(1 << 16, dtype=np.float32)  # the sparse values: every cell counts once
+_ONES.flags.writeable = False
 
 
 def _csr_matvecs() -> Any:
