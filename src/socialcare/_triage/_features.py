@@ -15,6 +15,7 @@ and L2-normalised on its own, so the many character n-grams do not drown the wor
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -160,15 +161,13 @@ class _Words:
 
 
 def _words(cp: Any, doc: Any) -> _Words:
+    """The words of ``_codepoints`` output (where every code point up to 32 is 0 or 32)."""
     length = cp.shape[0]
-    is_tok = (cp != 0) & (cp != 32)
-    start_mask = np.zeros(length, dtype=bool)
-    end_mask = np.zeros(length, dtype=bool)
-    if length:
-        start_mask[0] = is_tok[0]
-        start_mask[1:] = is_tok[1:] & ~is_tok[:-1]
-        end_mask[-1] = is_tok[-1]
-        end_mask[:-1] = is_tok[:-1] & ~is_tok[1:]
+    is_tok = cp > 32
+    edges = np.zeros(length + 2, dtype=np.int8)
+    edges[1:-1] = is_tok
+    step = edges[1:] - edges[:-1]  # 1 where a word starts, -1 just past where one ends
+    start_mask = step[:-1] == 1
     starts = start_mask.nonzero()[0]
     if not starts.shape[0]:
         empty = np.zeros(0, dtype=np.int64)
@@ -177,13 +176,17 @@ def _words(cp: Any, doc: Any) -> _Words:
     last_start = np.maximum.accumulate(np.where(start_mask, positions, 0))
     offset = (positions - last_start) & 63
     weights = np.where(is_tok, cp.astype(_U64) * _MULT[offset], _ZERO)
-    return _Words(starts, end_mask.nonzero()[0] + 1, np.add.reduceat(weights, starts), doc[starts])
+    ends = (step == -1).nonzero()[0]
+    return _Words(starts, ends, np.add.reduceat(weights, starts), doc[starts])
 
 
 def _word_grams(
-    words: _Words, word_range: tuple[int, int], shift: Any
+    words: _Words, word_range: tuple[int, int], shift: Any, *, one_post: bool = False
 ) -> tuple[list[Any], list[Any]]:
-    """Per word n-gram length: (post of each n-gram, its bucket); n-grams stay within posts."""
+    """Per word n-gram length: (post of each n-gram, its bucket); n-grams stay within posts.
+
+    ``one_post``: every word is of one post (nothing to check).
+    """
     wmin, wmax = word_range
     word, word_doc = words.hashes, words.docs
     docs: list[Any] = []
@@ -197,6 +200,10 @@ def _word_grams(
         if word.shape[0] < n:
             docs.append(np.zeros(0, dtype=np.int64))
             buckets.append(np.zeros(0, dtype=np.int32))
+            continue
+        if one_post:
+            docs.append(word_doc[: h.shape[0]])
+            buckets.append(_bucket(h, _SALTS_WORD[n], shift).astype(np.int32))
             continue
         same = word_doc[n - 1 :] == word_doc[: word_doc.shape[0] - n + 1]
         docs.append(word_doc[: same.shape[0]][same])
@@ -444,6 +451,7 @@ class LinearScorer:
         self.features = features
         self.coef_t = coef_t
         self.intercept = np.asarray(intercept, dtype=np.float64)
+        self._intercept: list[float] = self.intercept.tolist()
         self.weights = self._weights()
 
     def _weights(self) -> Any:
@@ -486,25 +494,44 @@ class LinearScorer:
         shift = _SHIFTS[f.bits]
         if cp is None:
             cp = _codepoints(normalised)
-        doc, _ = _posts(cp)
+        # (one post: no separators to find)
+        doc = np.zeros(cp.shape[0], dtype=np.int64) if n_docs == 1 else _posts(cp)[0]
         words = _words(cp, doc)
         weights = self.weights
         width = weights.shape[1]
-        k = width - 1
-        out = np.zeros((n_docs, k), dtype=np.float64)
         blocks = []
         if f.n_char_kinds and words.starts.shape[0]:
             blocks.append(self._char_sums(cp, words, n_docs, shift, memo))
         if f.word_range[1] >= f.word_range[0]:
-            docs, buckets = _word_grams(words, f.word_range, shift)
-            counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
+            docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
+            if n_docs == 1:
+                counts = np.array([d.shape[0] for d in docs])
+            else:
+                counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
             sums = _grouped_sums(f.table[np.concatenate(buckets)], counts, weights)
             blocks.append(sums.reshape(len(docs), n_docs, width).sum(axis=0, dtype=np.float64))
+        if n_docs <= _FEW_POSTS:  # the same arithmetic in Python: numpy calls cost more here
+            return np.array(self._finish_rows([b.tolist() for b in blocks], n_docs))
+        k = width - 1
+        out = np.zeros((n_docs, k), dtype=np.float64)
         for total in blocks:
             norm = np.sqrt(total[:, k])
             norm[norm == 0.0] = 1.0
             out += total[:, :k] / norm[:, None]
         out += self.intercept
+        return out
+
+    def _finish_rows(self, blocks: list[list[list[float]]], n_docs: int) -> list[list[float]]:
+        """Each block's sums divided by their norm (last column), added up, plus intercept."""
+        intercept = self._intercept
+        out = []
+        for i in range(n_docs):
+            row = [0.0] * len(intercept)
+            for block in blocks:
+                *sums, square = block[i]
+                norm = math.sqrt(square) or 1.0
+                row = [r + x / norm for r, x in zip(row, sums, strict=True)]
+            out.append([r + b for r, b in zip(row, intercept, strict=True)])
         return out
 
     def _char_sums(
