@@ -155,6 +155,38 @@ def test_batch_equals_one_by_one_and_threads(triager: Triager) -> None:
         t.join()
     assert all(r == batch for r in results)
 
+    many = texts * 60  # many chunks: each call keeps its own word memo
+    serial = triager.decide_many(many)
+    threads = [
+        threading.Thread(target=lambda i=i: results.__setitem__(i, triager.decide_many(many)))
+        for i in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[i] == serial for i in range(4))
+    assert serial[: len(texts)] == batch
+
+
+def test_decide_many_on_two_processes_equals_one() -> None:
+    from socialcare._triage.train_default import load_corpus
+
+    triager = Triager.default()
+    post = Post(
+        id="p1",
+        platform="x",
+        author=Author(id="a", followers=50_000),
+        text="my lawyer will hear about this",
+        created_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
+    texts = [row["text"] for row in load_corpus()]
+    items: list[object] = [*texts, None, "", post, 42, *texts]  # > 4096 rows: split in two
+    parallel = triager.decide_many(items, n_jobs=2)
+    assert parallel == triager.decide_many(items)
+    assert parallel[len(texts)].error is not None
+    assert parallel[len(texts) + 2].route == "specialist"
+
 
 def test_default_triager() -> None:
     triager = Triager.default()

@@ -629,6 +629,7 @@ class Decision(BaseModel):
 
 
 _DECISION_FIELDS = frozenset(Decision.model_fields)
+_FIELD_ORDER = tuple(Decision.model_fields)
 _ALL_FIELDS_SET = set(_DECISION_FIELDS)  # shared, never changed (see _fast_decision)
 
 
@@ -965,8 +966,14 @@ class Triager:
         workers = cpu_count() if jobs < 0 else jobs
         size = -(-len(rows) // workers)
         parts = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
-        results = Parallel(n_jobs=workers)(delayed(self._decide_block)(p) for p in parts)
-        return [d for part in results for d in part]
+        results = Parallel(n_jobs=workers)(delayed(self._decide_values)(p) for p in parts)
+        # Decisions travel back as tuples of plain values: unpickling a pydantic model costs
+        # several times more, and the parent process unpickles every row.
+        return [_fast_decision(dict(zip(_FIELD_ORDER, v, strict=True))) for r in results for v in r]
+
+    def _decide_values(self, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """:meth:`_decide_block`, each decision as a tuple of its field values."""
+        return [tuple(map(d.__dict__.__getitem__, _FIELD_ORDER)) for d in self._decide_block(rows)]
 
     def _decide_block(self, rows: Sequence[Any]) -> list[Decision]:
         out: list[Decision] = []
