@@ -135,6 +135,14 @@ def test_tampered_file_is_refused(fitted: IntentClassifier) -> None:
                 lambda p: p.replace(b'"format_version": 1', b'"format_version": 99'),
             )
         )
+    with pytest.raises(PersistenceError, match="sublinear"):
+        IntentClassifier.from_bytes(
+            _rewrite(
+                data,
+                "meta.json",
+                lambda p: p.replace(b'"sublinear_tf": false', b'"sublinear_tf": true'),
+            )
+        )
     with pytest.raises(PersistenceError, match="damaged or incomplete"):
         IntentClassifier.from_bytes(data[: len(data) // 2])
     with pytest.raises(PersistenceError, match="not a socialcare model"):

@@ -54,6 +54,11 @@ def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head], dict[str, An
         raise PersistenceError(f"model file holds {meta.get('kind')!r}, not a {KIND}")
     try:
         spec = meta["features"]
+        if spec["sublinear_tf"]:  # a field kept for other versions; this one never sets it
+            raise PersistenceError(
+                "model file uses sublinear term frequencies, which this version of socialcare"
+                " does not support; load it with the version that saved it"
+            )
         features = HashedTfidf(
             buckets=arrays["buckets"],
             idf=arrays["idf"],

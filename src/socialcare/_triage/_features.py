@@ -9,8 +9,8 @@ strings). Two n-grams can share a bucket; with 2**20 buckets that happens rarely
 matter for accuracy. Character n-grams are taken within word boundaries, with the word padded
 by a space on each side, exactly like ``char_wb``; word n-grams never cross posts.
 
-Each block (characters, words) is TF-IDF weighted (``1 + log(tf)`` when sublinear, smooth idf)
-and L2-normalised on its own, so the many character n-grams do not drown the word features.
+Each block (characters, words) is TF-IDF weighted (raw counts, smooth idf) and L2-normalised
+on its own, so the many character n-grams do not drown the word features.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from socialcare._errors import InvalidInputError
 from socialcare._triage._text import blank_chars, normalise_batch
 
 __all__ = ["FeatureBatch", "HashedTfidf", "LinearScorer", "NgramCells", "ngram_cells"]
@@ -303,7 +304,11 @@ class HashedTfidf:
         self.bits = int(bits)
         self.char_range = (int(char_range[0]), int(char_range[1]))
         self.word_range = (int(word_range[0]), int(word_range[1]))
-        self.sublinear_tf = bool(sublinear_tf)
+        if sublinear_tf:
+            raise InvalidInputError(
+                "sublinear_tf is not supported: term frequencies are raw counts"
+            )
+        self.sublinear_tf = False  # (kept in model files for their format)
         self.max_chars = int(max_chars)
         self.table = self._table()
         self.buckets.flags.writeable = False
