@@ -347,11 +347,13 @@ class _PairMatcher:
     """Two keyword matchers run in one scan of the text; same hits as running each alone.
 
     A keyword can only start where a word starts, and there only if the word begins with the
-    keyword's first three characters. numpy finds those places (word starts are where a
-    space or a separator is followed by anything else, once punctuation is made spaces as
-    the featuriser does); each matcher's expression is then tried at each place, unless that
-    matcher's previous match covers it: exactly what ``finditer`` of each matcher alone would
-    find, without the regular-expression engine stepping through every character.
+    keyword's first five characters (or all of a shorter keyword). numpy finds those places:
+    word starts (a space or a separator followed by anything else, once punctuation is made
+    spaces as the featuriser does) whose first characters hash like a keyword's. Each
+    matcher's expression is then tried at each place, unless that matcher's previous match
+    covers it: exactly what ``finditer`` of each matcher alone would find, without the
+    regular-expression engine stepping through every character. Short texts are scanned by
+    one expression instead (a dozen numpy calls cost more there).
 
     >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
     >>> b = KeywordMatcher({"private": ("action", "order*")})
@@ -367,10 +369,10 @@ class _PairMatcher:
         self.second = second
         words = sorted({*first._words, *second._words})
         self._scan = re.compile("[^\\w](?:" + _trie(words) + ")")
-        heads: list[dict[int, int]] = [{}, {}, {}]  # first 1, 2 or 3 characters -> matchers
+        heads: list[dict[int, int]] = [{} for _ in range(_HEAD)]  # first 1.._HEAD characters
         for bit, matcher in ((1, first), (2, second)):
             for word in matcher._words:
-                body = word.rstrip(_WHOLE)[:3]
+                body = word.rstrip(_WHOLE)[:_HEAD]
                 key = _head_key([ord(ch) for ch in body])
                 heads[len(body) - 1][key] = heads[len(body) - 1].get(key, 0) | bit
         self._heads = [
@@ -390,13 +392,14 @@ class _PairMatcher:
         starts = token.copy()
         starts[1:] &= ~token[:-1]
         at = starts.nonzero()[0]
-        padded = np.zeros(length + 2, dtype=np.uint64)
+        padded = np.zeros(length + _HEAD, dtype=np.uint64)
         padded[:length] = cp
+        base = np.uint64(_HEAD_BASE)
         key = padded[at]
         which = np.zeros(at.shape[0], dtype=np.uint8)
         for n, (heads, bits) in enumerate(self._heads):
             if n:
-                key |= padded[at + n] << np.uint64(21 * n)
+                key = key * base + padded[at + n]
             if heads.shape[0]:
                 i = np.minimum(np.searchsorted(heads, key), heads.shape[0] - 1)
                 which |= np.where(heads[i] == key, bits[i], np.uint8(0))
@@ -462,12 +465,22 @@ _NUMPY_SCAN = 2048  # from this many characters on, numpy finds the places to tr
 
 
 def _head_key(codes: Sequence[int]) -> int:
-    """The key of a word's first (up to) three code points, as :meth:`_PairMatcher._candidates`.
+    """The key of a word's first (up to ``_HEAD``) code points, as ``_candidates`` makes it.
 
-    >>> _head_key([ord("a")]) == ord("a"), _head_key([1, 2]) == 1 + (2 << 21)
-    (True, True)
+    A polynomial hash: different heads rarely share a key, and when they do, that only adds
+    a place to try.
+
+    >>> _head_key([1, 2]) == _HEAD_BASE + 2
+    True
     """
-    return sum(code << (21 * i) for i, code in enumerate(codes))
+    key = 0
+    for code in codes:
+        key = (key * _HEAD_BASE + code) % (1 << 64)
+    return key
+
+
+_HEAD = 5  # a word is tried when it starts like a keyword (up to this many characters)
+_HEAD_BASE = 0x100000001B3
 
 
 _WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
