@@ -180,3 +180,24 @@ def test_memo_makes_room_for_many_new_words_in_one_chunk() -> None:
     assert memo.rows.shape[0] > spare  # it grew, and kept the known words' sums
     for text, row in zip(texts, got, strict=True):
         np.testing.assert_array_equal(row, scorer.scores(normalise_batch([text], tidy=False), 1)[0])
+
+
+def test_every_bucket_known_few_posts_equal_each_alone() -> None:
+    from socialcare._triage._features import LinearScorer
+
+    # every bucket a feature: an n-gram across a post separator would change the sums
+    feats = HashedTfidf(
+        buckets=np.arange(1 << 10),
+        idf=np.ones(1 << 10),
+        bits=10,
+        char_range=(2, 5),
+        word_range=(1, 2),
+        sublinear_tf=False,
+        max_chars=200,
+    )
+    scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
+    for texts in (["hello world", ""], ["", "a b", ""], ["x", "", "", "yz"], ["hi"] * 3 + [""] * 3):
+        batch = scorer.scores(normalise_batch(texts, tidy=False), len(texts))
+        for text, row in zip(texts, batch, strict=True):
+            alone = scorer.scores(normalise_batch([text], tidy=False), 1)[0]
+            assert np.array_equal(row, alone), (texts, text)

@@ -546,7 +546,7 @@ class LinearScorer:
         lengths = words.ends - words.starts
         if n_docs <= _FEW_POSTS and words.starts[0] > 0:
             # few posts repeat few words: each word is summed where it stands
-            matrix = self._sums_in_place(cp, words, shift)
+            matrix = self._sums_in_place(cp, words, shift, several=n_docs > 1)
             index = np.arange(lengths.shape[0])
         else:
             if memo is None:  # one chunk: a memo just big enough to find its repeated words
@@ -560,15 +560,16 @@ class LinearScorer:
         per_post = _grouped_sums(index, np.bincount(words.docs, minlength=n_docs), matrix)
         return per_post.astype(np.float64)
 
-    def _sums_in_place(self, cp: Any, words: _Words, shift: Any) -> Any:
+    def _sums_in_place(self, cp: Any, words: _Words, shift: Any, *, several: bool) -> Any:
         """:meth:`_word_sums` of every word of ``cp``, in order, without copying the words.
 
         Each word's n-grams start from the space before it to its end, and every n-gram
         between words holds a space inside: invalid. So the grid of ``cp`` itself holds each
-        word's n-grams, word after word, as the grid of the padded copies would.
+        word's n-grams, word after word, as the grid of the padded copies would. Post
+        separators (``several`` posts) count as spaces.
         """
         f = self.features
-        spaced = np.where(cp == 0, np.uint32(32), cp) if words.docs[-1] else cp
+        spaced = np.where(cp == 0, np.uint32(32), cp) if several else cp
         buckets, valid = _char_grid(spaced, None, f.char_range, shift)
         counts = np.add.reduceat(valid, words.starts - 1, axis=1, dtype=np.intp).ravel()
         weights = self.weights
