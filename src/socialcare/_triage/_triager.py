@@ -383,12 +383,13 @@ class _PairMatcher:
     def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
         """Where a keyword may start (ascending), and which matchers' (bit 1: first, 2: second).
 
-        ``cp``: the code points with punctuation and white space as spaces (``_codepoints``).
+        ``cp``: the code points with punctuation and white space as spaces (``_codepoints``:
+        every code point up to 32 is then a space or a post separator).
         """
         import numpy as np
 
         length = cp.shape[0]
-        token = (cp != 32) & (cp != 0)
+        token = cp > 32
         starts = token.copy()
         starts[1:] &= ~token[:-1]
         at = starts.nonzero()[0]
