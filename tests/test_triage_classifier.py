@@ -195,6 +195,14 @@ def test_threads_equal_serial(fitted: IntentClassifier) -> None:
         np.testing.assert_array_equal(r, serial)
 
 
+def test_many_chunks_equal_small_batches(fitted: IntentClassifier) -> None:
+    texts, _ = synthetic(30, seed=4)
+    many = texts * 150  # several chunks: words seen in one are reused in the next
+    big = fitted.predict_proba(many)
+    small = np.vstack([fitted.predict_proba(texts[i : i + 3]) for i in range(0, len(texts), 3)])
+    np.testing.assert_array_equal(big, np.tile(small, (150, 1)))
+
+
 def test_two_classes_and_int_labels() -> None:
     texts, labels = synthetic(20)
     y = [1 if label == "praise" else 0 for label in labels]

@@ -413,16 +413,18 @@ class HashedTfidf:
             yield start, self.transform(texts[start : start + CHUNK])
 
 
-# Posts are scored in chunks of about this many characters. The numpy arrays of a chunk then
-# stay small enough for the C allocator to reuse their memory chunk after chunk; with chunks of
-# a few thousand posts it maps fresh pages for every chunk (page faults cost ~8 us per post).
-CHUNK_CHARS = 16_000
+# Posts are scored in chunks of about this many characters (a few hundred posts). Bigger chunks
+# spread each chunk's fixed cost (dozens of numpy calls) over more posts and find more repeated
+# words; their arrays (a few MiB) stay small enough for the C allocator to reuse their memory
+# chunk after chunk instead of mapping fresh pages. Measured on 2026-11-23 (same process,
+# interleaved, best of 6): 64,000 characters scored 15-20% faster than 16,000.
+CHUNK_CHARS = 64_000
 
 
 def char_chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of consecutive chunks of about ``CHUNK_CHARS`` characters (cut texts).
 
-    >>> list(char_chunks(["a" * 9_000, "b", "c" * 9_000, "d"], 20_000))
+    >>> list(char_chunks(["a" * 40_000, "b", "c" * 30_000, "d"], 50_000))
     [(0, 3), (3, 4)]
     """
     start = 0

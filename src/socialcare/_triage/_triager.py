@@ -769,7 +769,7 @@ def _chunk_bounds(rows: Sequence[Any], max_chars: int) -> list[tuple[int, int]]:
 
     >>> _chunk_bounds(["a" * 15_000, "b", "c" * 9_000, "d"], 2_000)
     [(0, 4)]
-    >>> _chunk_bounds(["x" * 9_000] * 5, 20_000)
+    >>> _chunk_bounds(["x" * 40_000] * 5, 50_000)
     [(0, 2), (2, 5)]
     """
     from socialcare._triage._features import CHUNK, CHUNK_CHARS  # the classifier's chunks
