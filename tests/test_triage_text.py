@@ -201,3 +201,12 @@ def test_every_bucket_known_few_posts_equal_each_alone() -> None:
         for text, row in zip(texts, batch, strict=True):
             alone = scorer.scores(normalise_batch([text], tidy=False), 1)[0]
             assert np.array_equal(row, alone), (texts, text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["a", "o", "1", "١", "!", " ", "😡", "𝐚", "\x00", "é"])))
+def test_numpy_squeeze_equals_the_expression(chars: list[str]) -> None:
+    from socialcare._triage._text import _REPEAT_RE, _squeeze
+
+    text = "".join(chars)
+    assert _squeeze(text) == _REPEAT_RE.sub(r"\1\1", text)
