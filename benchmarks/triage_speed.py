@@ -98,9 +98,12 @@ def main() -> None:
     print("batch classification, one core (posts/s)")
     report(len(batch), t_base, t_ours, t_decide)
     print(
-        "  (the batch repeats the corpus, so after its first 2,395 posts every word has been"
-        " seen: see the distinct-texts run below)"
+        f"  (the batch repeats the corpus, so after its first {len(texts):,} posts every word"
+        " has been seen: see the runs on distinct posts below)"
     )
+    print()
+    print(f"the corpus once: {len(texts):,} distinct posts in one batch (posts/s)")
+    report(len(texts), *race(texts, baseline, ours, triager))
 
     t_two = best_of(lambda: triager.decide_many(batch, n_jobs=2), repeat=2)
     print(
