@@ -477,11 +477,12 @@ class LinearScorer:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        del state["weights"]
+        del state["weights"], state["_intercept"]  # both rebuilt on unpickling
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._intercept = self.intercept.tolist()
         self.weights = self._weights()
 
     def scores(
