@@ -17,9 +17,10 @@ expressions once per post. The rules:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["SEPARATOR", "normalise", "normalise_batch"]
@@ -98,7 +99,26 @@ def normalise_batch(texts: Sequence[str], *, tidy: bool = True) -> str:
 
 
 _NUMPY_SQUEEZE = 150  # from this length on, squeezing with numpy beats the expression (measured)
-_DECIMAL: dict[str, Any] = {}
+
+
+@functools.cache
+def bmp_table(test: Callable[[str], bool]) -> Any:
+    """``test`` of every code point of the Basic Multilingual Plane, as a read-only bool array.
+
+    The last entry (index 0x10000) stands for every higher code point and is False: look up
+    ``table[np.minimum(cp, 0x10000)]``, then ask ``test`` about the few higher code points.
+    Computed on first use (a constant for each ``test``).
+
+    >>> bool(bmp_table(str.isdecimal)[ord("7")]), bool(bmp_table(str.isdecimal)[0x10000])
+    (True, False)
+    """
+    import numpy as np
+
+    table = np.zeros(0x10001, dtype=bool)
+    every = "".join(map(chr, range(0x10000)))
+    table[:0x10000] = np.frombuffer(bytes(map(test, every)), dtype=np.uint8).astype(bool)
+    table.flags.writeable = False
+    return table
 
 
 def _squeeze(text: str) -> str:
@@ -115,14 +135,8 @@ def _squeeze(text: str) -> str:
     if not triple.any():
         return text
     at = triple.nonzero()[0] + 2
-    decimal = _DECIMAL.get("table")
-    if decimal is None:  # a constant, computed on first use
-        every = "".join(map(chr, range(0x10000)))
-        decimal = np.frombuffer(bytes(map(str.isdecimal, every)), dtype=np.uint8).astype(bool)
-        decimal.flags.writeable = False
-        _DECIMAL["table"] = decimal
     chars = cp[at]
-    digit = decimal[np.minimum(chars, 0xFFFF)]
+    digit = bmp_table(str.isdecimal)[np.minimum(chars, 0x10000)]
     high = (chars > 0xFFFF).nonzero()[0]
     digit[high] = [chr(c).isdecimal() for c in chars[high].tolist()]
     at = at[~digit]

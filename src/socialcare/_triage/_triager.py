@@ -684,27 +684,6 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
-def _alnum_table() -> Any:
-    """Which code points of the Basic Multilingual Plane are letters or digits (``isalnum``).
-
-    The last entry (index 0x10000) stands for every higher code point and is False; posts
-    holding such code points are counted with ``str.isalnum`` instead.
-    """
-    import numpy as np
-
-    table = _ALNUM.get("table")
-    if table is None:
-        table = np.zeros(0x10001, dtype=bool)
-        every = "".join(map(chr, range(0x10000)))
-        table[:0x10000] = np.frombuffer(bytes(map(str.isalnum, every)), dtype=np.uint8).astype(bool)
-        table.flags.writeable = False
-        _ALNUM["table"] = table  # a constant, computed on first use
-    return table
-
-
-_ALNUM: dict[str, Any] = {}
-
-
 def _letters(normalised: str, n_docs: int, minimum: int, cp: Any = None) -> list[bool]:
     """Per post of a ``normalise_batch`` string: has it ``minimum`` letters or digits?
 
@@ -715,7 +694,7 @@ def _letters(normalised: str, n_docs: int, minimum: int, cp: Any = None) -> list
     """
     import numpy as np
 
-    from socialcare._triage._text import SEPARATOR
+    from socialcare._triage._text import SEPARATOR, bmp_table
 
     if minimum <= 0:
         return [True] * n_docs
@@ -723,7 +702,7 @@ def _letters(normalised: str, n_docs: int, minimum: int, cp: Any = None) -> list
         return [_has_letters(part, minimum) for part in normalised.split(SEPARATOR)]
     if cp is None:
         cp = np.frombuffer(normalised.encode("utf-32-le"), dtype="<u4")
-    alnum = _alnum_table()[np.minimum(cp, 0x10000)]
+    alnum = bmp_table(str.isalnum)[np.minimum(cp, 0x10000)]
     high = (cp > 0xFFFF).nonzero()[0]
     if high.shape[0]:  # emoji and other high code points: ask str.isalnum, once per character
         chars, inverse = np.unique(cp[high], return_inverse=True)
@@ -734,6 +713,17 @@ def _letters(normalised: str, n_docs: int, minimum: int, cp: Any = None) -> list
     return (counts >= minimum).tolist()  # type: ignore[no-any-return]
 
 
+# Per row, what the models say: (intent, threshold, repr), confidence, margin, certain,
+# sentiment, the sensitivity model's kind (or None), P(sensitive).
+_Tail = tuple[
+    list[tuple[str, float | None, str]],
+    list[float],
+    list[float],
+    list[bool],
+    list[str],
+    list[str | None],
+    list[float],
+]
 _SMALL = 4  # up to this many rows, the per-row arithmetic runs in plain Python
 
 
@@ -1045,17 +1035,23 @@ class Triager:
                     probs[name] = [_softmax_row(row[part]) for row in scores.tolist()]
         letters = _letters(normalised, n, self.rules.min_letters, cp)
         parts = normalised.split(SEPARATOR) if not all(letters) else None
-        if n <= _SMALL:
-            return self._rows(
-                items,
-                lengths,
-                parts,
-                letters,
-                keyword_hits,
-                private_hits,
-                *self._small_tail(probs, classes),
-            )
+        tail = self._small_tail if n <= _SMALL else self._batch_tail
+        return self._rows(
+            items,
+            lengths,
+            parts,
+            letters,
+            keyword_hits,
+            private_hits,
+            *tail(probs, classes),
+        )
+
+    def _batch_tail(self, probs: dict[str, Any], classes: dict[str, list[str]]) -> _Tail:
+        """Per row: intent, confidence, margin, certain, sentiment, model kind, P(sensitive)."""
+        import numpy as np
+
         intent_p = probs["intent"]
+        n = intent_p.shape[0]
         top = intent_p.argmax(axis=1)
         conf = intent_p[np.arange(n), top]
         wide = intent_p.shape[1] > 1
@@ -1082,13 +1078,7 @@ class Triager:
             for i in flagged.nonzero()[0].tolist():
                 model_kinds[i] = names[int(kinds[i])]
             sensitive_ps = sensitive_p.tolist()
-        return self._rows(
-            items,
-            lengths,
-            parts,
-            letters,
-            keyword_hits,
-            private_hits,
+        return (
             [self._intent_info[k] for k in top.tolist()],
             conf.tolist(),
             (conf - second).tolist(),
@@ -1100,16 +1090,8 @@ class Triager:
 
     def _small_tail(
         self, probs: dict[str, list[list[float]]], classes: dict[str, list[str]]
-    ) -> tuple[
-        list[tuple[str, float | None, str]],
-        list[float],
-        list[float],
-        list[bool],
-        list[str],
-        list[str | None],
-        list[float],
-    ]:
-        """What the numpy code of :meth:`_decide_chunk` computes, for a few rows in Python.
+    ) -> _Tail:
+        """What :meth:`_batch_tail` computes with numpy, for a few rows in Python.
 
         numpy calls cost microseconds each whatever their size; a single decision would spend
         most of its time in them. Same operations, same order, same results.
