@@ -10,8 +10,9 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from socialcare._base import Frozen as _Frozen
 from socialcare._errors import InvalidInputError, SocialcareError
-from socialcare._models import Author, Channel, Platform, Post, Survey, Timestamp, _Frozen, _to_utc
+from socialcare._models import Author, Channel, Platform, Post, Survey, Timestamp, _to_utc
 
 __all__ = [
     "BuildResult",

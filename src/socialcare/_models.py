@@ -14,21 +14,17 @@ from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
-from typing_extensions import Self
 
-from socialcare._errors import from_pydantic
+from socialcare._base import Frozen as _Frozen
 from socialcare._time import parse_timestamp
 
 __all__ = ["Author", "Channel", "Platform", "Post", "Survey", "Timestamp"]
@@ -154,52 +150,6 @@ class Channel(str, Enum):
 def _to_utc(value: Any, info: ValidationInfo) -> datetime:
     assume = (info.context or {}).get("assume_tz") if isinstance(info.context, dict) else None
     return parse_timestamp(value, assume_tz=assume)
-
-
-class _Frozen(BaseModel):
-    """Base of our models: frozen, no unknown fields, errors in the socialcare family.
-
-    Building a model (the constructor, ``model_validate``, ``model_validate_json`` or
-    :meth:`parse`) raises :class:`InvalidInputError` (also a ``ValueError``) that keeps each
-    bad field and the reason, instead of pydantic's own error type.
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise from_pydantic(exc, type(self).__name__) from None
-
-    # Tell pydantic this __init__ only wraps its own, so model_validate() keeps its fast path
-    # and its validation context (a custom __init__ would be called with the data alone).
-    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
-
-    @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate(obj, **kwargs)
-        except ValidationError as exc:
-            raise from_pydantic(exc, cls.__name__) from None
-
-    @classmethod
-    def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Self:
-        try:
-            return super().model_validate_json(json_data, **kwargs)
-        except ValidationError as exc:
-            raise from_pydantic(exc, cls.__name__) from None
-
-    @classmethod
-    def parse(cls, data: Any, *, assume_tz: str | None = None) -> Self:
-        """Validate ``data`` (a mapping, a model or JSON text) into this model.
-
-        ``assume_tz`` names the zone of naive timestamps; without it they are refused.
-        """
-        context = {"assume_tz": assume_tz} if assume_tz is not None else None
-        if isinstance(data, (str, bytes, bytearray)):
-            return cls.model_validate_json(data, context=context)
-        return cls.model_validate(data, context=context)
 
 
 Timestamp = Annotated[datetime, Field(description="An instant; stored as aware UTC.")]

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta, timezone
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from socialcare._base import Frozen
 from socialcare._conversation import Conversation, RowError
 from socialcare._errors import InvalidInputError, SocialcareError, TimezoneError, from_pydantic
 from socialcare._models import Channel, Platform
@@ -111,8 +112,7 @@ class SLAState(str, Enum):
     PAUSED = "paused"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+_Model = Frozen
 
 
 def _choices(value: Any) -> tuple[str, ...] | None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
-from socialcare._errors import InvalidInputError, from_pydantic
+from socialcare._base import Frozen
+from socialcare._errors import InvalidInputError
 
 __all__ = ["IntentThreshold", "ThresholdPolicy", "ThresholdTuning", "tune_thresholds"]
 
 
-class ThresholdPolicy(BaseModel):
+class ThresholdPolicy(Frozen):
     """Decides whether a prediction is sure enough to automate.
 
     A prediction is *certain* when its top probability reaches the threshold of its intent
@@ -27,17 +28,9 @@ class ThresholdPolicy(BaseModel):
     (False, False)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     per_intent: dict[str, float | None] = Field(default_factory=dict)
     min_margin: float = Field(default=0.0, ge=0.0, le=1.0)
-
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise from_pydantic(exc, "ThresholdPolicy") from None
 
     @field_validator("per_intent")
     @classmethod
@@ -82,10 +75,8 @@ class ThresholdPolicy(BaseModel):
         return (confidence >= limits[top]) & (margin >= self.min_margin)
 
 
-class IntentThreshold(BaseModel):
+class IntentThreshold(Frozen):
     """What tuning chose for one intent, measured on out-of-fold predictions."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     threshold: float | None
     predicted: int = Field(description="Posts predicted as this intent.")
@@ -93,15 +84,13 @@ class IntentThreshold(BaseModel):
     precision: float | None = Field(description="Precision of the automated ones (None if 0).")
 
 
-class ThresholdTuning(BaseModel):
+class ThresholdTuning(Frozen):
     """The result of :func:`tune_thresholds`: a policy and what it buys.
 
     ``curve_coverage`` and ``curve_precision`` trace every operating point the tuning
     considered (coverage = share of all posts automated, precision = share of automated posts
     whose intent was right), best-first; plot one against the other.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy: ThresholdPolicy
     target_precision: float

@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from socialcare._errors import InvalidInputError, from_pydantic
+from socialcare._base import Frozen
+from socialcare._errors import InvalidInputError
 from socialcare._models import Channel, Post
 from socialcare._triage._thresholds import ThresholdPolicy
 
@@ -524,14 +525,12 @@ def _trie(words: list[str]) -> str:
     return build(tree)
 
 
-class PriorityRule(BaseModel):
+class PriorityRule(Frozen):
     """``priority`` applies when every condition given matches (None = any value).
 
     >>> PriorityRule(priority="high", intents={"complaint"}, sentiments={"negative"})
     PriorityRule(priority='high', intents=frozenset({'complaint'}), sensitive=None, sentiments=frozenset({'negative'}), influencer=None, routes=None)
     """  # noqa: E501
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     priority: Priority
     intents: frozenset[str] | None = None
@@ -569,7 +568,7 @@ DEFAULT_PRIORITY_RULES: tuple[PriorityRule, ...] = (
 )
 
 
-class TriageRules(BaseModel):
+class TriageRules(Frozen):
     """The routing rules as data: change any field without subclassing.
 
     Routes, in order: bad or empty input -> ``agent`` (uncertain); posts by automation or by
@@ -582,8 +581,6 @@ class TriageRules(BaseModel):
     >>> rules.influencer_followers, sorted(rules.auto_intents)
     (5000, ['query', 'request'])
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     policy: ThresholdPolicy = Field(default_factory=lambda: ThresholdPolicy(threshold=0.6))
     auto_intents: frozenset[str] = frozenset({"query"})
@@ -612,14 +609,8 @@ class TriageRules(BaseModel):
     priority_rules: tuple[PriorityRule, ...] = DEFAULT_PRIORITY_RULES
     default_priority: Priority = "normal"
 
-    def __init__(self, /, **data: Any) -> None:
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise from_pydantic(exc, "TriageRules") from None
 
-
-class Decision(BaseModel):
+class Decision(Frozen):
     """What to do with one post, and why.
 
     ``route``: ``auto`` (an automated answer is safe), ``agent`` (a person), ``specialist``
@@ -627,8 +618,6 @@ class Decision(BaseModel):
     even when ``uncertain``; ``confidence`` its probability. ``take_private`` flags a public
     post that needs private details (order, account, payment...) to be answered.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     route: Route
     intent: str | None
