@@ -38,17 +38,41 @@ def test_triage_frame_keeps_index_and_every_row() -> None:
 def test_triage_frame_uses_author_columns_for_rules() -> None:
     frame = pd.DataFrame(
         {
-            "body": ["my order never arrived", "my order never arrived", "hello", "x"],
-            "fans": [50, 2_000_000, float("nan"), 10],
-            "blue": [False, False, False, "yes"],
-            "where": ["public", "public", "private", "sideways"],
+            "body": ["my order never arrived", "my order never arrived", "hello", "x", "hi", "ok"],
+            "fans": [50, 2_000_000, float("nan"), 10, "12k", -3],
+            "blue": [False, False, False, "maybe", False, False],
+            "where": ["public", "public", "private", "sideways", "public", "public"],
         }
     )
     decisions = triage_frame(frame, text="body", followers="fans", verified="blue", channel="where")
     assert decisions.loc[1, "route"] == "specialist"
     assert decisions.loc[0, "route"] != "specialist" or decisions.loc[0, "sensitive"]
-    assert "followers" in decisions.loc[2, "error"]
-    assert "verified" in decisions.loc[3, "error"] or "channel" in decisions.loc[3, "error"]
+    # a missing cell keeps the field's default; an unreadable one is an error, to a person
+    assert pd.isna(decisions.loc[2, "error"])
+    assert "verified" in decisions.loc[3, "error"] and "channel" in decisions.loc[3, "error"]
+    assert "followers" in decisions.loc[4, "error"]  # "12k" does not sink the frame
+    assert "followers" in decisions.loc[5, "error"]
+    for bad in (3, 4, 5):
+        assert decisions.loc[bad, "route"] == "agent"
+        assert decisions.loc[bad, "uncertain"]
+
+
+def test_triage_frame_brand_and_automated_rows_get_no_triage() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": ["my lawyer will sue you", "we are sorry, DM us", "your ticket is #55"],
+            "brand": [False, True, False],
+            "bot": [False, False, True],
+            "lang": ["en", "en", None],
+        }
+    )
+    decisions = triage_frame(frame, is_brand="brand", automated="bot", language="lang")
+    assert decisions.loc[0, "route"] == "specialist"
+    assert decisions.loc[0, "language"] == "en"
+    for row in (1, 2):
+        assert decisions.loc[row, "route"] == "none"
+        assert pd.isna(decisions.loc[row, "priority"])
+        assert pd.isna(decisions.loc[row, "sensitive"])
 
 
 def test_triage_frame_bad_arguments() -> None:

@@ -54,7 +54,6 @@ def test_features_of_a_batch_equal_features_one_by_one(texts: list[str]) -> None
         bits=16,
         char_range=(1, 4),
         word_range=(1, 2),
-        sublinear_tf=False,
         min_df=1,
         max_chars=100,
     )
@@ -72,7 +71,6 @@ def test_untidy_batch_gives_the_same_features_as_tidy_text() -> None:
         bits=16,
         char_range=(1, 5),
         word_range=(1, 2),
-        sublinear_tf=False,
         min_df=1,
         max_chars=100,
     )
@@ -89,7 +87,6 @@ def _fitted(texts: list[str]) -> HashedTfidf:
         bits=16,
         char_range=(2, 5),
         word_range=(1, 2),
-        sublinear_tf=False,
         min_df=1,
         max_chars=200,
     )
@@ -102,7 +99,7 @@ def _weights(n_features: int, k: int = 3) -> np.ndarray:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.text(max_size=40), min_size=1, max_size=8))
 def test_scorer_equals_the_tfidf_product(texts: list[str]) -> None:
-    from socialcare._triage._features import LinearScorer
+    from socialcare._triage._scorer import LinearScorer
 
     feats = _fitted(texts[:3])
     coef_t = _weights(feats.n_features)
@@ -114,7 +111,7 @@ def test_scorer_equals_the_tfidf_product(texts: list[str]) -> None:
 
 
 def test_scorer_gives_each_post_the_same_numbers_in_any_batch() -> None:
-    from socialcare._triage._features import LinearScorer
+    from socialcare._triage._scorer import LinearScorer
 
     middle = ("ab" * 32)[:63]  # (no letter three times in a row: normalising would squeeze it)
     long_a = f"x{middle}y"  # past 64 code points the word hash repeats:
@@ -152,7 +149,7 @@ _FEW_WORDS = ["order", "my", "the", "paket", "مرحبا", "😡", "xy", "ab", "
     st.integers(min_value=1, max_value=3),
 )
 def test_memo_across_chunks_gives_the_same_numbers(texts: list[str], bits: int) -> None:
-    from socialcare._triage._features import LinearScorer
+    from socialcare._triage._scorer import LinearScorer
 
     feats = _fitted(texts[:2])
     scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
@@ -166,7 +163,7 @@ def test_memo_across_chunks_gives_the_same_numbers(texts: list[str], bits: int) 
 
 
 def test_memo_makes_room_for_many_new_words_in_one_chunk() -> None:
-    from socialcare._triage._features import LinearScorer
+    from socialcare._triage._scorer import LinearScorer
 
     known = ["where is my order", "my order is late", "order order", "is it late", "my my"]
     words = [f"w{i:04d}x" for i in range(3000)]  # more new words than the memo's spare rows
@@ -183,7 +180,7 @@ def test_memo_makes_room_for_many_new_words_in_one_chunk() -> None:
 
 
 def test_every_bucket_known_few_posts_equal_each_alone() -> None:
-    from socialcare._triage._features import LinearScorer
+    from socialcare._triage._scorer import LinearScorer
 
     # every bucket a feature: an n-gram across a post separator would change the sums
     feats = HashedTfidf(
@@ -192,7 +189,6 @@ def test_every_bucket_known_few_posts_equal_each_alone() -> None:
         bits=10,
         char_range=(2, 5),
         word_range=(1, 2),
-        sublinear_tf=False,
         max_chars=200,
     )
     scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from socialcare import Author, InvalidInputError, Post
 from socialcare._triage._classifier import fit_shared
 from socialcare._triage._thresholds import ThresholdPolicy
-from socialcare._triage._triager import Decision, PriorityRule, Triager, TriageRules
+from socialcare import Decision, PriorityRule, Triager, TriageRules
 from triage_data import synthetic
 
 
@@ -139,10 +139,7 @@ def test_batch_equals_one_by_one_and_threads(triager: Triager) -> None:
     texts, _ = synthetic(40, seed=5)
     batch = triager.decide_many(texts)
 
-    def rounded(ds: list[Decision]) -> list[Decision]:
-        return [d.model_copy(update={"confidence": round(d.confidence, 5)}) for d in ds]
-
-    assert rounded(batch) == rounded([triager.decide(t) for t in texts])
+    assert batch == [triager.decide(t) for t in texts]  # bit-identical, not rounded
     results: list[list[Decision]] = [[] for _ in range(8)]
 
     def work(i: int) -> None:
@@ -218,77 +215,8 @@ def test_default_batch_equals_one_by_one_on_corpus_and_bad_inputs() -> None:
     items: list[object] = [*texts, *posts, *bad, *(t[:3] for t in texts[:40])]
     batch = triager.decide_many(items)
 
-    def rounded(ds: list[Decision]) -> list[Decision]:
-        return [d.model_copy(update={"confidence": round(d.confidence, 5)}) for d in ds]
-
     assert len(batch) == len(items)
-    assert rounded(batch) == rounded([triager.decide(x) for x in items])
+    assert batch == [triager.decide(x) for x in items]  # bit-identical, not rounded
     assert {d.route for d in batch} == {"auto", "agent", "specialist", "none"}
     assert any(d.take_private for d in batch)
     assert any(d.sensitive for d in batch)
-
-
-def test_keyword_pair_scan_equals_two_scans() -> None:
-    import random
-
-    from socialcare._triage._text import normalise_batch
-    from socialcare._triage._triager import (
-        DEFAULT_PRIVATE_KEYWORDS,
-        DEFAULT_SENSITIVE_KEYWORDS,
-        KeywordMatcher,
-        _PairMatcher,
-    )
-
-    sensitive = KeywordMatcher(DEFAULT_SENSITIVE_KEYWORDS)
-    private = KeywordMatcher({"private": DEFAULT_PRIVATE_KEYWORDS})
-    words = [w.rstrip("*") for ws in DEFAULT_SENSITIVE_KEYWORDS.values() for w in ws]
-    words += [w.rstrip("*") for w in DEFAULT_PRIVATE_KEYWORDS] + ["s", "x", "my", "data", "!"]
-    rng = random.Random(3)
-    texts = [
-        rng.choice(["", " ", "-", "_"]).join(rng.choice(words) for _ in range(rng.randint(0, 8)))
-        for _ in range(3000)
-    ]
-    normalised = normalise_batch(texts, tidy=False)
-    pair = _PairMatcher(sensitive, private).find_all(normalised, len(texts))
-    alone = (sensitive.find_all(normalised, len(texts)), private.find_all(normalised, len(texts)))
-    assert pair == alone
-    assert sum(hit is not None for hit in pair[0]) > 500
-    assert sum(hit is not None for hit in pair[1]) > 500
-
-
-_PIECES = ["tv", "x", "my data", "order", "orders", "sue", "😡", "?", 'עו"ד', "données", "ab"]
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    st.lists(
-        st.lists(st.sampled_from([*_PIECES, "the", "_", "-", "'", " ", "!", "é", "١٢"])).map(
-            lambda parts: "".join(parts)
-        ),
-        min_size=1,
-        max_size=120,
-    ),
-    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4, unique=True),
-)
-def test_keyword_pair_scan_finds_short_and_odd_keywords(
-    texts: list[str], chosen: list[str]
-) -> None:
-    from socialcare._triage import _triager
-    from socialcare._triage._text import normalise_batch
-    from socialcare._triage._triager import KeywordMatcher, _PairMatcher
-
-    sensitive = KeywordMatcher({"a": [w + "*" for w in chosen[:2]], "b": chosen[2:]})
-    private = KeywordMatcher({"private": [*chosen, "x*"]})
-    pair = _PairMatcher(sensitive, private)
-    normalised = normalise_batch(texts, tidy=False)
-    expected = (
-        sensitive.find_all(normalised, len(texts)),
-        private.find_all(normalised, len(texts)),
-    )
-    saved = _triager._NUMPY_SCAN
-    try:
-        for threshold in (0, 10**9):  # numpy finds the places to try; the expression does
-            _triager._NUMPY_SCAN = threshold
-            assert pair.find_all(normalised, len(texts)) == expected
-    finally:
-        _triager._NUMPY_SCAN = saved

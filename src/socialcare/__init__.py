@@ -41,27 +41,38 @@ from socialcare._time import parse_timestamp, resolve_timezone
 
 if TYPE_CHECKING:
     from socialcare._triage._classifier import IntentClassifier
+    from socialcare._triage._decision import Decision
+    from socialcare._triage._input import TriageInput
+    from socialcare._triage._queue import queue_key
+    from socialcare._triage._rules import PriorityRule, TriageRules, apply_rules
+    from socialcare._triage._signals import Signals
+    from socialcare._triage._threads import triage_conversations
     from socialcare._triage._thresholds import (
         IntentThreshold,
         ThresholdPolicy,
         ThresholdTuning,
         tune_thresholds,
     )
-    from socialcare._triage._triager import Decision, PriorityRule, Triager, TriageRules
+    from socialcare._triage._triager import Triager
 
 __version__ = "0.1.0"
 
 # Triage names import numpy and scikit-learn; load them on first use so that
 # ``import socialcare`` stays light.
 _LAZY = {
-    "Decision": "socialcare._triage._triager",
+    "Decision": "socialcare._triage._decision",
     "IntentClassifier": "socialcare._triage._classifier",
     "IntentThreshold": "socialcare._triage._thresholds",
-    "PriorityRule": "socialcare._triage._triager",
+    "PriorityRule": "socialcare._triage._rules",
+    "Signals": "socialcare._triage._signals",
     "ThresholdPolicy": "socialcare._triage._thresholds",
     "ThresholdTuning": "socialcare._triage._thresholds",
-    "TriageRules": "socialcare._triage._triager",
+    "TriageInput": "socialcare._triage._input",
+    "TriageRules": "socialcare._triage._rules",
     "Triager": "socialcare._triage._triager",
+    "apply_rules": "socialcare._triage._rules",
+    "queue_key": "socialcare._triage._queue",
+    "triage_conversations": "socialcare._triage._threads",
     "tune_thresholds": "socialcare._triage._thresholds",
 }
 
@@ -105,6 +116,7 @@ __all__ = [
     "SLAState",
     "SLATarget",
     "ServiceWindow",
+    "Signals",
     "SocialcareError",
     "StatusChange",
     "Survey",
@@ -112,12 +124,16 @@ __all__ = [
     "ThresholdTuning",
     "Timeline",
     "TimezoneError",
+    "TriageInput",
     "TriageRules",
     "Triager",
     "ValidationIssue",
     "__version__",
+    "apply_rules",
     "build_conversations",
     "parse_timestamp",
+    "queue_key",
     "resolve_timezone",
+    "triage_conversations",
     "tune_thresholds",
 ]

@@ -153,6 +153,8 @@ class Conversation(_Frozen):
     priority: str | None = None
     route: str | None = None
     sentiment: str | None = None
+    sensitive: str | None = Field(default=None, description="Sensitivity kind from triage.")
+    language: str | None = Field(default=None, description="The customer's language (BCP 47).")
     tags: frozenset[str] = frozenset()
 
     @field_validator("posts", mode="after")

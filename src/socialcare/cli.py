@@ -30,7 +30,8 @@ from socialcare.exports import DECISION_COLUMNS, PRESETS, ColumnMapping, iter_po
 
 if TYPE_CHECKING:
     from socialcare._sla._policy import SLAPolicy
-    from socialcare._triage._triager import Decision, Triager
+    from socialcare._triage._decision import Decision
+    from socialcare._triage._triager import Triager
     from socialcare.metrics import Report
 
 __all__ = ["build_parser", "main", "main_entry"]
@@ -172,18 +173,12 @@ def _decision_row(
     row: dict[str, Any] = dict.fromkeys(_DECISION_COLUMNS, "")
     row["line"], row["id"] = line, post_id or ""
     if decision is not None:
-        row.update(
-            route=decision.route,
-            intent=decision.intent or "",
-            confidence=f"{decision.confidence:.4f}",
-            uncertain=decision.uncertain,
-            priority=decision.priority,
-            sensitive=decision.sensitive or "",
-            sentiment=decision.sentiment,
-            take_private=decision.take_private,
-            reasons="; ".join(decision.reasons),
-        )
-    row["error"] = error or ""
+        from socialcare._triage._decision import decision_row
+
+        values = decision_row(decision)
+        values["confidence"] = f"{decision.confidence:.4f}"
+        row.update({k: "" if v is None else v for k, v in values.items()})
+    row["error"] = error or row["error"] or ""
     return row
 
 

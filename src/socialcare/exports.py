@@ -27,6 +27,7 @@ from typing import Any, Literal, TextIO
 from socialcare._conversation import RowError
 from socialcare._errors import InvalidInputError, SocialcareError
 from socialcare._models import Post
+from socialcare._triage._decision import DECISION_COLUMNS
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -39,20 +40,6 @@ __all__ = [
 ]
 
 Format = Literal["csv", "jsonl"]
-
-#: The columns of a triage decision where one is written out (a file, a DataFrame).
-DECISION_COLUMNS = (
-    "route",
-    "intent",
-    "confidence",
-    "uncertain",
-    "priority",
-    "sensitive",
-    "sentiment",
-    "take_private",
-    "reasons",
-    "error",
-)
 
 _AUTHOR_FIELDS = {
     "id",

@@ -16,13 +16,14 @@ where the core itself works per conversation (SLA clocks).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from socialcare._conversation import Conversation, RowError
 from socialcare._errors import InvalidInputError
-from socialcare._models import Author, Channel, Platform, Post
-from socialcare.exports import DECISION_COLUMNS, ColumnMapping, iter_posts
+from socialcare._models import Post
+from socialcare._triage._decision import DECISION_COLUMNS, decision_row
+from socialcare.exports import ColumnMapping, iter_posts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,7 +40,6 @@ __all__ = [
     "triage_frame",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _pandas() -> Any:
@@ -77,6 +77,9 @@ def triage_frame(
     followers: str | None = None,
     verified: str | None = None,
     channel: str | None = None,
+    is_brand: str | None = None,
+    automated: str | None = None,
+    language: str | None = None,
     triager: Triager | None = None,
     n_jobs: int | None = None,
 ) -> pd.DataFrame:
@@ -87,95 +90,56 @@ def triage_frame(
         followers, verified, channel: optional columns that let the routing rules see
             influencers (follower count, verified flag) and private channels ("public" or
             "private"). Without them every row is a public post by an ordinary account.
+        is_brand, automated: optional columns of booleans marking the brand's own replies and
+            automated posts: those rows get route ``none``, no priority and no flag.
+        language: an optional column of language tags (BCP 47) the decisions carry.
         triager: defaults to ``Triager.default()``.
         n_jobs: cores for batch scoring (joblib).
 
-    Rows that cannot be read (a missing text, a bad follower count) get a decision routed to
-    a person with ``error`` set; no row is dropped.
+    Each row becomes a [`TriageInput`][socialcare.TriageInput]. Rows that cannot be read (a
+    missing text, a follower count such as "12k") get a decision routed to a person with
+    ``error`` saying why; no row is dropped.
     """
     pd = _pandas()
     _require_frame(frame)
     texts = _column(frame, text, "post text")
-    extra = [followers, verified, channel]
+    named = {
+        "followers": followers,
+        "verified": verified,
+        "channel": channel,
+        "is_brand": is_brand,
+        "automated": automated,
+        "language": language,
+    }
+    columns = {
+        field: _column(frame, name, field).tolist()
+        for field, name in named.items()
+        if name is not None
+    }
     if triager is None:
         from socialcare._triage._triager import Triager
 
         triager = Triager.default()
-    if all(name is None for name in extra):
-        items: list[Any] = [value if isinstance(value, str) else None for value in texts]
-        errors: list[str | None] = [None] * len(items)
-    else:
-        items, errors = _posts_for_rules(frame, texts, followers, verified, channel)
-    decisions = triager.decide_many(items, n_jobs=n_jobs)
-    rows = {
-        "route": [d.route for d in decisions],
-        "intent": [d.intent for d in decisions],
-        "confidence": [d.confidence for d in decisions],
-        "uncertain": [d.uncertain for d in decisions],
-        "priority": [d.priority for d in decisions],
-        "sensitive": [d.sensitive for d in decisions],
-        "sentiment": [d.sentiment for d in decisions],
-        "take_private": [d.take_private for d in decisions],
-        "reasons": ["; ".join(d.reasons) for d in decisions],
-        "error": [e or d.error for d, e in zip(decisions, errors, strict=True)],
-    }
-    return pd.DataFrame(rows, index=frame.index, columns=list(DECISION_COLUMNS))
-
-
-def _posts_for_rules(
-    frame: pd.DataFrame,
-    texts: Any,
-    followers: str | None,
-    verified: str | None,
-    channel: str | None,
-) -> tuple[list[Any], list[str | None]]:
-    """Light posts carrying only what the routing rules read, checked column by column."""
-    import numpy as np
-
-    n = len(frame)
-    counts = _column(frame, followers, "follower counts")
-    flags = _column(frame, verified, "verified flags")
-    channels = _column(frame, channel, "channels")
-    count_values = np.zeros(n) if counts is None else counts.to_numpy(dtype=float, na_value=np.nan)
     items: list[Any] = []
-    errors: list[str | None] = []
-    for row in range(n):
-        value = texts.iloc[row]
-        problem: str | None = None
-        count = count_values[row]
-        if not np.isfinite(count) or count < 0:
-            problem = f"followers must be a non-negative number, got {counts.iloc[row]!r}"
-            count = 0.0
-        flag = False if flags is None else flags.iloc[row]
-        if flag is not None and not isinstance(flag, (bool, np.bool_)):
-            problem = f"verified must be true or false, got {flag!r}"
-            flag = False
-        kind = Channel.PUBLIC
-        if channels is not None:
-            try:
-                kind = Channel(str(channels.iloc[row]).strip().lower())
-            except ValueError:
-                problem = f"channel must be 'public' or 'private', got {channels.iloc[row]!r}"
-        if not isinstance(value, str):
-            items.append(None)
-            errors.append(problem)
+    for row, value in enumerate(texts.tolist()):
+        if not columns and isinstance(value, str):
+            items.append(value)  # (the fast road: a text and nothing else)
             continue
-        author = Author.model_construct(
-            id="row", followers=int(count), verified=bool(flag), is_brand=None, is_bot=False
-        )
-        items.append(
-            Post.model_construct(
-                id=str(row),
-                platform=Platform.TWITTER,
-                created_at=_EPOCH,
-                text=value,
-                author=author,
-                channel=kind,
-                automated=False,
-            )
-        )
-        errors.append(problem)
-    return items, errors
+        item: dict[str, Any] = {"text": value}
+        for field, values in columns.items():
+            cell = values[row]
+            if not _missing(cell):
+                item[field] = cell
+        items.append(item)
+    decisions = triager.decide_many(items, n_jobs=n_jobs)
+    return pd.DataFrame(
+        [decision_row(d) for d in decisions], index=frame.index, columns=list(DECISION_COLUMNS)
+    )
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or NaT: a cell with no value (its field keeps its default)."""
+    return value is None or (isinstance(value, float) and value != value) or str(value) == "NaT"
 
 
 def posts_from_frame(

@@ -133,7 +133,8 @@ class SLACondition(_Model):
 
     A field left out matches anything. A field given as a list matches any of its values.
     ``tags`` matches when the conversation carries all the listed tags. Labels (intent,
-    priority, route, sentiment, tags) compare without regard to case.
+    priority, route, sentiment, sensitive, language, tags) compare without regard to case;
+    [`triage_conversations`][socialcare.triage_conversations] sets them from triage.
 
     >>> SLACondition(platform=["twitter", "instagram"], priority="urgent").platform
     ('twitter', 'instagram')
@@ -145,9 +146,13 @@ class SLACondition(_Model):
     priority: tuple[str, ...] | None = None
     route: tuple[str, ...] | None = None
     sentiment: tuple[str, ...] | None = None
+    sensitive: tuple[str, ...] | None = None
+    language: tuple[str, ...] | None = None
     tags: tuple[str, ...] | None = None
 
-    @field_validator("intent", "priority", "route", "sentiment", "tags", mode="before")
+    @field_validator(
+        "intent", "priority", "route", "sentiment", "sensitive", "language", "tags", mode="before"
+    )
     @classmethod
     def _labels(cls, value: Any) -> tuple[str, ...] | None:
         return _choices(value)
@@ -175,7 +180,7 @@ class SLACondition(_Model):
             return False
         if self.channel is not None and conversation.channel.value not in self.channel:
             return False
-        for name in ("intent", "priority", "route", "sentiment"):
+        for name in ("intent", "priority", "route", "sentiment", "sensitive", "language"):
             wanted: tuple[str, ...] | None = getattr(self, name)
             if wanted is not None:
                 actual = getattr(conversation, name)

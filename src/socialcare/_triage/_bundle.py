@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from socialcare._errors import PersistenceError
-from socialcare._triage._features import FeatureBatch, HashedTfidf
+from socialcare._triage._features import HashedTfidf
 from socialcare._triage._persist import read_archive
 
 __all__ = ["DEFAULT_MODEL", "KIND", "Head", "read_bundle", "read_default_bundle", "softmax"]
@@ -39,13 +39,6 @@ class Head:
     intercept: Any
     params: dict[str, Any]
 
-    def scores(self, batch: FeatureBatch) -> Any:
-        """Raw class scores (logits) of a featurised batch, ``(n_docs, n_classes)``."""
-        if batch.n_docs <= 64:
-            return batch.dot(self.coef_t) + self.intercept
-        csr = batch.to_csr(self.coef_t.shape[0])
-        return np.asarray(csr @ self.coef_t, dtype=np.float64) + self.intercept
-
 
 def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head], dict[str, Any]]:
     """Read a bundle saved by ``save_bundle`` (safe: no code runs) into numpy structures."""
@@ -65,7 +58,6 @@ def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head], dict[str, An
             bits=int(spec["bits"]),
             char_range=(int(spec["char_range"][0]), int(spec["char_range"][1])),
             word_range=(int(spec["word_range"][0]), int(spec["word_range"][1])),
-            sublinear_tf=bool(spec["sublinear_tf"]),
             max_chars=int(spec["max_chars"]),
         )
         n_features = features.n_features
@@ -105,3 +97,37 @@ def read_default_bundle() -> tuple[HashedTfidf, dict[str, Head], dict[str, Any]]
             f"the bundled model {DEFAULT_MODEL} is missing from the installed package: {exc}"
         ) from exc
     return read_bundle(data)
+
+
+def write_bundle(features: HashedTfidf, heads: dict[str, Head], extra: dict[str, Any]) -> bytes:
+    """Serialise a featuriser and its heads (``extra``: JSON data) in the safe format."""
+    from socialcare import __version__
+    from socialcare._triage._persist import write_archive
+
+    arrays: dict[str, Any] = {"buckets": features.buckets, "idf": features.idf}
+    meta_heads: dict[str, Any] = {}
+    for name, head in heads.items():
+        classes: list[Any] = []
+        for value in np.asarray(head.classes).tolist():
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise PersistenceError(
+                    f"cannot save class label {value!r}: only str and int labels can be saved"
+                )
+            classes.append(value)
+        arrays[f"{name}.coef"] = np.ascontiguousarray(np.asarray(head.coef_t).T)
+        arrays[f"{name}.intercept"] = np.asarray(head.intercept)
+        meta_heads[name] = {"classes": classes, "params": dict(head.params)}
+    meta = {
+        "kind": KIND,
+        "socialcare_version": __version__,
+        "features": {
+            "bits": features.bits,
+            "char_range": list(features.char_range),
+            "word_range": list(features.word_range),
+            "sublinear_tf": False,  # (a field of the file format; never set)
+            "max_chars": features.max_chars,
+        },
+        "heads": meta_heads,
+        "extra": extra,
+    }
+    return write_archive(meta, arrays)

@@ -13,9 +13,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from socialcare._errors import InvalidInputError, NotFittedError, PersistenceError
-from socialcare._triage._bundle import KIND, Head, read_bundle, read_default_bundle, softmax
-from socialcare._triage._features import FeatureBatch, HashedTfidf, LinearScorer, char_chunks
-from socialcare._triage._persist import unpickle_trusted, write_archive
+from socialcare._triage._bundle import (
+    Head,
+    read_bundle,
+    read_default_bundle,
+    softmax,
+    write_bundle,
+)
+from socialcare._triage._features import HashedTfidf, char_chunks
+from socialcare._triage._persist import unpickle_trusted
+from socialcare._triage._scorer import LinearScorer
 from socialcare._triage._text import normalise_batch
 
 __all__ = ["IntentClassifier", "as_texts", "fit_shared", "load_bundle", "save_bundle"]
@@ -146,7 +153,6 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             bits=self.hash_bits,
             char_range=tuple(self.char_ngram_range),  # type: ignore[arg-type]
             word_range=tuple(self.word_ngram_range),  # type: ignore[arg-type]
-            sublinear_tf=False,
             min_df=self.min_df,
             max_chars=self.max_chars,
         )
@@ -201,14 +207,6 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 "this IntentClassifier is not trained yet: call fit(texts, labels) first, "
                 "or use IntentClassifier.default()"
             ) from exc
-
-    def featurise(self, texts: Sequence[str]) -> FeatureBatch:
-        """The sparse features of ``texts`` (strings); for sharing between heads."""
-        return self.features_.transform(texts)
-
-    def scores_from(self, batch: FeatureBatch) -> Any:
-        """Raw class scores (logits) of a featurised batch."""
-        return self.head_.scores(batch)
 
     def decision_function(self, X: Any) -> Any:  # noqa: N803 - scikit-learn's name
         """Raw class scores (logits), shape ``(n_posts, n_classes)``."""
@@ -369,47 +367,17 @@ def fit_shared(
     return heads
 
 
-def _classes_json(classes: Any) -> list[Any]:
-    out: list[Any] = []
-    for value in classes.tolist():
-        if isinstance(value, bool) or not isinstance(value, str | int):
-            raise PersistenceError(
-                f"cannot save class label {value!r}: only str and int labels can be saved"
-            )
-        out.append(value)
-    return out
-
-
 def save_bundle(
     heads: Mapping[str, IntentClassifier], extra: Mapping[str, Any] | None = None
 ) -> bytes:
     """Serialise heads that share one featuriser into one archive (``extra``: JSON data)."""
-    from socialcare import __version__
-
     first = next(iter(heads.values()))
     features = first.features_
-    arrays: dict[str, Any] = {"buckets": features.buckets, "idf": features.idf}
-    meta_heads: dict[str, Any] = {}
-    for name, head in heads.items():
+    for head in heads.values():
+        head._check_fitted()
         if head.features_ is not features:
             raise PersistenceError("heads saved together must share one featuriser (fit_shared)")
-        arrays[f"{name}.coef"] = head.coef_
-        arrays[f"{name}.intercept"] = head.intercept_
-        meta_heads[name] = {"classes": _classes_json(head.classes_), "params": head.get_params()}
-    meta = {
-        "kind": KIND,
-        "socialcare_version": __version__,
-        "features": {
-            "bits": features.bits,
-            "char_range": list(features.char_range),
-            "word_range": list(features.word_range),
-            "sublinear_tf": features.sublinear_tf,
-            "max_chars": features.max_chars,
-        },
-        "heads": meta_heads,
-        "extra": dict(extra or {}),
-    }
-    return write_archive(meta, arrays)
+    return write_bundle(features, {n: h.head_ for n, h in heads.items()}, dict(extra or {}))
 
 
 def load_bundle(data: bytes) -> dict[str, IntentClassifier]:

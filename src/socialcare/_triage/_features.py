@@ -15,17 +15,16 @@ on its own, so the many character n-grams do not drown the word features.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from socialcare._errors import InvalidInputError
+from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS
 from socialcare._triage._text import blank_chars, normalise_batch
 
-__all__ = ["FeatureBatch", "HashedTfidf", "LinearScorer", "NgramCells", "ngram_cells"]
+__all__ = ["FeatureBatch", "HashedTfidf", "NgramCells", "char_chunks", "ngram_cells"]
 
 _U64 = np.uint64
 _BASE = 0x100000001B3
@@ -43,7 +42,6 @@ _BLANK[[ord(ch) for ch in blank_chars()]] = True
 _BLANK.flags.writeable = False
 _TIDY = np.where(_BLANK[:0x10000], np.uint32(32), np.arange(0x10000, dtype=np.uint32))
 _TIDY.flags.writeable = False
-CHUNK = 2048
 
 
 # numpy scalars, made once: converting Python ints on every call costs microseconds.
@@ -253,27 +251,6 @@ class FeatureBatch:
     col: Any
     val: Any
 
-    def has_features(self) -> Any:
-        """A boolean array: which documents produced at least one known feature."""
-        out = np.zeros(self.n_docs, dtype=bool)
-        out[self.row] = True
-        return out
-
-    def dot(self, coef_t: Any) -> Any:
-        """Multiply the sparse rows by a dense ``(n_features, k)`` matrix -> ``(n_docs, k)``."""
-        out = np.zeros((self.n_docs, coef_t.shape[1]), dtype=np.float64)
-        if self.row.shape[0] == 0:
-            return out
-        if self.n_docs == 1:  # one post (a single decision): one matrix-vector product
-            out[0] = self.val @ coef_t[self.col]
-            return out
-        row = self.row
-        firsts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
-        # float64 like the sparse product, so small and large batches give the same numbers
-        contrib = coef_t[self.col].astype(np.float64) * self.val.astype(np.float64)[:, None]
-        out[row[firsts]] = np.add.reduceat(contrib, firsts, axis=0)
-        return out
-
     def to_csr(self, n_features: int) -> Any:
         """The batch as a ``scipy.sparse.csr_matrix``."""
         from scipy import sparse
@@ -296,7 +273,6 @@ class HashedTfidf:
         bits: int,
         char_range: tuple[int, int],
         word_range: tuple[int, int],
-        sublinear_tf: bool,
         max_chars: int,
     ) -> None:
         self.buckets = np.asarray(buckets, dtype=np.uint32)
@@ -304,11 +280,6 @@ class HashedTfidf:
         self.bits = int(bits)
         self.char_range = (int(char_range[0]), int(char_range[1]))
         self.word_range = (int(word_range[0]), int(word_range[1]))
-        if sublinear_tf:
-            raise InvalidInputError(
-                "sublinear_tf is not supported: term frequencies are raw counts"
-            )
-        self.sublinear_tf = False  # (kept in model files for their format)
         self.max_chars = int(max_chars)
         self.table = self._table()
         self.buckets.flags.writeable = False
@@ -354,15 +325,14 @@ class HashedTfidf:
         bits: int,
         char_range: tuple[int, int],
         word_range: tuple[int, int],
-        sublinear_tf: bool,
         min_df: int,
         max_chars: int,
     ) -> HashedTfidf:
         """Learn which buckets occur (in at least ``min_df`` posts) and their idf."""
         n_docs = len(texts)
         seen: list[Any] = []
-        for start in range(0, n_docs, CHUNK):
-            chunk = [t[:max_chars] for t in texts[start : start + CHUNK]]
+        for start in range(0, n_docs, CHUNK_ROWS):
+            chunk = [t[:max_chars] for t in texts[start : start + CHUNK_ROWS]]
             normalised = normalise_batch(chunk, tidy=False)
             posts, keys, _ = ngram_cells(
                 normalised, char_range, word_range, bits
@@ -379,7 +349,6 @@ class HashedTfidf:
             bits=bits,
             char_range=char_range,
             word_range=word_range,
-            sublinear_tf=sublinear_tf,
             max_chars=max_chars,
         )
 
@@ -409,16 +378,8 @@ class HashedTfidf:
 
     def transform_chunks(self, texts: Sequence[str]) -> Iterator[tuple[int, FeatureBatch]]:
         """Featurise a long sequence in chunks (bounded memory); yields (offset, batch)."""
-        for start in range(0, len(texts), CHUNK):
-            yield start, self.transform(texts[start : start + CHUNK])
-
-
-# Posts are scored in chunks of about this many characters (a few hundred posts). Bigger chunks
-# spread each chunk's fixed cost (dozens of numpy calls) over more posts and find more repeated
-# words; their arrays (a few MiB) stay small enough for the C allocator to reuse their memory
-# chunk after chunk instead of mapping fresh pages. Measured on 2026-11-23 (same process,
-# interleaved, best of 6): 64,000 characters scored 15-20% faster than 16,000.
-CHUNK_CHARS = 64_000
+        for start in range(0, len(texts), CHUNK_ROWS):
+            yield start, self.transform(texts[start : start + CHUNK_ROWS])
 
 
 def char_chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int]]:
@@ -431,289 +392,9 @@ def char_chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int
     size = 0
     for i, text in enumerate(texts):
         size += min(len(text), max_chars)
-        if size >= CHUNK_CHARS or i + 1 - start >= CHUNK:
+        if size >= CHUNK_CHARS or i + 1 - start >= CHUNK_ROWS:
             yield start, i + 1
             start = i + 1
             size = 0
     if start < len(texts):
         yield start, len(texts)
-
-
-class LinearScorer:
-    """Raw class scores of linear heads over a :class:`HashedTfidf`, without a TF-IDF matrix.
-
-    A post's score is ``sum(idf * coef) / norm`` over each block's n-grams (characters,
-    words), which is the TF-IDF row times the weights. The products ``idf * coef`` are made
-    once (in float32: half the memory to read per n-gram; sums stay within about 1e-6 of
-    float64 ones), with ``idf ** 2`` as one more column, so one sparse product of n-gram *counts*
-    gives every head's sums and the block norms together; unknown n-grams point at a row of
-    zeros, so nothing needs filtering. The counts are laid out one row per n-gram kind and
-    post: each kind's n-grams already come in post order, so no sorting is needed.
-
-    Immutable after construction and safe to share between threads; pickles without its
-    weight matrix, which is rebuilt on unpickling.
-    """
-
-    def __init__(self, features: HashedTfidf, coef_t: Any, intercept: Any) -> None:
-        self.features = features
-        self.coef_t = coef_t
-        self.intercept = np.asarray(intercept, dtype=np.float64)
-        self._intercept: list[float] = self.intercept.tolist()
-        self.weights = self._weights()
-
-    def _weights(self) -> Any:
-        n_features = self.features.n_features
-        k = self.coef_t.shape[1]
-        idf = self.features.idf.astype(np.float64)
-        weights = np.zeros((n_features + 1, k + 1), dtype=np.float32)
-        weights[:n_features, :k] = np.asarray(self.coef_t, dtype=np.float64) * idf[:, None]
-        weights[:n_features, k] = idf * idf
-        weights.flags.writeable = False
-        return weights
-
-    def memo(self, bits: int = 16) -> WordMemo:
-        """A fresh :class:`WordMemo` (``2**bits`` words) for the chunks of one batch."""
-        return WordMemo(self.weights.shape[1], bits)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        del state["weights"], state["_intercept"]  # both rebuilt on unpickling
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._intercept = self.intercept.tolist()
-        self.weights = self._weights()
-
-    def scores(
-        self, normalised: str, n_docs: int, memo: WordMemo | None = None, cp: Any = None
-    ) -> Any:
-        """``(n_docs, n_classes)`` float64 scores of a ``normalise_batch`` string.
-
-        Character n-grams never cross a word, so they are hashed and summed once per
-        distinct word of the batch; each post then adds up its words' sums.
-
-        Args:
-            memo: words already summed in earlier chunks of the same batch (see
-                :class:`WordMemo`); the scores are the same with or without it.
-            cp: ``_codepoints(normalised)``, if the caller has it already.
-        """
-        f = self.features
-        shift = _SHIFTS[f.bits]
-        if cp is None:
-            cp = _codepoints(normalised)
-        # (one post: no separators to find)
-        doc = np.zeros(cp.shape[0], dtype=np.int64) if n_docs == 1 else _posts(cp)[0]
-        words = _words(cp, doc)
-        weights = self.weights
-        width = weights.shape[1]
-        blocks = []
-        if f.n_char_kinds and words.starts.shape[0]:
-            blocks.append(self._char_sums(cp, words, n_docs, shift, memo))
-        if f.word_range[1] >= f.word_range[0]:
-            docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
-            if n_docs == 1:
-                counts = np.array([d.shape[0] for d in docs])
-            else:
-                counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
-            sums = _grouped_sums(f.table[np.concatenate(buckets)], counts, weights)
-            blocks.append(sums.reshape(len(docs), n_docs, width).sum(axis=0, dtype=np.float64))
-        if n_docs <= _FEW_POSTS:  # the same arithmetic in Python: numpy calls cost more here
-            return np.array(self._finish_rows([b.tolist() for b in blocks], n_docs))
-        k = width - 1
-        out = np.zeros((n_docs, k), dtype=np.float64)
-        for total in blocks:
-            norm = np.sqrt(total[:, k])
-            norm[norm == 0.0] = 1.0
-            out += total[:, :k] / norm[:, None]
-        out += self.intercept
-        return out
-
-    def _finish_rows(self, blocks: list[list[list[float]]], n_docs: int) -> list[list[float]]:
-        """Each block's sums divided by their norm (last column), added up, plus intercept."""
-        intercept = self._intercept
-        out = []
-        for i in range(n_docs):
-            row = [0.0] * len(intercept)
-            for block in blocks:
-                *sums, square = block[i]
-                norm = math.sqrt(square) or 1.0
-                row = [r + x / norm for r, x in zip(row, sums, strict=True)]
-            out.append([r + b for r, b in zip(row, intercept, strict=True)])
-        return out
-
-    def _char_sums(
-        self, cp: Any, words: _Words, n_docs: int, shift: Any, memo: WordMemo | None
-    ) -> Any:
-        """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
-        lengths = words.ends - words.starts
-        if n_docs <= _FEW_POSTS and words.starts[0] > 0:
-            # few posts repeat few words: each word is summed where it stands
-            matrix = self._sums_in_place(cp, words, shift, several=n_docs > 1)
-            index = np.arange(lengths.shape[0])
-        else:
-            if memo is None:  # one chunk: a memo just big enough to find its repeated words
-                memo = self.memo(min(max(int(words.starts.shape[0]).bit_length() + 1, 10), 16))
-            index = memo.place(
-                words.hashes + lengths.astype(_U64) * _LENGTH_MIX,
-                lengths,
-                lambda at: self._word_sums(cp, words.starts[at], lengths[at], shift),
-            )
-            matrix = memo.rows
-        per_post = _grouped_sums(index, np.bincount(words.docs, minlength=n_docs), matrix)
-        return per_post.astype(np.float64)
-
-    def _sums_in_place(self, cp: Any, words: _Words, shift: Any, *, several: bool) -> Any:
-        """:meth:`_word_sums` of every word of ``cp``, in order, without copying the words.
-
-        Each word's n-grams start from the space before it to its end, and every n-gram
-        between words holds a space inside: invalid. So the grid of ``cp`` itself holds each
-        word's n-grams, word after word, as the grid of the padded copies would. Post
-        separators (``several`` posts) count as spaces.
-        """
-        f = self.features
-        spaced = np.where(cp == 0, np.uint32(32), cp) if several else cp
-        buckets, valid = _char_grid(spaced, None, f.char_range, shift)
-        counts = np.add.reduceat(valid, words.starts - 1, axis=1, dtype=np.intp).ravel()
-        weights = self.weights
-        sums = _grouped_sums(f.table[buckets[valid]], counts, weights)
-        return sums.reshape(valid.shape[0], words.starts.shape[0], weights.shape[1]).sum(axis=0)
-
-    def _word_sums(self, cp: Any, starts: Any, lengths: Any, shift: Any) -> Any:
-        """``(n_words, width)`` float32: character n-gram sums of the words at ``starts``."""
-        f = self.features
-        # the words, each padded with a space on both sides, one after the other
-        span = lengths + 2
-        offsets = np.zeros(span.shape[0] + 1, dtype=np.int64)
-        np.cumsum(span, out=offsets[1:])
-        source = np.repeat(starts - 1 - offsets[:-1], span)
-        source += np.arange(offsets[-1])
-        np.minimum(source, cp.shape[0] - 1, out=source)  # (-1 and the end: spaces, below)
-        unique_cp = cp[source]
-        unique_cp[offsets[:-1]] = 32
-        unique_cp[offsets[1:] - 1] = 32
-        buckets, valid = _char_grid(unique_cp, None, f.char_range, shift)  # (spaces part words)
-        counts = np.add.reduceat(valid, offsets[:-1], axis=1, dtype=np.intp).ravel()
-        weights = self.weights
-        sums = _grouped_sums(f.table[buckets[valid]], counts, weights)
-        return sums.reshape(valid.shape[0], span.shape[0], weights.shape[1]).sum(axis=0)
-
-
-class WordMemo:
-    """Character n-gram sums of the words of a batch, kept from one chunk to the next.
-
-    A direct-mapped cache: each word has one slot (from its hash); a newer word takes the
-    slot over. A word's sums do not depend on the chunk it came in, so scores are the same
-    with or without the memo, only faster when words repeat (they do: a few thousand words
-    make most of the text in any language). Make one per batch; it is not thread-safe.
-    """
-
-    def __init__(self, width: int, bits: int = 16) -> None:
-        self.size = 1 << bits
-        self.keys = np.zeros(self.size, dtype=_U64)
-        self.used = np.zeros(self.size, dtype=np.int64)  # chunk that last used a slot; 0: never
-        self.rows = np.zeros((self.size + 1024, width), dtype=np.float32)  # + spare rows
-        self._shift = _U64(64 - bits)
-        self._chunk = 0
-
-    def place(self, keys: Any, lengths: Any, compute: Any) -> Any:
-        """The row of ``rows`` holding each word's sums, computing those not kept yet.
-
-        Args:
-            keys: a key per word of the chunk (hash and length).
-            lengths: each word's length in code points; past 64 the word hash repeats, so
-                longer words are never looked up or kept.
-            compute: ``compute(positions) -> (len(positions), width)`` sums of the words at
-                those positions (distinct words).
-        """
-        self._chunk += 1
-        slots = ((keys * _KMUL) >> self._shift).astype(np.intp)
-        short = lengths <= 64
-        known = (self.keys[slots] == keys) & (self.used[slots] > 0) & short
-        index = slots
-        missing = (~known).nonzero()[0]
-        self.used[slots[known]] = self._chunk  # their rows must survive this chunk
-        if not missing.shape[0]:
-            return index
-        new_keys = keys[missing]
-        long = ~short[missing]
-        if long.any():  # every long word on its own
-            new_keys[long] = _LONG_WORD - long.nonzero()[0].astype(_U64)
-        distinct, first, inverse = np.unique(new_keys, return_index=True, return_inverse=True)
-        at = missing[first]
-        sums = compute(at)
-        target = slots[at]
-        free = short[at] & (self.used[target] != self._chunk)
-        self.keys[target[free]] = distinct[free]
-        # of new words sharing a slot, the one whose key stayed there keeps it
-        kept = free & (self.keys[target] == distinct)
-        self.used[target[kept]] = self._chunk
-        spare = (~kept).nonzero()[0]
-        if spare.shape[0]:  # rows past the slots, for this chunk only
-            if self.size + spare.shape[0] > self.rows.shape[0]:
-                grown = np.zeros((self.size + 2 * spare.shape[0], self.rows.shape[1]), np.float32)
-                grown[: self.size] = self.rows[: self.size]
-                self.rows = grown
-            target[spare] = self.size + np.arange(spare.shape[0])
-        self.rows[target] = sums
-        index[missing] = target[inverse.ravel()]
-        return index
-
-
-_FEW_POSTS = 4  # up to this many posts, each word is summed where it stands
-_LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
-_LONG_WORD = _U64((1 << 64) - 1)
-
-
-def _grouped_sums(index: Any, counts: Any, matrix: Any) -> Any:
-    """``(len(counts), width)``: sums of ``matrix[index]`` rows, ``counts[i]`` rows per group.
-
-    A sparse product (no ``len(index) x width`` array in memory) that adds each group's rows
-    one after the other, for one post or thousands: the same numbers whatever the batch.
-    """
-    n_rows = counts.shape[0]
-    indptr = np.zeros(n_rows + 1, dtype=np.int32)  # a chunk holds < 2**31 cells
-    counts.cumsum(out=indptr[1:])
-    index = index.astype(np.int32)
-    ones = _ONES[: index.shape[0]] if matrix.dtype == np.float32 else None
-    if ones is None or ones.shape[0] < index.shape[0]:
-        ones = np.ones(index.shape[0], dtype=matrix.dtype)
-    out = np.zeros((n_rows, matrix.shape[1]), dtype=matrix.dtype)
-    kernel = _csr_matvecs()
-    if kernel is not None:
-        # scipy's own kernel behind ``csr_matrix @ dense``, without building the matrix object
-        # (which costs more than the product for one post)
-        kernel(
-            n_rows,
-            matrix.shape[0],
-            matrix.shape[1],
-            indptr,
-            index,
-            ones,
-            matrix.ravel(),
-            out.ravel(),
-        )
-        return out
-    from scipy import sparse
-
-    grouping = sparse.csr_matrix((ones, index, indptr), shape=(n_rows, matrix.shape[0]))
-    return np.asarray(grouping @ matrix)
-
-
-_ONES = np.ones(1 << 16, dtype=np.float32)  # the sparse values: every cell counts once
-_ONES.flags.writeable = False
-
-
-def _csr_matvecs() -> Any:
-    """scipy's ``csr_matvecs`` kernel, or None where this scipy does not have it."""
-    if "csr_matvecs" not in _KERNEL:
-        try:
-            from scipy.sparse import _sparsetools
-
-            _KERNEL["csr_matvecs"] = _sparsetools.csr_matvecs  # looked up once
-        except (ImportError, AttributeError):  # a private module: use the public product
-            _KERNEL["csr_matvecs"] = None
-    return _KERNEL["csr_matvecs"]
-
-
-_KERNEL: dict[str, Any] = {}

@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from socialcare._triage._fastpaths import NUMPY_SQUEEZE
+
 __all__ = ["SEPARATOR", "normalise", "normalise_batch"]
 
 SEPARATOR = "\x00"
@@ -88,7 +90,7 @@ def normalise_batch(texts: Sequence[str], *, tidy: bool = True) -> str:
     if "@" in text:
         text = _AT_RE.sub(_at, text)
     text = _DIGITS5_RE.sub(" xlongnum ", text)
-    text = _squeeze(text) if len(text) >= _NUMPY_SQUEEZE else _REPEAT_RE.sub(r"\1\1", text)
+    text = _squeeze(text) if len(text) >= NUMPY_SQUEEZE else _REPEAT_RE.sub(r"\1\1", text)
     if not ascii_only:
         text = _TOKEN_MARK_RE.sub(r" \1 ", text)
     text = text.replace("?", " ? ").replace("!", " ! ")
@@ -98,7 +100,6 @@ def normalise_batch(texts: Sequence[str], *, tidy: bool = True) -> str:
     return " " + " ".join(text.split()) + " "
 
 
-_NUMPY_SQUEEZE = 150  # from this length on, squeezing with numpy beats the expression (measured)
 
 
 @functools.cache

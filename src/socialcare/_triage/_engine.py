@@ -1,0 +1,279 @@
+"""The triage engine: a batch of texts in, one :class:`Signals` per text out.
+
+It normalises the batch once, scores every head (intent, sentiment, sensitivity) in one pass,
+finds keywords and counts letters, all over the whole chunk with numpy. It knows nothing of
+routes or priorities: the rules (``_rules.py``) take its signals from there. Small and large
+batches take different roads to identical signals (see ``_fastpaths.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from socialcare._errors import InvalidInputError
+from socialcare._triage._bundle import Head, softmax
+from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS, FEW_POSTS, NUMPY_LETTERS
+from socialcare._triage._features import HashedTfidf, _codepoints
+from socialcare._triage._keywords import KeywordMatcher, PairMatcher
+from socialcare._triage._scorer import LinearScorer, WordMemo
+from socialcare._triage._signals import Signals
+from socialcare._triage._text import SEPARATOR, bmp_table, normalise_batch
+
+__all__ = ["HEADS", "Engine", "ForeignHead", "LinearGroup", "chunk_bounds"]
+
+#: The heads a Triager may have, in the order they are scored; ``intent`` is required.
+HEADS = ("intent", "sentiment", "sensitivity")
+SENTIMENTS = frozenset({"negative", "neutral", "positive"})
+#: How much of a post a classifier without its own limit reads (the default model's limit).
+FOREIGN_MAX_CHARS = 5_000
+
+
+class LinearGroup:
+    """Linear heads that share one featuriser, stacked so a chunk is scored once."""
+
+    def __init__(self, features: HashedTfidf, heads: Mapping[str, Head]) -> None:
+        self.features = features
+        self.heads = dict(heads)
+        self.names = list(heads)
+        self.classes = {name: [str(c) for c in h.classes.tolist()] for name, h in heads.items()}
+        coef_t = np.ascontiguousarray(np.hstack([h.coef_t for h in heads.values()]))
+        intercept = np.concatenate([h.intercept for h in heads.values()])
+        bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
+        self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+        self.scorer = LinearScorer(features, coef_t, intercept)
+
+    def probabilities(
+        self, normalised: str, n: int, memo: WordMemo | None, cp: Any
+    ) -> dict[str, Any]:
+        """Each head's ``(n, k)`` probabilities (the same softmax for any ``n``)."""
+        scores = self.scorer.scores(normalised, n, memo, cp)
+        return {
+            name: softmax(np.array(scores[:, part]))
+            for name, part in zip(self.names, self.slices, strict=True)
+        }
+
+
+class ForeignHead:
+    """Any fitted scikit-learn classifier with ``predict_proba`` and ``classes_``.
+
+    It reads the raw texts (cut to the engine's ``max_chars``); its probabilities are used
+    as they come.
+    """
+
+    def __init__(self, name: str, classifier: Any) -> None:
+        if not callable(getattr(classifier, "predict_proba", None)):
+            raise InvalidInputError(
+                f"the {name} classifier ({type(classifier).__name__}) has no predict_proba: "
+                "give a fitted scikit-learn classifier that predicts probabilities"
+            )
+        classes = getattr(classifier, "classes_", None)
+        if classes is None:
+            raise InvalidInputError(
+                f"the {name} classifier ({type(classifier).__name__}) has no classes_: "
+                "is it fitted? call fit(texts, labels) first"
+            )
+        self.name = name
+        self.classifier = classifier
+        self.classes = [str(c) for c in np.asarray(classes).tolist()]
+        if len(set(self.classes)) != len(self.classes) or not self.classes:
+            raise InvalidInputError(f"the {name} classifier's classes_ must be distinct labels")
+
+    def probabilities(self, texts: list[str]) -> Any:
+        proba = np.asarray(self.classifier.predict_proba(texts), dtype=np.float64)
+        if proba.shape != (len(texts), len(self.classes)):
+            raise InvalidInputError(
+                f"the {self.name} classifier returned probabilities of shape {proba.shape}, "
+                f"expected ({len(texts)}, {len(self.classes)})"
+            )
+        return proba
+
+
+class Engine:
+    """Models and keyword matchers; turns chunks of texts into per-post signals."""
+
+    def __init__(
+        self,
+        groups: Sequence[LinearGroup],
+        foreign: Sequence[ForeignHead],
+        sensitive_keywords: Mapping[str, Sequence[str]],
+        private_keywords: Sequence[str],
+    ) -> None:
+        self.groups = list(groups)
+        self.foreign = list(foreign)
+        self.classes: dict[str, list[str]] = {h.name: h.classes for h in self.foreign}
+        for group in self.groups:
+            self.classes.update(group.classes)
+        if "intent" not in self.classes:
+            raise InvalidInputError("a Triager needs an intent classifier")
+        if "sentiment" in self.classes and not set(self.classes["sentiment"]) <= SENTIMENTS:
+            raise InvalidInputError(
+                "the sentiment classifier must predict negative/neutral/positive, not "
+                f"{self.classes['sentiment']}"
+            )
+        self.max_chars = self.groups[0].features.max_chars if self.groups else FOREIGN_MAX_CHARS
+        self.keywords = PairMatcher(
+            KeywordMatcher(sensitive_keywords), KeywordMatcher({"private": private_keywords})
+        )
+        self.intents = list(self.classes["intent"])
+        sensitivity = self.classes.get("sensitivity")
+        self._none_col = (
+            sensitivity.index("none") if sensitivity is not None and "none" in sensitivity else None
+        )
+
+    def memos(self, n_chunks: int) -> list[WordMemo | None]:
+        """One word memo per featuriser for a batch of ``n_chunks`` chunks (None for one)."""
+        return [g.scorer.memo() if n_chunks > 1 else None for g in self.groups]
+
+    def signals(
+        self, texts: list[str], lengths: Sequence[int], memos: Sequence[WordMemo | None]
+    ) -> list[Signals]:
+        """One :class:`Signals` per text of a chunk (texts already cut to ``max_chars``)."""
+        n = len(texts)
+        normalised = normalise_batch(texts, tidy=False)
+        cp = _codepoints(normalised)
+        keyword_hits, private_hits = self.keywords.find_all(normalised, n, cp)
+        probs: dict[str, Any] = {}
+        first = self.groups[0].features if self.groups else None
+        for group, memo in zip(self.groups, memos, strict=True):
+            if group.features is first:
+                probs.update(group.probabilities(normalised, n, memo, cp))
+            else:  # another featuriser: its own limit, its own normalised text
+                limit = group.features.max_chars
+                own = normalise_batch([t[:limit] for t in texts], tidy=False)
+                probs.update(group.probabilities(own, n, memo, None))
+        for head in self.foreign:
+            probs[head.name] = head.probabilities(texts)
+        letters = _letters(normalised, n, cp)
+        blank = [False] * n
+        if 0 in letters:
+            parts = normalised.split(SEPARATOR)
+            blank = [
+                count == 0 and not part.strip() for count, part in zip(letters, parts, strict=True)
+            ]
+        tail = _Tail.small if n <= FEW_POSTS else _Tail.batch
+        columns = tail(self, probs)
+        return [
+            Signals(*fields)
+            for fields in zip(
+                *columns,
+                letters,
+                lengths,
+                *_Tail.sentiment(self, probs),
+                *_Tail.sensitivity(self, probs, n),
+                keyword_hits,
+                [None if hit is None else hit[1] for hit in private_hits],
+                blank,
+                strict=True,
+            )
+        ]
+
+
+class _Tail:
+    """Probabilities to signals: the same results by numpy (batches) or Python (a few posts).
+
+    Only comparisons differ between the twins (which class is largest, which second): the
+    probabilities themselves come from the same softmax, so both give identical values.
+    """
+
+    @staticmethod
+    def batch(engine: Engine, probs: dict[str, Any]) -> tuple[list[str], list[float], list[float]]:
+        p = probs["intent"]
+        n = p.shape[0]
+        top = p.argmax(axis=1)
+        conf = p[np.arange(n), top]
+        second = np.sort(p, axis=1)[:, -2] if p.shape[1] > 1 else np.zeros(n)
+        names = engine.intents
+        return [names[k] for k in top.tolist()], conf.tolist(), (conf - second).tolist()
+
+    @staticmethod
+    def small(engine: Engine, probs: dict[str, Any]) -> tuple[list[str], list[float], list[float]]:
+        names = engine.intents
+        intents: list[str] = []
+        confidences: list[float] = []
+        margins: list[float] = []
+        for p in probs["intent"].tolist():
+            top = max(range(len(p)), key=p.__getitem__)  # the first maximum, like argmax
+            conf = p[top]
+            second = sorted(p)[-2] if len(p) > 1 else 0.0
+            intents.append(names[top])
+            confidences.append(conf)
+            margins.append(conf - second)
+        return intents, confidences, margins
+
+    @staticmethod
+    def sentiment(engine: Engine, probs: dict[str, Any]) -> tuple[list[str], list[float]]:
+        p = probs.get("sentiment")
+        if p is None:
+            n = probs["intent"].shape[0]
+            return ["neutral"] * n, [1.0] * n
+        names = engine.classes["sentiment"]
+        top = p.argmax(axis=1)
+        return [names[k] for k in top.tolist()], p[np.arange(p.shape[0]), top].tolist()
+
+    @staticmethod
+    def sensitivity(
+        engine: Engine, probs: dict[str, Any], n: int
+    ) -> tuple[list[str | None], list[float]]:
+        p = probs.get("sensitivity")
+        if p is None:
+            return [None] * n, [0.0] * n
+        names = engine.classes["sensitivity"]
+        none_col = engine._none_col
+        if none_col is None:
+            return [names[k] for k in p.argmax(axis=1).tolist()], p.max(axis=1).tolist()
+        sensitive_p = 1.0 - p[:, none_col]
+        masked = p.copy()
+        masked[:, none_col] = -1.0
+        return [names[k] for k in masked.argmax(axis=1).tolist()], sensitive_p.tolist()
+
+
+def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:
+    """Letters and digits of each post of a ``normalise_batch`` string.
+
+    >>> import numpy as np
+    >>> text = " \\x00 ".join([" ab", "?", "a1", "𝐚𝐛 "])
+    >>> _letters(text, 4, np.frombuffer(text.encode("utf-32-le"), dtype="<u4"))
+    [2, 0, 2, 2]
+    """
+    if len(normalised) < NUMPY_LETTERS:  # a few posts: counting in Python costs less
+        return [sum(map(str.isalnum, part)) for part in normalised.split(SEPARATOR)]
+    alnum = bmp_table(str.isalnum)[np.minimum(cp, 0x10000)]
+    high = (cp > 0xFFFF).nonzero()[0]
+    if high.shape[0]:  # emoji and other high code points: ask str.isalnum, once per character
+        chars, inverse = np.unique(cp[high], return_inverse=True)
+        alnum[high] = np.array([chr(c).isalnum() for c in chars.tolist()], dtype=bool)[inverse]
+    starts = np.zeros(n_docs, dtype=np.intp)
+    starts[1:] = (cp == 0).nonzero()[0]
+    return np.add.reduceat(alnum.view(np.uint8), starts, dtype=np.intp).tolist()  # type: ignore[no-any-return]
+
+
+def chunk_bounds(lengths: Sequence[int], max_chars: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of consecutive chunks of posts of these lengths, 2+ posts each.
+
+    A chunk ends at ``CHUNK_ROWS`` posts or ``CHUNK_CHARS`` characters, whichever first;
+    a lone last post joins the chunk before it (a chunk's fixed cost is dozens of numpy calls).
+
+    >>> chunk_bounds([15_000, 1, 9_000, 1], 2_000)
+    [(0, 4)]
+    >>> chunk_bounds([40_000] * 5, 50_000)
+    [(0, 2), (2, 5)]
+    """
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    size = 0
+    for i, length in enumerate(lengths):
+        size += min(length, max_chars)
+        if (size >= CHUNK_CHARS or i + 1 - start >= CHUNK_ROWS) and i > start:
+            bounds.append((start, i + 1))
+            start = i + 1
+            size = 0
+    if start < len(lengths):
+        if bounds and len(lengths) - start == 1:
+            bounds[-1] = (bounds[-1][0], len(lengths))
+        else:
+            bounds.append((start, len(lengths)))
+    return bounds

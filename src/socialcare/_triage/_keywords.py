@@ -1,0 +1,266 @@
+"""Finding keywords in normalised text: many posts, one regular-expression pass.
+
+A keyword matches whole words of the normalised post (case-folded, accents removed,
+punctuation dropped, so write "donnees" or "données" alike); a trailing ``*`` makes it match
+the start of a word (``lawyer*`` matches "lawyers"); a space matches any run of spaces or
+punctuation. The lists themselves are data: ``keywords/<kind>/<language>.txt``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from socialcare._triage._fastpaths import NUMPY_SCAN
+
+__all__ = ["KeywordMatcher", "PairMatcher"]
+
+Hit = tuple[str, str]  # (kind, the words of the post that matched)
+
+
+class KeywordMatcher:
+    """Finds keywords in normalised text, many posts in one regular-expression pass.
+
+    The keywords are compiled into one trie-shaped expression (alternatives share their
+    prefixes), which the regex engine can reject at the first character.
+
+    >>> m = KeywordMatcher({"legal": ("lawyer*", "sue", "legal action"), "media": ("press",)})
+    >>> m.first("my lawyers will sue!")
+    ('legal', 'lawyers')
+    >>> m.first("pressure"), m.first("the press."), m.first("legal-action")
+    (None, ('media', 'press'), ('legal', 'legal-action'))
+    """
+
+    def __init__(self, groups: Mapping[str, Sequence[str]]) -> None:
+        from socialcare._triage._text import normalise
+
+        self._kind: dict[str, str] = {}
+        self._rank = {kind: i for i, kind in enumerate(groups)}
+        words: list[str] = []
+        for kind, keywords in groups.items():
+            for keyword in keywords:
+                prefix = keyword.endswith("*")
+                body = normalise(keyword.rstrip("*"))
+                if not body:
+                    continue
+                self._kind.setdefault(body, kind)
+                words.append(body + ("" if prefix else _WHOLE))
+        self._words = sorted(set(words))
+        self._body = _trie(self._words) if words else None
+        self._pattern = re.compile("(?<!\\w)" + self._body) if self._body else None
+
+    def first(self, text: str) -> tuple[str, str] | None:
+        """(kind, matched word) of the highest-ranked kind found in one normalised post."""
+        return self.find_all(f" {text} ", 1)[0]
+
+    def find_all(self, normalised: str, n_docs: int) -> list[tuple[str, str] | None]:
+        """Per post of a ``normalise_batch`` string: the best (kind, word) or None."""
+        out: list[tuple[str, str] | None] = [None] * n_docs
+        if self._pattern is None:
+            return out
+        doc = 0
+        position = 0
+        for match in self._pattern.finditer(normalised):
+            start = match.start()
+            doc += normalised.count("\x00", position, start)
+            position = start
+            self._record(out, doc, normalised, match)
+        return out
+
+    def _record(
+        self,
+        out: list[tuple[str, str] | None],
+        doc: int,
+        normalised: str,
+        match: re.Match[str],
+    ) -> None:
+        """Keep ``match`` as post ``doc``'s hit if its kind outranks the one found so far."""
+        key = match.group()
+        kind = self._kind.get(key)
+        if kind is None:  # a keyword of several words, or followed by punctuation
+            kind = self._kind.get(" ".join(_NON_WORD.split(key)).strip())
+            if kind is None:
+                return
+        best = out[doc]
+        if best is None or self._rank[kind] < self._rank[best[0]]:
+            tail = _WORD_TAIL.match(normalised, match.end())
+            out[doc] = (kind, match.group() + (tail.group() if tail else ""))
+
+
+class PairMatcher:
+    """Two keyword matchers run in one scan of the text; same hits as running each alone.
+
+    A keyword can only start where a word starts, and there only if the word begins with the
+    keyword's first five characters (or all of a shorter keyword). numpy finds those places:
+    word starts (a space or a separator followed by anything else, once punctuation is made
+    spaces as the featuriser does) whose first characters hash like a keyword's. Each
+    matcher's expression is then tried at each place, unless that matcher's previous match
+    covers it: exactly what ``finditer`` of each matcher alone would find, without the
+    regular-expression engine stepping through every character. Short texts are scanned by
+    one expression instead (a dozen numpy calls cost more there).
+
+    >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
+    >>> b = KeywordMatcher({"private": ("action", "order*")})
+    >>> text = " my lawyer: legal action on my order \\x00 action "
+    >>> PairMatcher(a, b).find_all(text, 2) == (a.find_all(text, 2), b.find_all(text, 2))
+    True
+    """
+
+    def __init__(self, first: KeywordMatcher, second: KeywordMatcher) -> None:
+        import numpy as np
+
+        self.first = first
+        self.second = second
+        words = sorted({*first._words, *second._words})
+        self._scan = re.compile("[^\\w](?:" + _trie(words) + ")")
+        heads: list[dict[int, int]] = [{} for _ in range(_HEAD)]  # first 1.._HEAD characters
+        for bit, matcher in ((1, first), (2, second)):
+            for word in matcher._words:
+                body = word.rstrip(_WHOLE)[:_HEAD]
+                key = _head_key([ord(ch) for ch in body])
+                heads[len(body) - 1][key] = heads[len(body) - 1].get(key, 0) | bit
+        self._heads = [
+            (np.array(sorted(h), dtype=np.uint64), np.array([h[k] for k in sorted(h)], np.uint8))
+            for h in heads
+        ]
+
+    def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
+        """Where a keyword may start (ascending), and which matchers' (bit 1: first, 2: second).
+
+        ``cp``: the code points with punctuation and white space as spaces (``_codepoints``:
+        every code point up to 32 is then a space or a post separator).
+        """
+        import numpy as np
+
+        length = cp.shape[0]
+        token = cp > 32
+        starts = token.copy()
+        starts[1:] &= ~token[:-1]
+        at = starts.nonzero()[0]
+        padded = np.zeros(length + _HEAD, dtype=np.uint64)
+        padded[:length] = cp
+        base = np.uint64(_HEAD_BASE)
+        key = padded[at]
+        which = np.zeros(at.shape[0], dtype=np.uint8)
+        for n, (heads, bits) in enumerate(self._heads):
+            if n:
+                key = key * base + padded[at + n]
+            if heads.shape[0]:
+                i = np.minimum(np.searchsorted(heads, key), heads.shape[0] - 1)
+                which |= np.where(heads[i] == key, bits[i], np.uint8(0))
+        wanted = which.nonzero()[0]
+        return at[wanted].tolist(), which[wanted].tolist()
+
+    def find_all(
+        self, normalised: str, n_docs: int, cp: Any = None
+    ) -> tuple[list[tuple[str, str] | None], list[tuple[str, str] | None]]:
+        """``(first.find_all(...), second.find_all(...))``.
+
+        ``cp``: ``_codepoints(normalised)`` if the caller has it already.
+        """
+        first, second = self.first, self.second
+        out_a: list[tuple[str, str] | None] = [None] * n_docs
+        out_b: list[tuple[str, str] | None] = [None] * n_docs
+        pattern_a, pattern_b = first._pattern, second._pattern
+        if pattern_a is None or pattern_b is None:  # (a matcher without keywords)
+            return first.find_all(normalised, n_docs), second.find_all(normalised, n_docs)
+        if len(normalised) < NUMPY_SCAN:  # a few posts: a dozen numpy calls cost more
+            places: Iterable[tuple[int, int]] = self._scanned(normalised)
+        else:
+            if cp is None:
+                from socialcare._triage._features import _codepoints
+
+                cp = _codepoints(normalised)
+            places = zip(*self._candidates(cp), strict=True)
+        next_a = next_b = 0  # where each matcher alone would resume its scan
+        doc = 0
+        position = 0
+        for start, bits in places:
+            doc += normalised.count("\x00", position, start)
+            position = start
+            if bits & 1 and start >= next_a:
+                match = pattern_a.match(normalised, start)
+                if match is not None:
+                    first._record(out_a, doc, normalised, match)
+                    next_a = match.end()
+            if bits & 2 and start >= next_b:
+                match = pattern_b.match(normalised, start)
+                if match is not None:
+                    second._record(out_b, doc, normalised, match)
+                    next_b = match.end()
+        return out_a, out_b
+
+    def _scanned(self, normalised: str) -> Iterator[tuple[int, int]]:
+        """The places of :meth:`_candidates` found by a regular expression (for short text).
+
+        It finds the keywords of either matcher that follow a character that is not a word
+        character, and the very start of the text (bits 3: both matchers are tried there).
+        """
+        search = self._scan.search
+        start = 0
+        while True:
+            yield start, 3
+            found = search(normalised, start)
+            if found is None:
+                return
+            start = found.start() + 1
+
+
+
+
+
+def _head_key(codes: Sequence[int]) -> int:
+    """The key of a word's first (up to ``_HEAD``) code points, as ``_candidates`` makes it.
+
+    A polynomial hash: different heads rarely share a key, and when they do, that only adds
+    a place to try.
+
+    >>> _head_key([1, 2]) == _HEAD_BASE + 2
+    True
+    """
+    key = 0
+    for code in codes:
+        key = (key * _HEAD_BASE + code) % (1 << 64)
+    return key
+
+
+_HEAD = 5  # a word is tried when it starts like a keyword (up to this many characters)
+_HEAD_BASE = 0x100000001B3
+
+
+_WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
+_NON_WORD = re.compile(r"[^\w]+")
+_WORD_TAIL = re.compile(r"\w*")
+
+
+def _trie(words: list[str]) -> str:
+    """A regex matching any of ``words``, factored by common prefixes (longest first).
+
+    A space in a keyword matches any run of spaces or punctuation; ``_WHOLE`` at the end of a
+    keyword requires the word to end there.
+    """
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def atom(ch: str) -> str:
+        if ch == _WHOLE:
+            return "(?!\\w)"
+        if ch == " ":
+            return "[^\\w\\x00]+"
+        return re.escape(ch)
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [atom(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return build(tree)
+

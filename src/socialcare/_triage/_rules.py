@@ -1,0 +1,341 @@
+"""The routing rules: a pure function from one post's signals and input to a decision.
+
+[`TriageRules`][socialcare.TriageRules] holds the rules as data;
+[`apply_rules`][socialcare.apply_rules] applies them to one post's
+[`Signals`][socialcare.Signals] and [`TriageInput`][socialcare.TriageInput]. Nothing here
+knows of numpy, models or batch size: every rule is testable by building a ``Signals`` by hand.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, PrivateAttr
+
+from socialcare._base import Frozen
+from socialcare._triage._decision import Decision, Priority, Route, Sentiment, make_decision
+from socialcare._triage._input import TriageInput
+from socialcare._triage._lexicon import private_keywords, sensitive_keywords
+from socialcare._triage._signals import Signals
+from socialcare._triage._thresholds import ThresholdPolicy
+
+__all__ = ["PriorityRule", "TriageRules", "apply_rules", "unreadable"]
+
+
+class PriorityRule(Frozen):
+    """``priority`` applies when every condition given matches (None = any value).
+
+    >>> PriorityRule(priority="high", intents={"complaint"}, sentiments={"negative"})
+    PriorityRule(priority='high', intents=frozenset({'complaint'}), sensitive=None, sentiments=frozenset({'negative'}), influencer=None, routes=None)
+    """  # noqa: E501
+
+    priority: Priority
+    intents: frozenset[str] | None = None
+    sensitive: frozenset[str] | None = Field(
+        default=None, description="Sensitivity kinds; the rule needs one of them."
+    )
+    sentiments: frozenset[Sentiment] | None = None
+    influencer: bool | None = None
+    routes: frozenset[Route] | None = None
+
+    def matches(
+        self, intent: str, sensitive: str | None, sentiment: str, *, influencer: bool, route: str
+    ) -> bool:
+        """Whether all the conditions of this rule hold."""
+        return (
+            (self.intents is None or intent in self.intents)
+            and (self.sensitive is None or sensitive in self.sensitive)
+            and (self.sentiments is None or sentiment in self.sentiments)
+            and (self.influencer is None or influencer == self.influencer)
+            and (self.routes is None or route in self.routes)
+        )
+
+
+DEFAULT_PRIORITY_RULES: tuple[PriorityRule, ...] = (
+    PriorityRule(
+        priority="urgent", sensitive=frozenset({"safety", "legal_threat", "media_crisis"})
+    ),
+    PriorityRule(priority="high", sensitive=frozenset({"privacy", "harassment"})),
+    PriorityRule(priority="high", influencer=True, routes=frozenset({"specialist", "agent"})),
+    PriorityRule(
+        priority="high", intents=frozenset({"complaint"}), sentiments=frozenset({"negative"})
+    ),
+    PriorityRule(priority="low", routes=frozenset({"none"})),
+    PriorityRule(priority="low", intents=frozenset({"feedback"})),
+)
+
+
+class TriageRules(Frozen):
+    """The routing rules as data: change any field without subclassing.
+
+    Routes, in order: bad or empty input -> ``agent`` (uncertain); posts by automation or by
+    the brand -> ``none``, with no priority and no sensitivity flag; sensitive posts ->
+    ``specialist``; influencers -> ``specialist`` (unless certain spam); certain predictions
+    of a ``no_reply_intents`` intent -> ``none``; certain predictions of an ``auto_intents``
+    intent -> ``auto``; everything else -> ``agent``.
+    Priority: the first matching rule of ``priority_rules``, else ``default_priority``.
+
+    >>> rules = TriageRules(influencer_followers=5_000, auto_intents={"query", "request"})
+    >>> rules.influencer_followers, sorted(rules.auto_intents)
+    (5000, ['query', 'request'])
+    """
+
+    policy: ThresholdPolicy = Field(default_factory=lambda: ThresholdPolicy(threshold=0.6))
+    auto_intents: frozenset[str] = frozenset({"query"})
+    no_reply_intents: frozenset[str] = frozenset({"praise", "spam"})
+    influencer_followers: int | None = Field(default=10_000, ge=0)
+    verified_is_influencer: bool = True
+    sensitivity_threshold: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Flag a post as sensitive when P(any sensitive kind) reaches this. Low on purpose:"
+            " a missed legal threat costs more than a specialist reading a harmless post."
+        ),
+    )
+    sensitive_keywords: dict[str, tuple[str, ...]] = Field(
+        default_factory=sensitive_keywords,
+        description="Kind -> keywords; the first kind listed wins when several match.",
+    )
+    private_keywords: tuple[str, ...] = Field(default_factory=private_keywords)
+    take_private_intents: frozenset[str] = frozenset({"query", "request", "complaint"})
+    min_letters: int = Field(default=2, ge=0, description="Fewer letters/digits: uncertain.")
+    max_length: int = Field(
+        default=5_000, ge=1, description="Longer posts are unusual: uncertain, to a person."
+    )
+    priority_rules: tuple[PriorityRule, ...] = DEFAULT_PRIORITY_RULES
+    default_priority: Priority = "normal"
+
+    _compiled: _Compiled | None = PrivateAttr(default=None)
+
+    def compiled(self) -> _Compiled:
+        """The rules prepared for deciding many posts (made once per rules object)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = _Compiled(self)
+            self._compiled = compiled
+        return compiled
+
+
+class _Compiled:
+    """What the rules need per post, looked up once: thresholds, and priorities as memo.
+
+    The memo fills as combinations of (intent, sensitive, sentiment, influencer, route) are
+    met; a combination always gets the same priority, so the memo changes speed only.
+    """
+
+    __slots__ = ("priorities", "rules", "thresholds")
+
+    def __init__(self, rules: TriageRules) -> None:
+        self.rules = rules
+        self.thresholds: dict[str, tuple[float | None, str]] = {}
+        self.priorities: dict[tuple[str | None, str | None, str, bool, str], Priority] = {}
+
+    def threshold(self, intent: str) -> tuple[float | None, str]:
+        found = self.thresholds.get(intent)
+        if found is None:
+            found = (self.rules.policy.threshold_for(intent), repr(intent))
+            self.thresholds[intent] = found
+        return found
+
+    def priority(
+        self,
+        intent: str | None,
+        sensitive: str | None,
+        sentiment: str,
+        influencer: bool,  # noqa: FBT001 - a memo key, called positionally in the hot loop
+        route: str,
+    ) -> Priority:
+        key = (intent, sensitive, sentiment, influencer, route)
+        found = self.priorities.get(key)
+        if found is None:
+            found = self.rules.default_priority
+            for rule in self.rules.priority_rules:
+                if rule.matches(
+                    intent or "", sensitive, sentiment, influencer=influencer, route=route
+                ):
+                    found = rule.priority
+                    break
+            self.priorities[key] = found
+        return found
+
+
+def unreadable(error: str, rules: TriageRules) -> Decision:
+    """The decision for an input that cannot be read: uncertain, to a person, with why.
+
+    >>> unreadable("not a post: None", TriageRules()).route
+    'agent'
+    """
+    return make_decision(
+        {
+            "route": "agent",
+            "intent": None,
+            "confidence": 0.0,
+            "uncertain": True,
+            "priority": rules.default_priority,
+            "sensitive": None,
+            "sentiment": "neutral",
+            "take_private": False,
+            "influencer": False,
+            "language": None,
+            "reasons": (f"cannot read this row ({error}); a person should look",),
+            "error": error,
+        }
+    )
+
+
+def apply_rules(signals: Signals, item: TriageInput, rules: TriageRules) -> Decision:
+    """Decide one post from its signals and input: route, priority, flags and reasons.
+
+    A pure function: the same arguments always give the same decision.
+
+    >>> s = Signals(intent="query", confidence=0.95, margin=0.9, sentiment="neutral",
+    ...             letters=30, length=35)
+    >>> d = apply_rules(s, TriageInput(text="where is my parcel?"), TriageRules())
+    >>> d.route, d.priority, d.reasons[-1]
+    ('auto', 'normal', "'query' is answered automatically")
+    >>> apply_rules(s, TriageInput(text="...", is_brand=True), TriageRules()).route
+    'none'
+    """
+    compiled = rules.compiled()
+    intent = signals.intent
+    confidence = signals.confidence
+    threshold, intent_repr = compiled.threshold(intent)
+    min_margin = rules.policy.min_margin
+    certain = threshold is not None and confidence >= threshold and signals.margin >= min_margin
+    if item.is_brand or item.automated:
+        return _not_triaged(signals, item, certain=certain)
+    reasons: list[str] = []
+    enough = signals.letters >= rules.min_letters
+    if not enough:
+        certain = False
+        reasons.append(
+            "empty post: nothing to classify"
+            if signals.blank
+            else "too little text to classify (empty, whitespace, emoji or symbols only)"
+        )
+    length = signals.length
+    too_long = length > rules.max_length
+    if too_long:
+        certain = False
+        reasons.append(f"unusually long post ({length:,} characters, limit {rules.max_length:,})")
+    if certain:
+        reasons.append(f"intent {intent_repr} at {confidence:.2f} (threshold {threshold:.2f})")
+    elif enough and not too_long:
+        reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
+
+    sensitive = _sensitive(signals, rules, reasons)
+    influencer = _influencer(item, rules, reasons)
+    route = _route(
+        intent, intent_repr, rules, reasons, certain=certain, sensitive=sensitive,
+        influencer=influencer,
+    )  # fmt: skip
+    take_private = False
+    if item.public and route != "none" and enough:
+        private = signals.private
+        if sensitive == "privacy" or (private is not None and intent in rules.take_private_intents):
+            take_private = True
+            why = "privacy" if private is None else repr(private)
+            reasons.append(f"public post needs private details ({why}): take it private")
+    sentiment = signals.sentiment
+    return make_decision(
+        {
+            "route": route,
+            "intent": intent,
+            "confidence": confidence,
+            "uncertain": not certain,
+            "priority": compiled.priority(intent, sensitive, sentiment, influencer, route),
+            "sensitive": sensitive,
+            "sentiment": sentiment,
+            "take_private": take_private,
+            "influencer": influencer,
+            "language": item.language,
+            "reasons": tuple(reasons),
+            "error": None,
+        }
+    )
+
+
+def _not_triaged(signals: Signals, item: TriageInput, *, certain: bool) -> Decision:
+    """The brand's own posts and automation: no reply, no priority, no sensitivity flag."""
+    who = "the brand itself" if item.is_brand else "automation"
+    return make_decision(
+        {
+            "route": "none",
+            "intent": signals.intent,
+            "confidence": signals.confidence,
+            "uncertain": not certain,
+            "priority": None,
+            "sensitive": None,
+            "sentiment": signals.sentiment,
+            "take_private": False,
+            "influencer": False,
+            "language": item.language,
+            "reasons": (f"posted by {who}: no reply",),
+            "error": None,
+        }
+    )
+
+
+def _uncertain_reason(
+    signals: Signals, threshold: float | None, intent_repr: str, min_margin: float
+) -> str:
+    if threshold is None:
+        return f"uncertain: intent {intent_repr} is never automated by the policy"
+    if signals.confidence < threshold:
+        return (
+            f"uncertain: {intent_repr} at {signals.confidence:.2f} is below its threshold "
+            f"{threshold:.2f}"
+        )
+    return (
+        f"uncertain: {intent_repr} leads the runner-up by only {signals.margin:.2f} "
+        f"(minimum {min_margin:.2f})"
+    )
+
+
+def _sensitive(signals: Signals, rules: TriageRules, reasons: list[str]) -> str | None:
+    """The sensitivity kind: the model's when it reaches the threshold, else a keyword's."""
+    kind = signals.sensitive_kind
+    if kind is not None and signals.sensitive_p >= rules.sensitivity_threshold:
+        reasons.append(f"sensitive: {kind} (model, {signals.sensitive_p:.2f})")
+        return kind
+    keyword = signals.keyword
+    if keyword is not None:
+        reasons.append(f"sensitive: {keyword[0]} (keyword {keyword[1]!r})")
+        return keyword[0]
+    return None
+
+
+def _influencer(item: TriageInput, rules: TriageRules, reasons: list[str]) -> bool:
+    limit = rules.influencer_followers
+    followers = item.followers
+    influencer = (item.verified and rules.verified_is_influencer) or (
+        limit is not None and followers >= limit
+    )
+    if influencer:
+        reasons.append(
+            f"influencer: {followers:,} followers" + (", verified" if item.verified else "")
+        )
+    return influencer
+
+
+def _route(
+    intent: str,
+    intent_repr: str,
+    rules: TriageRules,
+    reasons: list[str],
+    *,
+    certain: bool,
+    sensitive: str | None,
+    influencer: bool,
+) -> Route:
+    if sensitive is not None or (influencer and not (certain and intent == "spam")):
+        return "specialist"
+    if certain and intent in rules.no_reply_intents:
+        reasons.append(f"no reply needed for {intent_repr}")
+        return "none"
+    if certain and intent in rules.auto_intents:
+        reasons.append(f"{intent_repr} is answered automatically")
+        return "auto"
+    if certain:
+        reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
+    return "agent"

@@ -1,0 +1,47 @@
+"""The typed boundary between the triage engine and the rules: :class:`Signals`, per post.
+
+The engine (models, keywords, text checks) turns a batch of posts into one ``Signals`` per
+post; the rules (:func:`socialcare._triage._rules.apply_rules`) turn one ``Signals`` and its
+input into a decision, knowing nothing of numpy, models or batch size. Build a ``Signals`` by
+hand to test a rule without any model.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+__all__ = ["Signals"]
+
+
+class Signals(NamedTuple):
+    """What the engine found in one post.
+
+    >>> s = Signals(intent="query", confidence=0.9, margin=0.8, letters=20, length=25)
+    >>> s.sensitive_kind is None, s.blank
+    (True, False)
+    """
+
+    intent: str
+    """The most likely intent (the first of equals, like ``numpy.argmax``)."""
+    confidence: float
+    """Its probability."""
+    margin: float
+    """Its lead over the runner-up intent."""
+    letters: int
+    """Letters and digits in the post as read (its first ``max_chars`` characters)."""
+    length: int
+    """The post's full length in characters."""
+    sentiment: str = "neutral"
+    """negative, neutral or positive (neutral without a sentiment model)."""
+    sentiment_confidence: float = 1.0
+    """The sentiment's probability (1.0 without a sentiment model)."""
+    sensitive_kind: str | None = None
+    """The sensitivity model's most likely kind other than ``none`` (None without a model)."""
+    sensitive_p: float = 0.0
+    """The sensitivity model's P(any sensitive kind)."""
+    keyword: tuple[str, str] | None = None
+    """The first sensitive keyword found: ``(kind, the words that matched)``."""
+    private: str | None = None
+    """A word showing the post needs private details (order, account...), if any."""
+    blank: bool = False
+    """Nothing but white space and punctuation."""

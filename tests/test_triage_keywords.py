@@ -1,0 +1,71 @@
+"""Keyword matching: the pair scan equals each matcher's own scan, whatever the road."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from socialcare._triage import _keywords
+from socialcare._triage._keywords import KeywordMatcher, PairMatcher
+from socialcare._triage._lexicon import private_keywords, sensitive_keywords
+
+
+def test_keyword_pair_scan_equals_two_scans() -> None:
+    import random
+
+    from socialcare._triage._text import normalise_batch
+
+    DEFAULT_SENSITIVE_KEYWORDS = sensitive_keywords()
+    DEFAULT_PRIVATE_KEYWORDS = private_keywords()
+
+    sensitive = KeywordMatcher(DEFAULT_SENSITIVE_KEYWORDS)
+    private = KeywordMatcher({"private": DEFAULT_PRIVATE_KEYWORDS})
+    words = [w.rstrip("*") for ws in DEFAULT_SENSITIVE_KEYWORDS.values() for w in ws]
+    words += [w.rstrip("*") for w in DEFAULT_PRIVATE_KEYWORDS] + ["s", "x", "my", "data", "!"]
+    rng = random.Random(3)
+    texts = [
+        rng.choice(["", " ", "-", "_"]).join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+        for _ in range(3000)
+    ]
+    normalised = normalise_batch(texts, tidy=False)
+    pair = PairMatcher(sensitive, private).find_all(normalised, len(texts))
+    alone = (sensitive.find_all(normalised, len(texts)), private.find_all(normalised, len(texts)))
+    assert pair == alone
+    assert sum(hit is not None for hit in pair[0]) > 500
+    assert sum(hit is not None for hit in pair[1]) > 500
+
+
+_PIECES = ["tv", "x", "my data", "order", "orders", "sue", "😡", "?", 'עו"ד', "données", "ab"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([*_PIECES, "the", "_", "-", "'", " ", "!", "é", "١٢"])).map(
+            lambda parts: "".join(parts)
+        ),
+        min_size=1,
+        max_size=120,
+    ),
+    st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4, unique=True),
+)
+def test_keyword_pair_scan_finds_short_and_odd_keywords(
+    texts: list[str], chosen: list[str]
+) -> None:
+    from socialcare._triage._text import normalise_batch
+
+    sensitive = KeywordMatcher({"a": [w + "*" for w in chosen[:2]], "b": chosen[2:]})
+    private = KeywordMatcher({"private": [*chosen, "x*"]})
+    pair = PairMatcher(sensitive, private)
+    normalised = normalise_batch(texts, tidy=False)
+    expected = (
+        sensitive.find_all(normalised, len(texts)),
+        private.find_all(normalised, len(texts)),
+    )
+    saved = _keywords.NUMPY_SCAN
+    try:
+        for threshold in (0, 10**9):  # numpy finds the places to try; the expression does
+            _keywords.NUMPY_SCAN = threshold
+            assert pair.find_all(normalised, len(texts)) == expected
+    finally:
+        _keywords.NUMPY_SCAN = saved
