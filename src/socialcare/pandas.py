@@ -10,7 +10,7 @@ where the core itself works per conversation (SLA clocks).
 >>> from socialcare.pandas import triage_frame
 >>> frame = pd.DataFrame({"text": ["where is my order??", None]})
 >>> triage_frame(frame)[["route", "error"]].iloc[1].tolist()
-['agent', 'not a post: None']
+['agent', 'invalid TriageInput: text: Input should be a valid string']
 """
 
 from __future__ import annotations
