@@ -1,268 +1,203 @@
-"""Keyword lists of triage (temporary literal copy; replaced by the data-file loader)."""
+"""Keyword lists for sensitive posts and private details, read from package data files.
+
+The lists live in ``keywords/<kind>/<lang>.txt`` beside this module, one file per kind and
+language, so a native speaker can review one language at a time. File format (UTF-8):
+
+- one keyword per line; a trailing ``*`` matches the start of a word, a space matches any run
+  of spaces or punctuation (see :class:`~socialcare._triage._triager.KeywordMatcher`);
+- ``#`` starts a comment, on a line of its own or after a keyword (``abogad*  # lawyer``);
+- ``#+ text`` is an example that must match a keyword of the file, ``#- text`` one that must
+  not (the tests check both).
+
+A keyword shared by several languages (``tribunal*``) appears in each language's file; the
+loaders below merge and deduplicate them.
+"""
 
 from __future__ import annotations
 
 import functools
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
 
-__all__ = ["KINDS", "private_keywords", "sensitive_keywords"]
+from socialcare._errors import InvalidInputError, PersistenceError, ValidationIssue
 
-KINDS = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
+__all__ = [
+    "KINDS",
+    "LANGUAGES",
+    "PRIVATE_KIND",
+    "KeywordFile",
+    "keyword_examples",
+    "parse_keywords",
+    "private_keywords",
+    "sensitive_keywords",
+]
+
+KINDS: tuple[str, ...] = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
+"""The sensitive kinds, in rank order: when several match a post, the first listed wins."""
+
+PRIVATE_KIND = "private"
+"""The folder of the keywords showing that a public post needs private details."""
+
+LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "pt", "id", "ms", "he", "ar")
+"""The languages with a file for every kind (ISO 639-1 codes)."""
+
+_FOLDER = "keywords"
 
 
-@functools.cache
+@dataclass(frozen=True)
+class KeywordFile:
+    """One parsed keyword file: its keywords in file order and its ``#+``/``#-`` examples.
+
+    ``examples`` holds ``(text, must_match)`` pairs.
+    """
+
+    keywords: tuple[str, ...]
+    examples: tuple[tuple[str, bool], ...]
+
+
+def parse_keywords(text: str, source: str = "<text>") -> KeywordFile:
+    """Parse the text of one keyword file; ``source`` names it in error messages.
+
+    Raises :class:`~socialcare.InvalidInputError` naming ``source`` and the line of the first
+    malformed line: a ``*`` anywhere but at the end of a keyword, a keyword with no letter or
+    digit, a character normalisation would drop without trace (an invisible mark, say), a
+    keyword repeated in the file, or an empty example.
+
+    >>> parse_keywords("abogad*  # lawyer\\nlegal action\\n#+ mi abogado\\n#- abogacía")
+    KeywordFile(keywords=('abogad*', 'legal action'), examples=(('mi abogado', True), ('abogacía', False)))
+    >>> parse_keywords("sue\\n*\\n", source="legal_threat/en.txt")
+    Traceback (most recent call last):
+    ...
+    socialcare._errors.InvalidInputError: legal_threat/en.txt:2: keyword '*' has no letter or digit; write a word before the '*' or delete the line
+    """  # noqa: E501
+    if not isinstance(text, str):
+        raise InvalidInputError(
+            f"{source}: a keyword file's text must be str, got {type(text).__name__}; "
+            "read the file with encoding='utf-8' first"
+        )
+    keywords: list[str] = []
+    first_line: dict[str, int] = {}
+    examples: list[tuple[str, bool]] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line.startswith(("#+", "#-")):
+            example = line[2:].strip()
+            if not example:
+                _fail(source, number, raw, f"example {line[:2]!r} has no text; write it after")
+            examples.append((example, line[1] == "+"))
+            continue
+        keyword = " ".join(line.split("#", 1)[0].split())
+        if not keyword:
+            continue  # blank or comment
+        problem = _keyword_problem(keyword)
+        if problem is not None:
+            _fail(source, number, raw, problem)
+        if keyword in first_line:
+            _fail(
+                source,
+                number,
+                raw,
+                f"keyword {keyword!r} repeats line {first_line[keyword]}; delete one of them",
+            )
+        first_line[keyword] = number
+        keywords.append(keyword)
+    return KeywordFile(tuple(keywords), tuple(examples))
+
+
+def _fail(source: str, number: int, raw: str, problem: str) -> None:
+    issue = ValidationIssue((source, number), problem, raw)
+    raise InvalidInputError(f"{source}:{number}: {problem}", [issue])
+
+
+def _keyword_problem(keyword: str) -> str | None:
+    """What is wrong with one keyword (already stripped of comments and extra spaces), if any.
+
+    >>> _keyword_problem("donn\\u00e9es"), _keyword_problem("abo*gado")
+    (None, "'*' may only end a keyword: 'abo*gado'")
+    >>> print(_keyword_problem("\\u200fabogado"))
+    character U+200F of '\\u200fabogado' is dropped by normalisation; delete it
+    """
+    from socialcare._triage._text import normalise
+
+    body = keyword[:-1] if keyword.endswith("*") else keyword
+    if "*" in body:
+        return f"'*' may only end a keyword: {keyword!r}"
+    if not normalise(body):
+        return (
+            f"keyword {keyword!r} has no letter or digit; "
+            "write a word before the '*' or delete the line"
+        )
+    previous = " "
+    for ch in body:
+        if normalise(f"a{ch}b") == "ab" and not (
+            unicodedata.category(ch).startswith("M") and previous.isalpha()
+        ):
+            # An accent or vowel point on a letter is dropped by design ("données" is
+            # "donnees"); anything else that vanishes (direction marks, joiners, a tatweel, a
+            # lone accent) silently changes the keyword.
+            return (
+                f"character U+{ord(ch):04X} of {keyword!r} is dropped by normalisation; delete it"
+            )
+        if not unicodedata.category(ch).startswith("M"):
+            previous = ch
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _files() -> dict[tuple[str, str], KeywordFile]:
+    """Every keyword file of the package, by (kind, language); read once."""
+    folder = resources.files("socialcare._triage").joinpath(_FOLDER)
+    out: dict[tuple[str, str], KeywordFile] = {}
+    for kind in (*KINDS, PRIVATE_KIND):
+        for language in LANGUAGES:
+            name = f"{_FOLDER}/{kind}/{language}.txt"
+            try:
+                text = folder.joinpath(kind).joinpath(f"{language}.txt").read_text(encoding="utf-8")
+            except FileNotFoundError as exc:
+                raise PersistenceError(
+                    f"keyword file {name} is missing from the installed socialcare package; "
+                    "reinstall socialcare"
+                ) from exc
+            out[kind, language] = parse_keywords(text, source=name)
+    return out
+
+
+def _merged(kind: str) -> tuple[str, ...]:
+    files = _files()
+    return tuple(sorted({k for language in LANGUAGES for k in files[kind, language].keywords}))
+
+
 def sensitive_keywords() -> dict[str, tuple[str, ...]]:
-    """Kind -> keywords."""
-    return dict(DEFAULT_SENSITIVE_KEYWORDS)
+    """Keywords per sensitive kind, kinds in :data:`KINDS` order, each list deduplicated and sorted.
+
+    >>> keywords = sensitive_keywords()
+    >>> tuple(keywords) == KINDS, "tribunal*" in keywords["legal_threat"]
+    (True, True)
+    """
+    return {kind: _merged(kind) for kind in KINDS}
 
 
-@functools.cache
 def private_keywords() -> tuple[str, ...]:
-    """Words that show a public post needs private details."""
-    return DEFAULT_PRIVATE_KEYWORDS
+    """Keywords showing that a public post needs private details, deduplicated and sorted.
+
+    >>> keywords = private_keywords()
+    >>> "xlongnum" in keywords, list(keywords) == sorted(set(keywords))
+    (True, True)
+    """
+    return _merged(PRIVATE_KIND)
 
 
-# Keyword rules raise the recall of the sensitivity classifier and find posts that need private
-# details. A keyword matches whole words of the normalised post (case-folded, accents removed,
-# punctuation dropped, so write "donnees" or "données" alike); a trailing "*" makes it match
-# the start of a word ("lawyer*" matches "lawyers").
-DEFAULT_SENSITIVE_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "legal_threat": (
-        "lawyer*",
-        "attorney*",
-        "lawsuit*",
-        "sue",
-        "suing",
-        "sued",
-        "legal action",
-        "court*",
-        "abogad*",
-        "demanda*",
-        "denuncia*",
-        "avocat*",
-        "poursuiv*",
-        "tribunal*",
-        "plainte*",
-        "anwalt*",
-        "klage*",
-        "verklag*",
-        "gericht*",
-        "advogad*",
-        "processar",
-        "procon",
-        "pengacara*",
-        "tuntut*",
-        "gugat*",
-        "peguam*",
-        "saman",
-        "mahkamah*",
-        "עורך דין",
-        'עו"ד',
-        "תביעה*",
-        "אתבע*",
-        "محامي*",
-        "محكمة*",
-        "دعوى*",
-        "قضائي*",
-    ),
-    "safety": (
-        "caught fire",
-        "on fire",
-        "explod*",
-        "burn*",
-        "injur*",
-        "hospital*",
-        "poison*",
-        "allergic*",
-        "choking",
-        "hurt*",
-        "dangerous",
-        "electric shock",
-        "incendi*",
-        "quemad*",
-        "herid*",
-        "peligro*",
-        "intoxica*",
-        "brule*",
-        "blesse*",
-        "feuer*",
-        "verbrenn*",
-        "verletz*",
-        "gefahr*",
-        "gefahrlich*",
-        "vergift*",
-        "queimad*",
-        "ferid*",
-        "perigo*",
-        "terbakar*",
-        "meledak*",
-        "luka",
-        "keracunan*",
-        "bahaya*",
-        "letup*",
-        "cedera*",
-        "שריפה*",
-        "נכוו*",
-        "פצוע*",
-        "סכנה*",
-        "حريق*",
-        "انفجر*",
-        "حروق*",
-        "تسمم*",
-        "خطر*",
-    ),
-    "privacy": (
-        "data breach",
-        "breach*",
-        "leak*",
-        "hacked",
-        "my data",
-        "personal data",
-        "someone else s",
-        "gdpr",
-        "privacy",
-        "datos personales",
-        "filtra*",
-        "hackead*",
-        "donnees personnelles",
-        "fuite*",
-        "pirate*",
-        "datenschutz*",
-        "datenleck*",
-        "gehackt*",
-        "dados pessoais",
-        "vazad*",
-        "vazamento*",
-        "bocor*",
-        "data pribadi",
-        "kebocoran*",
-        "data peribadi",
-        "פרטיות*",
-        "דליפ*",
-        "נפרץ*",
-        "خصوصي*",
-        "تسريب*",
-        "اختراق*",
-    ),
-    "harassment": (
-        "harass*",
-        "threaten*",
-        "stalk*",
-        "abusive",
-        "racist*",
-        "sexist*",
-        "acoso*",
-        "acosa*",
-        "amenaz*",
-        "harcel*",
-        "menace*",
-        "belastig*",
-        "bedroh*",
-        "assedi*",
-        "ameac*",
-        "pelecehan*",
-        "ancam*",
-        "gangguan seksual",
-        "הטרד*",
-        "איומ*",
-        "تحرش*",
-        "تهديد*",
-    ),
-    "media_crisis": (
-        "journalist*",
-        "reporter*",
-        "press",
-        "news",
-        "going viral",
-        "viral",
-        "boycott*",
-        "periodista*",
-        "prensa",
-        "boicot*",
-        "journaliste*",
-        "presse",
-        "zeitung*",
-        "jornalista*",
-        "imprensa",
-        "boicote*",
-        "wartawan*",
-        "media",
-        "boikot*",
-        "עיתונא*",
-        "חרם",
-        "صحف*",
-        "إعلام*",
-        "اعلام*",
-        "مقاطعة*",
-    ),
-}
+def keyword_examples() -> list[tuple[str, str, str, bool]]:
+    """Every ``#+``/``#-`` example of the files: (kind, language, text, must_match).
 
-# A public post that needs private details (order, account, address, payment...) to be
-# answered should move to a private channel. ``xlongnum``/``xemail`` are what normalisation
-# makes of long numbers (order, card, phone numbers) and e-mail addresses.
-DEFAULT_PRIVATE_KEYWORDS: tuple[str, ...] = (
-    "xlongnum",
-    "xemail",
-    "order*",
-    "tracking",
-    "account*",
-    "address*",
-    "password*",
-    "payment*",
-    "card",
-    "cards",
-    "refund*",
-    "invoice*",
-    "booking*",
-    "reservation*",
-    "phone",
-    "pedido*",
-    "cuenta*",
-    "direccion*",
-    "contrasena*",
-    "reembolso*",
-    "tarjeta*",
-    "factura*",
-    "reserva*",
-    "commande*",
-    "compte*",
-    "adresse*",
-    "mot de passe",
-    "rembourse*",
-    "carte*",
-    "facture*",
-    "bestellung*",
-    "konto*",
-    "passwort*",
-    "erstattung*",
-    "rechnung*",
-    "karte*",
-    "buchung*",
-    "encomenda*",
-    "conta*",
-    "endereco*",
-    "senha*",
-    "cartao*",
-    "pesanan*",
-    "resi",
-    "akun*",
-    "alamat*",
-    "kata sandi",
-    "pengembalian dana",
-    "kartu*",
-    "tempahan*",
-    "akaun*",
-    "bayaran*",
-    "הזמנה*",
-    "חשבון*",
-    "כתובת*",
-    "סיסמ*",
-    "החזר*",
-    "כרטיס*",
-    "طلب*",
-    "حساب*",
-    "عنوان*",
-    "كلمة المرور",
-    "استرداد*",
-    "بطاقة*",
-    "فاتورة*",
-)
+    ``kind`` is one of :data:`KINDS` or ``"private"``.
+
+    >>> ("legal_threat", "es", "pondré una denuncia", True) in keyword_examples()
+    True
+    """
+    return [
+        (kind, language, text, must_match)
+        for (kind, language), parsed in _files().items()
+        for text, must_match in parsed.examples
+    ]

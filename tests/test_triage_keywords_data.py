@@ -1,0 +1,271 @@
+"""Keyword lists as package data files (socialcare._triage._lexicon and keywords/*/*.txt)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from socialcare import InvalidInputError, PersistenceError
+from socialcare._triage import _lexicon
+from socialcare._triage._lexicon import (
+    KINDS,
+    LANGUAGES,
+    PRIVATE_KIND,
+    keyword_examples,
+    parse_keywords,
+    private_keywords,
+    sensitive_keywords,
+)
+from socialcare._triage._text import normalise
+from socialcare._triage._triager import KeywordMatcher
+
+ALL_KINDS = (*KINDS, PRIVATE_KIND)
+
+
+def _folder() -> Path:
+    return Path(str(resources.files("socialcare._triage").joinpath("keywords")))
+
+
+def _parsed(kind: str, language: str) -> _lexicon.KeywordFile:
+    path = _folder() / kind / f"{language}.txt"
+    return parse_keywords(path.read_text(encoding="utf-8"), source=str(path))
+
+
+# (a) The move from the Python literals to the files changed no keyword.
+
+
+def test_files_equal_the_triager_literals_while_they_exist() -> None:
+    """Guards the move; drop this test when _triager.py stops defining the literals."""
+    from socialcare._triage import _triager
+
+    literals = getattr(_triager, "DEFAULT_SENSITIVE_KEYWORDS", None)
+    private = getattr(_triager, "DEFAULT_PRIVATE_KEYWORDS", None)
+    if literals is None or private is None:
+        pytest.skip("the keyword literals are gone from _triager.py: delete this test")
+    assert tuple(literals) == KINDS
+    loaded = sensitive_keywords()
+    for kind in KINDS:
+        assert set(loaded[kind]) == set(literals[kind]), kind
+    assert set(private_keywords()) == set(private)
+    assert getattr(_triager, "SENSITIVITY_KINDS", KINDS) == KINDS
+
+
+# A frozen snapshot of the lists at the move (change it when the lists change on purpose).
+SNAPSHOT_COUNTS = {
+    "legal_threat": 36,
+    "safety": 44,
+    "privacy": 31,
+    "harassment": 22,
+    "media_crisis": 25,
+    PRIVATE_KIND: 65,
+}
+SNAPSHOT_MEMBERS = {
+    "legal_threat": ("sue", "legal action", "tribunal*", "verklag*", 'עו"ד', "قضائي*", "saman"),
+    "safety": ("caught fire", "gefahrlich*", "letup*", "luka", "נכוו*", "خطر*"),
+    "privacy": ("someone else s", "donnees personnelles", "data peribadi", "נפרץ*", "اختراق*"),
+    "harassment": ("abusive", "gangguan seksual", "ameac*", "איומ*", "تهديد*"),
+    "media_crisis": ("press", "going viral", "media", "חרם", "إعلام*", "اعلام*"),
+    PRIVATE_KIND: ("xlongnum", "xemail", "card", "cards", "mot de passe", "resi", "كلمة المرور"),
+}
+
+
+def test_loaded_lists_match_the_snapshot() -> None:
+    loaded = {**sensitive_keywords(), PRIVATE_KIND: private_keywords()}
+    assert {kind: len(words) for kind, words in loaded.items()} == SNAPSHOT_COUNTS
+    for kind, members in SNAPSHOT_MEMBERS.items():
+        assert set(members) <= set(loaded[kind]), kind
+    every = [word for words in loaded.values() for word in words]
+    assert len(every) == len(set(every)), "a keyword in two kinds"
+
+
+def test_lists_are_ordered_deduplicated_and_fresh() -> None:
+    loaded = sensitive_keywords()
+    assert tuple(loaded) == KINDS
+    for words in (*loaded.values(), private_keywords()):
+        assert list(words) == sorted(set(words))
+    assert "tribunal*" in _parsed("legal_threat", "es").keywords
+    assert "tribunal*" in _parsed("legal_threat", "fr").keywords
+    assert loaded["legal_threat"].count("tribunal*") == 1
+    loaded["legal_threat"] = ()
+    assert sensitive_keywords()["legal_threat"]  # the caller's copy, not the cache
+
+
+# (b) Every file is there and parses.
+
+
+def test_every_kind_has_exactly_one_file_per_language() -> None:
+    folder = _folder()
+    assert sorted(p.name for p in folder.iterdir() if p.is_dir()) == sorted(ALL_KINDS)
+    for kind in ALL_KINDS:
+        names = sorted(p.name for p in (folder / kind).iterdir())
+        assert names == sorted(f"{language}.txt" for language in LANGUAGES), kind
+
+
+@pytest.mark.parametrize("kind", ALL_KINDS)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_file_parses_with_header_and_examples(kind: str, language: str) -> None:
+    path = _folder() / kind / f"{language}.txt"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(f"# {kind} keywords, "), "header names the kind"
+    assert 'trailing "*"' in text, "header explains the syntax"
+    assert "A space matches" in text, "header explains the syntax"
+    parsed = parse_keywords(text, source=str(path))
+    if parsed.keywords:
+        assert any(must for _, must in parsed.examples), "a non-empty file needs a #+ example"
+
+
+# (c) Each file's examples.
+
+_EXAMPLES = keyword_examples()
+
+
+def test_every_language_file_has_examples() -> None:
+    covered = {(kind, language) for kind, language, _, must in _EXAMPLES if must}
+    assert len(covered) == len(ALL_KINDS) * len(LANGUAGES)
+    assert any(not must for *_, must in _EXAMPLES)
+
+
+@pytest.mark.parametrize(
+    ("kind", "language", "text", "must_match"),
+    _EXAMPLES,
+    ids=[f"{k}-{lang}-{i}" for i, (k, lang, _, _) in enumerate(_EXAMPLES)],
+)
+def test_example_matches_its_own_file(
+    kind: str, language: str, text: str, must_match: bool
+) -> None:
+    own = KeywordMatcher({kind: _parsed(kind, language).keywords}).first(normalise(text))
+    assert (own is not None) == must_match, own
+    if not must_match:
+        return
+    if kind == PRIVATE_KIND:
+        everything = KeywordMatcher({kind: private_keywords()})
+    else:
+        everything = KeywordMatcher(sensitive_keywords())
+    found = everything.first(normalise(text))
+    assert found is not None
+    ranks = (*KINDS, PRIVATE_KIND)
+    assert ranks.index(found[0]) <= ranks.index(kind), found  # an earlier kind may win
+
+
+# (d) Malformed lines name the file and the line.
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("*", "no letter or digit"),
+        ("  *  # just a star", "no letter or digit"),
+        ("?!", None),  # tokens of their own: allowed, not dropped
+        ("abo*gado", "may only end"),
+        ("**", "may only end"),
+        ("abo\u200fgado*", "U+200F"),  # a direction mark pasted from right-to-left text
+        ("\u0640\u0645\u062d\u0627\u0645\u064a", "U+0640"),  # a tatweel before the word
+        ("\u0301abogado", "U+0301"),  # an accent on no letter
+        ("#+", "has no text"),
+        ("#-   ", "has no text"),
+    ],
+)
+def test_malformed_line_names_file_and_line(line: str, reason: str | None) -> None:
+    text = f"# header\nsue\n{line}\n"
+    if reason is None:
+        assert parse_keywords(text, source="x/en.txt").keywords == ("sue", line)
+        return
+    with pytest.raises(InvalidInputError, match=r"^x/en\.txt:3: ") as info:
+        parse_keywords(text, source="x/en.txt")
+    assert reason in str(info.value)
+    assert [issue.location for issue in info.value.issues] == [("x/en.txt", 3)]
+
+
+def test_repeated_keyword_names_both_lines() -> None:
+    with pytest.raises(InvalidInputError, match=r"^f\.txt:4: keyword 'sue' repeats line 2"):
+        parse_keywords("#\nsue\n\nsue  # again", source="f.txt")
+
+
+def test_accents_and_vowel_points_on_letters_are_allowed() -> None:
+    text = "donne\u0301es\n\u05e1\u05b4\u05d9\u05e1\u05b0\u05de\u05b8\u05d4*\nlegal   action  # x\n"
+    parsed = parse_keywords(text)
+    assert parsed.keywords == (
+        "donne\u0301es",
+        "\u05e1\u05b4\u05d9\u05e1\u05b0\u05de\u05b8\u05d4*",
+        "legal action",
+    )
+    assert KeywordMatcher({"k": parsed.keywords}).first(
+        normalise("ma SISMA: \u05e1\u05d9\u05e1\u05de\u05d4")
+    ) == (
+        "k",
+        "\u05e1\u05d9\u05e1\u05de\u05d4",
+    )
+
+
+def test_non_text_is_refused() -> None:
+    with pytest.raises(InvalidInputError, match="must be str"):
+        parse_keywords(b"sue", source="b.txt")  # type: ignore[arg-type]
+
+
+_WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzéñß", min_size=1, max_size=8)
+_GLOSS = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), max_size=10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.lists(_WORD, min_size=1, max_size=3), st.booleans(), _GLOSS),
+        max_size=6,
+        unique_by=lambda row: (tuple(row[0]), row[1]),
+    )
+)
+def test_written_keywords_parse_back(rows: list[tuple[list[str], bool, str]]) -> None:
+    keywords = [" ".join(words) + ("*" if star else "") for words, star, _ in rows]
+    lines = [f"{k}  # {gloss}" for k, (_, _, gloss) in zip(keywords, rows, strict=True)]
+    assert parse_keywords("# header\n" + "\n".join(lines)).keywords == tuple(keywords)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=60))
+def test_any_text_parses_or_says_which_line(text: str) -> None:
+    try:
+        parse_keywords(text, source="any.txt")
+    except InvalidInputError as exc:
+        message = str(exc)
+    else:
+        return
+    assert message.startswith("any.txt:")
+
+
+# Loading from a broken installation.
+
+
+@pytest.fixture
+def fake_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for kind in ALL_KINDS:
+        (tmp_path / "keywords" / kind).mkdir(parents=True)
+        for language in LANGUAGES:
+            text = (_folder() / kind / f"{language}.txt").read_text(encoding="utf-8")
+            (tmp_path / "keywords" / kind / f"{language}.txt").write_text(text, "utf-8")
+    monkeypatch.setattr(_lexicon.resources, "files", lambda _package: tmp_path)
+    _lexicon._files.cache_clear()
+    yield tmp_path
+    _lexicon._files.cache_clear()
+
+
+def test_fake_package_loads_like_the_real_one(fake_package: Path) -> None:
+    (fake_package / "keywords" / "safety" / "de.txt").write_text("feuer*\n", "utf-8")
+    assert "feuer*" in sensitive_keywords()["safety"]
+    assert "gefahrlich*" not in sensitive_keywords()["safety"]
+
+
+def test_missing_file_is_a_persistence_error(fake_package: Path) -> None:
+    (fake_package / "keywords" / "privacy" / "ms.txt").unlink()
+    with pytest.raises(PersistenceError, match=r"keywords/privacy/ms\.txt is missing"):
+        sensitive_keywords()
+
+
+def test_malformed_package_file_names_it(fake_package: Path) -> None:
+    (fake_package / "keywords" / "private" / "fr.txt").write_text("# x\ncompte*\nmot*de\n")
+    with pytest.raises(InvalidInputError, match=r"^keywords/private/fr\.txt:3: "):
+        private_keywords()
