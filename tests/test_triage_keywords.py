@@ -15,13 +15,13 @@ def test_keyword_pair_scan_equals_two_scans() -> None:
 
     from socialcare._triage._text import normalise_batch
 
-    DEFAULT_SENSITIVE_KEYWORDS = sensitive_keywords()
-    DEFAULT_PRIVATE_KEYWORDS = private_keywords()
+    sensitive_lists = sensitive_keywords()
+    private_list = private_keywords()
 
-    sensitive = KeywordMatcher(DEFAULT_SENSITIVE_KEYWORDS)
-    private = KeywordMatcher({"private": DEFAULT_PRIVATE_KEYWORDS})
-    words = [w.rstrip("*") for ws in DEFAULT_SENSITIVE_KEYWORDS.values() for w in ws]
-    words += [w.rstrip("*") for w in DEFAULT_PRIVATE_KEYWORDS] + ["s", "x", "my", "data", "!"]
+    sensitive = KeywordMatcher(sensitive_lists)
+    private = KeywordMatcher({"private": private_list})
+    words = [w.rstrip("*") for ws in sensitive_lists.values() for w in ws]
+    words += [w.rstrip("*") for w in private_list] + ["s", "x", "my", "data", "!"]
     rng = random.Random(3)
     texts = [
         rng.choice(["", " ", "-", "_"]).join(rng.choice(words) for _ in range(rng.randint(0, 8)))

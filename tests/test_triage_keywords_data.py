@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from socialcare import InvalidInputError, PersistenceError
 from socialcare._triage import _lexicon
+from socialcare._triage._keywords import KeywordMatcher
 from socialcare._triage._lexicon import (
     KINDS,
     LANGUAGES,
@@ -22,7 +23,6 @@ from socialcare._triage._lexicon import (
     sensitive_keywords,
 )
 from socialcare._triage._text import normalise
-from socialcare._triage._triager import KeywordMatcher
 
 ALL_KINDS = (*KINDS, PRIVATE_KIND)
 
@@ -37,41 +37,6 @@ def _parsed(kind: str, language: str) -> _lexicon.KeywordFile:
 
 
 # (a) The move from the Python literals to the files changed no keyword.
-
-
-def test_files_equal_the_triager_literals_while_they_exist() -> None:
-    """Guards the move; drop this test when _triager.py stops defining the literals."""
-    from socialcare._triage import _triager
-
-    literals = getattr(_triager, "DEFAULT_SENSITIVE_KEYWORDS", None)
-    private = getattr(_triager, "DEFAULT_PRIVATE_KEYWORDS", None)
-    if literals is None or private is None:
-        pytest.skip("the keyword literals are gone from _triager.py: delete this test")
-    assert tuple(literals) == KINDS
-    loaded = sensitive_keywords()
-    for kind in KINDS:
-        assert set(loaded[kind]) == set(literals[kind]), kind
-    assert set(private_keywords()) == set(private)
-    assert getattr(_triager, "SENSITIVITY_KINDS", KINDS) == KINDS
-
-
-# A frozen snapshot of the lists at the move (change it when the lists change on purpose).
-SNAPSHOT_COUNTS = {
-    "legal_threat": 36,
-    "safety": 44,
-    "privacy": 31,
-    "harassment": 22,
-    "media_crisis": 25,
-    PRIVATE_KIND: 65,
-}
-SNAPSHOT_MEMBERS = {
-    "legal_threat": ("sue", "legal action", "tribunal*", "verklag*", 'עו"ד', "قضائي*", "saman"),
-    "safety": ("caught fire", "gefahrlich*", "letup*", "luka", "נכוו*", "خطر*"),
-    "privacy": ("someone else s", "donnees personnelles", "data peribadi", "נפרץ*", "اختراق*"),
-    "harassment": ("abusive", "gangguan seksual", "ameac*", "איומ*", "تهديد*"),
-    "media_crisis": ("press", "going viral", "media", "חרם", "إعلام*", "اعلام*"),
-    PRIVATE_KIND: ("xlongnum", "xemail", "card", "cards", "mot de passe", "resi", "كلمة المرور"),
-}
 
 
 def test_loaded_lists_match_the_snapshot() -> None:

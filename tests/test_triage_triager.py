@@ -6,13 +6,10 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from socialcare import Author, InvalidInputError, Post
+from socialcare import Author, Decision, InvalidInputError, Post, PriorityRule, Triager, TriageRules
 from socialcare._triage._classifier import fit_shared
 from socialcare._triage._thresholds import ThresholdPolicy
-from socialcare import Decision, PriorityRule, Triager, TriageRules
 from triage_data import synthetic
 
 
