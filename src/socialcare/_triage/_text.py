@@ -41,6 +41,7 @@ _INVISIBLE = "\ufe0e\ufe0f\u200b-\u200f\u202a-\u202e\u2060-\u2069\u00ad\u0640"
 
 _INVISIBLE_RE = re.compile(f"[{_INVISIBLE}{_MARKS}]")
 _HASHTAG_RE = re.compile(r"#(\w+)")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _CAMEL_RE = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
 _URL_RE = re.compile(r"https?://[^\s\x00]+|www\.[^\s\x00]+")
 _AT_RE = re.compile(r"@[\w.-]*")
@@ -83,6 +84,8 @@ def normalise_batch(texts: Sequence[str], *, tidy: bool = True) -> str:
         text = _HASHTAG_RE.sub(_hashtag, text)
     ascii_only = text.isascii()
     if not ascii_only:
+        if _SURROGATE_RE.search(text):  # a lone surrogate (JSON allows one): a placeholder
+            text = _SURROGATE_RE.sub("\ufffd", text)
         text = _INVISIBLE_RE.sub("", unicodedata.normalize("NFKD", text))
     text = text.casefold()
     if "://" in text or "www." in text:
