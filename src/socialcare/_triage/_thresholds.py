@@ -181,7 +181,7 @@ def tune_thresholds(
     """
     import numpy as np
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from sklearn.model_selection import StratifiedKFold
 
     from socialcare._triage._classifier import IntentClassifier, _as_labels, as_texts
 
@@ -206,12 +206,44 @@ def tune_thresholds(
         )
     estimator = clone(classifier) if classifier is not None else IntentClassifier()
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
-    proba = cross_val_predict(
-        estimator, items, encoded, cv=folds, method="predict_proba", n_jobs=n_jobs
-    )
+    proba = _out_of_fold(estimator, items, classes, encoded, folds, n_jobs)
     return _tune_from_proba(
         proba, encoded, classes, target_precision, min_margin, z, per_intent_target=per_intent
     )
+
+
+def _out_of_fold(
+    estimator: Any, items: list[str], classes: Any, encoded: Any, folds: Any, n_jobs: Any
+) -> Any:
+    """Out-of-fold probabilities, columns in ``classes`` order.
+
+    Each fold's clone is fitted on the label names themselves (``cross_val_predict`` would
+    hand it integers), so a classifier that knows intents by name (a stub, a rule) works.
+    """
+    import numpy as np
+    from joblib import Parallel, delayed
+    from sklearn.base import clone
+
+    names = np.asarray(classes)[encoded]
+
+    def one(train: Any, test: Any) -> tuple[Any, Any, Any]:
+        model = clone(estimator).fit([items[i] for i in train], names[train])
+        proba = np.asarray(model.predict_proba([items[i] for i in test]), dtype=np.float64)
+        return test, [str(c) for c in np.asarray(model.classes_).tolist()], proba
+
+    index = {str(name): k for k, name in enumerate(np.asarray(classes).tolist())}
+    out = np.zeros((len(items), len(index)), dtype=np.float64)
+    splits = list(folds.split(np.zeros(len(items)), encoded))
+    for test, fold_classes, proba in Parallel(n_jobs=n_jobs)(
+        delayed(one)(train, test) for train, test in splits
+    ):
+        unknown = [c for c in fold_classes if c not in index]
+        if unknown:
+            raise InvalidInputError(
+                f"the classifier predicts classes the labels do not hold: {unknown}"
+            )
+        out[np.ix_(test, [index[c] for c in fold_classes])] = proba
+    return out
 
 
 def _wilson_lower(hits: Any, n: Any, z: float) -> Any:

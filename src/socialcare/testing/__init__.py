@@ -15,19 +15,21 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from socialcare._conversation import Conversation, StatusChange
-from socialcare._errors import InvalidInputError, NotFittedError, TimezoneError
+from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._models import Author, Channel, Platform, Post, Survey
+from socialcare.testing._stubs import StubClassifier, StubTriager
 
 __all__ = [
     "ConversationFactory",
     "FixedClock",
     "PostFactory",
     "StubClassifier",
+    "StubTriager",
 ]
 
 UTC = timezone.utc
@@ -241,73 +243,3 @@ class ConversationFactory:
         return self.from_script(
             [("customer", 0), ("bot", bot_minutes), ("agent", agent_minutes)], **options
         )
-
-
-class StubClassifier:
-    """A deterministic keyword classifier with the scikit-learn classifier interface.
-
-    For tests that need predictable intents without the real model: the first keyword found
-    (case-insensitive) decides, with ``confidence``; no keyword gives ``default`` with
-    nearly uniform probabilities (the default class a little ahead), which any sensible
-    threshold treats as uncertain.
-
-    >>> stub = StubClassifier({"refund": "request", "love": "praise"}).fit([], [])
-    >>> stub.predict(["I want a REFUND", "hello"]).tolist()
-    ['request', 'query']
-    """
-
-    def __init__(
-        self,
-        keywords: Mapping[str, str] | None = None,
-        *,
-        default: str = "query",
-        confidence: float = 0.95,
-        classes: Sequence[str] = ("complaint", "feedback", "praise", "query", "request", "spam"),
-    ) -> None:
-        self.keywords = keywords
-        self.default = default
-        self.confidence = confidence
-        self.classes = classes
-
-    def fit(self, texts: Any = None, labels: Any = None) -> StubClassifier:
-        """Check the configuration (the data is ignored) and return self."""
-        import numpy as np
-
-        keywords = dict(self.keywords or {"refund": "request", "love": "praise"})
-        classes = sorted(set(self.classes) | set(keywords.values()) | {self.default})
-        if not 0.0 < self.confidence <= 1.0:
-            raise InvalidInputError("confidence must be in (0, 1]")
-        self.keywords_ = {k.lower(): v for k, v in keywords.items()}
-        self.classes_ = np.array(classes, dtype=object)
-        return self
-
-    def _index(self, text: Any) -> int | None:
-        lowered = str(text or "").lower()
-        for keyword, label in self.keywords_.items():
-            if keyword in lowered:
-                return int(list(self.classes_).index(label))
-        return None
-
-    def predict_proba(self, texts: Iterable[Any]) -> Any:
-        """Probabilities per class, one row per text."""
-        import numpy as np
-
-        if not hasattr(self, "classes_"):
-            raise NotFittedError("StubClassifier is not fitted: call fit() first")
-        items = list(texts)
-        n_classes = len(self.classes_)
-        out = np.full((len(items), n_classes), 0.0)
-        for row, text in enumerate(items):
-            index = self._index(text)
-            if index is None:  # unsure: nearly uniform, the default a little ahead
-                out[row, :] = 1.0 / (n_classes + 1)
-                out[row, list(self.classes_).index(self.default)] = 2.0 / (n_classes + 1)
-                continue
-            out[row, :] = (1.0 - self.confidence) / max(n_classes - 1, 1)
-            out[row, index] = self.confidence if n_classes > 1 else 1.0
-        return out
-
-    def predict(self, texts: Iterable[Any]) -> Any:
-        """The most likely class per text."""
-        proba = self.predict_proba(texts)
-        return self.classes_[proba.argmax(axis=1)]
