@@ -37,14 +37,27 @@ class LinearGroup:
 
     def __init__(self, features: HashedTfidf, heads: Mapping[str, Head]) -> None:
         self.features = features
-        self.heads = dict(heads)
         self.names = list(heads)
+        self.params = {name: dict(h.params) for name, h in heads.items()}
         self.classes = {name: [str(c) for c in h.classes.tolist()] for name, h in heads.items()}
         coef_t = np.ascontiguousarray(np.hstack([h.coef_t for h in heads.values()]))
         intercept = np.concatenate([h.intercept for h in heads.values()])
         bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         self.scorer = LinearScorer(features, coef_t, intercept)
+
+    def heads(self) -> dict[str, Head]:
+        """The heads again (their weights are views of the stacked matrix: no copies kept)."""
+        scorer = self.scorer
+        return {
+            name: Head(
+                np.asarray(self.classes[name], dtype=object),
+                scorer.coef_t[:, part],
+                scorer.intercept[part],
+                self.params[name],
+            )
+            for name, part in zip(self.names, self.slices, strict=True)
+        }
 
     def probabilities(
         self, normalised: str, n: int, memo: WordMemo | None, cp: Any

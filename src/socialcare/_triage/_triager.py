@@ -255,7 +255,7 @@ class Triager:
             )
         group = engine.groups[0]
         extra = {"saved": _FILE_KIND, "rules": self.rules.model_dump(mode="json")}
-        return write_bundle(group.features, group.heads, extra)
+        return write_bundle(group.features, group.heads(), extra)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`to_bytes` to ``path``."""
