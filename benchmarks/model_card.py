@@ -35,10 +35,10 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from socialcare import IntentClassifier
-    from socialcare._triage._text import normalise_batch
-    from socialcare._triage._thresholds import _tune_from_proba
     from socialcare._triage._keywords import KeywordMatcher
     from socialcare._triage._rules import TriageRules
+    from socialcare._triage._text import normalise_batch
+    from socialcare._triage._thresholds import _tune_from_proba
     from socialcare._triage.train_default import (
         DEFAULT_PARAMS,
         MIN_MARGIN,
