@@ -98,12 +98,20 @@ def make_decision(fields: dict[str, Any]) -> Decision:
     field with valid values (a test asserts it), without the validation that would cost more
     than the rest of a decision. It sets the model's documented attributes only.
     """
-    decision = Decision.__new__(Decision)
-    object.__setattr__(decision, "__dict__", fields)
-    object.__setattr__(decision, "__pydantic_fields_set__", set(_FIELD_SET))
-    object.__setattr__(decision, "__pydantic_extra__", None)
-    object.__setattr__(decision, "__pydantic_private__", None)
+    decision = _new(Decision)
+    _set(decision, "__dict__", fields)
+    _set(decision, "__pydantic_fields_set__", _ALL_SET)
+    _set(decision, "__pydantic_extra__", None)
+    _set(decision, "__pydantic_private__", None)
     return decision
+
+
+_new = Decision.__new__
+_set = object.__setattr__
+# Every decision made here shares one set of field names: a frozen model's set is never
+# changed in place (``model_copy`` copies it), and one set fewer per post is one object fewer
+# for the garbage collector to track.
+_ALL_SET = set(_FIELD_SET)
 
 
 def field_order() -> tuple[str, ...]:

@@ -109,7 +109,8 @@ class TriageRules(Frozen):
 
     def compiled(self) -> _Compiled:
         """The rules prepared for deciding many posts (made once per rules object)."""
-        compiled = self._compiled
+        private = self.__pydantic_private__  # (the documented store of private attributes)
+        compiled = None if private is None else private.get("_compiled")
         if compiled is None:
             compiled = _Compiled(self)
             self._compiled = compiled
@@ -123,12 +124,116 @@ class _Compiled:
     met; a combination always gets the same priority, so the memo changes speed only.
     """
 
-    __slots__ = ("priorities", "rules", "thresholds")
+    __slots__ = (
+        "auto",
+        "followers",
+        "max_length",
+        "min_letters",
+        "min_margin",
+        "no_reply",
+        "priorities",
+        "rules",
+        "take_private_intents",
+        "threshold_reasons",
+        "thresholds",
+        "verified_counts",
+    )
 
     def __init__(self, rules: TriageRules) -> None:
         self.rules = rules
         self.thresholds: dict[str, tuple[float | None, str]] = {}
         self.priorities: dict[tuple[str | None, str | None, str, bool, str], Priority] = {}
+        self.min_margin = rules.policy.min_margin
+        self.min_letters = rules.min_letters
+        self.max_length = rules.max_length
+        self.followers = rules.influencer_followers
+        self.verified_counts = rules.verified_is_influencer
+        self.auto = rules.auto_intents
+        self.no_reply = rules.no_reply_intents
+        self.take_private_intents = rules.take_private_intents
+
+    def apply(self, signals: Signals, item: TriageInput) -> Decision:
+        """:func:`apply_rules` with these rules."""
+        rules = self.rules
+        intent = signals.intent
+        confidence = signals.confidence
+        threshold, intent_repr = self.thresholds.get(intent) or self.threshold(intent)
+        min_margin = self.min_margin
+        certain = threshold is not None and confidence >= threshold and signals.margin >= min_margin
+        if item.is_brand or item.automated:
+            return _not_triaged(signals, item, certain=certain)
+        reasons: list[str] = []
+        enough = signals.letters >= self.min_letters
+        if not enough:
+            certain = False
+            reasons.append(
+                "empty post: nothing to classify"
+                if signals.blank
+                else "too little text to classify (empty, whitespace, emoji or symbols only)"
+            )
+        length = signals.length
+        too_long = length > self.max_length
+        if too_long:
+            certain = False
+            reasons.append(
+                f"unusually long post ({length:,} characters, limit {self.max_length:,})"
+            )
+        if certain:
+            reasons.append(f"intent {intent_repr} at {confidence:.2f} (threshold {threshold:.2f})")
+        elif enough and not too_long:
+            reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
+
+        sensitive = _sensitive(signals, rules, reasons)
+        followers = item.followers
+        limit = self.followers
+        influencer = (item.verified and self.verified_counts) or (
+            limit is not None and followers >= limit
+        )
+        if influencer:
+            reasons.append(
+                f"influencer: {followers:,} followers" + (", verified" if item.verified else "")
+            )
+        route: Route
+        if sensitive is not None or (influencer and not (certain and intent == "spam")):
+            route = "specialist"
+        elif certain and intent in self.no_reply:
+            route = "none"
+            reasons.append(f"no reply needed for {intent_repr}")
+        elif certain and intent in self.auto:
+            route = "auto"
+            reasons.append(f"{intent_repr} is answered automatically")
+        else:
+            route = "agent"
+            if certain:
+                reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
+        take_private = False
+        if item.public and route != "none" and enough:
+            private = signals.private
+            if sensitive == "privacy" or (
+                private is not None and intent in self.take_private_intents
+            ):
+                take_private = True
+                why = "privacy" if private is None else repr(private)
+                reasons.append(f"public post needs private details ({why}): take it private")
+        sentiment = signals.sentiment
+        key = (intent, sensitive, sentiment, influencer, route)
+        priority = self.priorities.get(key) or self.priority(*key)
+        return make_decision(
+            {
+                "route": route,
+                "intent": intent,
+                "confidence": confidence,
+                "uncertain": not certain,
+                "priority": priority,
+                "sensitive": sensitive,
+                "sentiment": sentiment,
+                "take_private": take_private,
+                "influencer": influencer,
+                "language": item.language,
+                "reasons": tuple(reasons),
+                "error": None,
+            }
+        )
 
     def threshold(self, intent: str) -> tuple[float | None, str]:
         found = self.thresholds.get(intent)
@@ -196,63 +301,7 @@ def apply_rules(signals: Signals, item: TriageInput, rules: TriageRules) -> Deci
     >>> apply_rules(s, TriageInput(text="...", is_brand=True), TriageRules()).route
     'none'
     """
-    compiled = rules.compiled()
-    intent = signals.intent
-    confidence = signals.confidence
-    threshold, intent_repr = compiled.threshold(intent)
-    min_margin = rules.policy.min_margin
-    certain = threshold is not None and confidence >= threshold and signals.margin >= min_margin
-    if item.is_brand or item.automated:
-        return _not_triaged(signals, item, certain=certain)
-    reasons: list[str] = []
-    enough = signals.letters >= rules.min_letters
-    if not enough:
-        certain = False
-        reasons.append(
-            "empty post: nothing to classify"
-            if signals.blank
-            else "too little text to classify (empty, whitespace, emoji or symbols only)"
-        )
-    length = signals.length
-    too_long = length > rules.max_length
-    if too_long:
-        certain = False
-        reasons.append(f"unusually long post ({length:,} characters, limit {rules.max_length:,})")
-    if certain:
-        reasons.append(f"intent {intent_repr} at {confidence:.2f} (threshold {threshold:.2f})")
-    elif enough and not too_long:
-        reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
-
-    sensitive = _sensitive(signals, rules, reasons)
-    influencer = _influencer(item, rules, reasons)
-    route = _route(
-        intent, intent_repr, rules, reasons, certain=certain, sensitive=sensitive,
-        influencer=influencer,
-    )  # fmt: skip
-    take_private = False
-    if item.public and route != "none" and enough:
-        private = signals.private
-        if sensitive == "privacy" or (private is not None and intent in rules.take_private_intents):
-            take_private = True
-            why = "privacy" if private is None else repr(private)
-            reasons.append(f"public post needs private details ({why}): take it private")
-    sentiment = signals.sentiment
-    return make_decision(
-        {
-            "route": route,
-            "intent": intent,
-            "confidence": confidence,
-            "uncertain": not certain,
-            "priority": compiled.priority(intent, sensitive, sentiment, influencer, route),
-            "sensitive": sensitive,
-            "sentiment": sentiment,
-            "take_private": take_private,
-            "influencer": influencer,
-            "language": item.language,
-            "reasons": tuple(reasons),
-            "error": None,
-        }
-    )
+    return rules.compiled().apply(signals, item)
 
 
 def _not_triaged(signals: Signals, item: TriageInput, *, certain: bool) -> Decision:
@@ -303,39 +352,3 @@ def _sensitive(signals: Signals, rules: TriageRules, reasons: list[str]) -> str 
         reasons.append(f"sensitive: {keyword[0]} (keyword {keyword[1]!r})")
         return keyword[0]
     return None
-
-
-def _influencer(item: TriageInput, rules: TriageRules, reasons: list[str]) -> bool:
-    limit = rules.influencer_followers
-    followers = item.followers
-    influencer = (item.verified and rules.verified_is_influencer) or (
-        limit is not None and followers >= limit
-    )
-    if influencer:
-        reasons.append(
-            f"influencer: {followers:,} followers" + (", verified" if item.verified else "")
-        )
-    return influencer
-
-
-def _route(
-    intent: str,
-    intent_repr: str,
-    rules: TriageRules,
-    reasons: list[str],
-    *,
-    certain: bool,
-    sensitive: str | None,
-    influencer: bool,
-) -> Route:
-    if sensitive is not None or (influencer and not (certain and intent == "spam")):
-        return "specialist"
-    if certain and intent in rules.no_reply_intents:
-        reasons.append(f"no reply needed for {intent_repr}")
-        return "none"
-    if certain and intent in rules.auto_intents:
-        reasons.append(f"{intent_repr} is answered automatically")
-        return "auto"
-    if certain:
-        reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
-    return "agent"

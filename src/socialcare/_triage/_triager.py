@@ -18,7 +18,7 @@ from socialcare._models import Post
 from socialcare._triage._decision import Decision, field_order, make_decision
 from socialcare._triage._fastpaths import PARALLEL_MIN_ROWS
 from socialcare._triage._input import TEXT_ONLY, TriageInput, as_input
-from socialcare._triage._rules import TriageRules, apply_rules, unreadable
+from socialcare._triage._rules import TriageRules, unreadable
 from socialcare._triage._thresholds import ThresholdPolicy
 
 if TYPE_CHECKING:
@@ -220,16 +220,17 @@ class Triager:
         bounds = chunk_bounds(lengths, max_chars)
         memos = engine.memos(len(bounds))
         rules = self.rules
+        apply = rules.compiled().apply  # (apply_rules, with the rules looked up once)
         out: list[Decision] = []
         append = out.append
         for start, end in bounds:
             signals = engine.signals(texts[start:end], lengths[start:end], memos)
             for i, s in enumerate(signals, start):
                 item = inputs[i]
-                if i in errors:
+                if errors and i in errors:
                     append(unreadable(errors[i], rules))
                 else:
-                    append(apply_rules(s, TEXT_ONLY if item is None else item, rules))
+                    append(apply(s, TEXT_ONLY if item is None else item))
         return out
 
     def _decide_conversations(self, conversations: Sequence[Conversation]) -> list[Decision]:
