@@ -152,6 +152,20 @@ class _Compiled:
         self.no_reply = rules.no_reply_intents
         self.take_private_intents = rules.take_private_intents
 
+    def unreadable_text(self, signals: Signals, reasons: list[str]) -> None:
+        """Why a post's text cannot be classified with confidence: too little, or too long."""
+        if signals.letters < self.min_letters:
+            reasons.append(
+                "empty post: nothing to classify"
+                if signals.blank
+                else "too little text to classify (empty, whitespace, emoji or symbols only)"
+            )
+        if signals.length > self.max_length:
+            reasons.append(
+                f"unusually long post ({signals.length:,} characters, "
+                f"limit {self.max_length:,})"
+            )
+
     def apply(self, signals: Signals, item: TriageInput) -> Decision:
         """:func:`apply_rules` with these rules."""
         rules = self.rules
@@ -164,23 +178,12 @@ class _Compiled:
             return _not_triaged(signals, item, certain=certain)
         reasons: list[str] = []
         enough = signals.letters >= self.min_letters
-        if not enough:
+        if not enough or signals.length > self.max_length:
             certain = False
-            reasons.append(
-                "empty post: nothing to classify"
-                if signals.blank
-                else "too little text to classify (empty, whitespace, emoji or symbols only)"
-            )
-        length = signals.length
-        too_long = length > self.max_length
-        if too_long:
-            certain = False
-            reasons.append(
-                f"unusually long post ({length:,} characters, limit {self.max_length:,})"
-            )
-        if certain:
+            self.unreadable_text(signals, reasons)
+        elif certain:
             reasons.append(f"intent {intent_repr} at {confidence:.2f} (threshold {threshold:.2f})")
-        elif enough and not too_long:
+        else:
             reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
 
         sensitive = _sensitive(signals, rules, reasons)
