@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from socialcare._compat import utc_transitions
 from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._time import resolve_timezone
 
@@ -364,9 +365,9 @@ class _ZoneClock:
         import numpy as np
 
         tz = resolve_timezone(name)
-        times = getattr(tz, "_utc_transition_times", None)
-        infos = getattr(tz, "_transition_info", None)
-        if times and infos:
+        transitions = utc_transitions(tz)
+        if transitions is not None:
+            times, infos = transitions
             starts = [_NEG_INF] + [(t - _EPOCH_NAIVE) // _ONE_US for t in times[1:]]
             offsets = [info[0] // _ONE_US for info in infos]
         else:
