@@ -249,18 +249,10 @@ def _load_policy(path: str | None) -> SLAPolicy:
 
 
 def _label(conversations: Sequence[Conversation], triager: Triager) -> list[Conversation]:
-    """Triage each conversation by its first customer post and attach the labels."""
-    firsts = [next(iter(c.customer_posts), c.posts[0]) for c in conversations]
-    decisions = triager.decide_many(firsts)
-    return [
-        c.attach(
-            intent=d.intent,
-            route=d.route,
-            sentiment=d.sentiment,
-            priority=d.priority,
-        )
-        for c, d in zip(conversations, decisions, strict=True)
-    ]
+    """Triage each conversation with its thread as context and attach the labels."""
+    from socialcare._triage._threads import triage_conversations
+
+    return triage_conversations(conversations, triager)
 
 
 def _analyse(
@@ -444,7 +436,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     routes = Counter(c.route for c in labelled)
     intents = Counter(c.intent for c in labelled)
-    w("Triage (default model, first customer post of each conversation)\n")
+    w("Triage (default model, each conversation with its thread as context)\n")
     w("  routes:  " + ", ".join(f"{k} {v}" for k, v in routes.most_common()) + "\n")
     w("  intents: " + ", ".join(f"{k} {v}" for k, v in intents.most_common()) + "\n")
     triager = _triager()

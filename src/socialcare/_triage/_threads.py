@@ -26,7 +26,14 @@ from socialcare._triage._rules import TriageRules
 if TYPE_CHECKING:
     from socialcare._triage._triager import Triager
 
-__all__ = ["Turn", "customer_turns", "decide_threads", "thread_rules", "triage_conversations"]
+__all__ = [
+    "Turn",
+    "customer_turns",
+    "decide_threads",
+    "thread_labels",
+    "thread_rules",
+    "triage_conversations",
+]
 
 _QUESTION_MARKS = ("?", "¿", "؟")
 
@@ -148,8 +155,19 @@ def thread_rules(
     return make_decision(fields)
 
 
-def decide_threads(triager: Triager, conversations: Sequence[Conversation]) -> list[Decision]:
-    """One decision per conversation: its latest customer turn with the thread as context."""
+class _Thread:
+    """A conversation's turns, each decided on its own, and how its last turn stands."""
+
+    __slots__ = ("asked", "is_open", "turns")
+
+    def __init__(self, turns: list[Decision], *, asked: bool, is_open: bool) -> None:
+        self.turns = turns
+        self.asked = asked
+        self.is_open = is_open
+
+
+def _decide_turns(triager: Triager, conversations: Sequence[Conversation]) -> list[_Thread | None]:
+    """Every customer turn of every conversation decided in one batch (None: no customer)."""
     inputs: list[TriageInput | None] = []
     plans: list[tuple[int, int, bool, bool] | None] = []  # (first input, turns, asked, open)
     for conversation in conversations:
@@ -160,23 +178,72 @@ def decide_threads(triager: Triager, conversations: Sequence[Conversation]) -> l
         plans.append((len(inputs), len(turns), turns[-1].brand_asked, is_open))
         inputs.extend(turn.as_input() for turn in turns)
     decided = triager._decide_inputs(inputs, inputs, {}) if inputs else []
-    out: list[Decision] = []
+    out: list[_Thread | None] = []
     for plan in plans:
         if plan is None:
-            out.append(_no_customer(triager.rules))
+            out.append(None)
             continue
         start, count, asked, is_open = plan
-        turn_decisions = decided[start : start + count]
-        out.append(
-            thread_rules(
-                turn_decisions[-1],
-                turn_decisions[:-1],
-                triager.rules,
-                brand_asked=asked,
-                is_open=is_open,
-            )
-        )
+        out.append(_Thread(decided[start : start + count], asked=asked, is_open=is_open))
     return out
+
+
+def decide_threads(triager: Triager, conversations: Sequence[Conversation]) -> list[Decision]:
+    """One decision per conversation: its latest customer turn with the thread as context."""
+    rules = triager.rules
+    return [
+        _no_customer(rules)
+        if thread is None
+        else thread_rules(
+            thread.turns[-1],
+            thread.turns[:-1],
+            rules,
+            brand_asked=thread.asked,
+            is_open=thread.is_open,
+        )
+        for thread in _decide_turns(triager, conversations)
+    ]
+
+
+_ROUTE_RANK = {"none": 0, "auto": 1, "agent": 2, "specialist": 3}
+
+
+def thread_labels(turns: Sequence[Decision], latest: Decision) -> dict[str, Any]:
+    """What a conversation is about, from all its turns (the labels of ``triage_conversations``).
+
+    ``latest`` is the thread's decision (:func:`thread_rules`); the labels describe the whole
+    conversation, not only its open turn, so a query answered and closed with "thanks!" stays
+    a query that needed an answer:
+
+    - ``intent``: ``complaint`` if any turn was one, else the first turn's intent;
+    - ``route`` and ``priority``: the most demanding of any turn and of ``latest``
+      (specialist > agent > auto > none; urgent > high > normal > low);
+    - ``sentiment``: ``negative`` if any turn was, else the first turn's;
+    - ``sensitive``: the first kind flagged; ``language``: the first turn's.
+
+    >>> def d(intent, route, priority="normal", sentiment="neutral"):
+    ...     return Decision(route=route, intent=intent, confidence=0.9, uncertain=False,
+    ...                     priority=priority, sensitive=None, sentiment=sentiment,
+    ...                     take_private=False, reasons=())
+    >>> turns = [d("query", "auto"), d("praise", "none", "low", "positive")]
+    >>> labels = thread_labels(turns, turns[-1])
+    >>> labels["intent"], labels["route"], labels["priority"], labels["sentiment"]
+    ('query', 'auto', 'normal', 'neutral')
+    """
+    from socialcare._triage._decision import PRIORITY_RANK
+
+    every = [*turns, latest]
+    intents = [d.intent for d in turns if d.intent is not None]
+    intent = "complaint" if "complaint" in intents else (intents[0] if intents else None)
+    sentiments = [d.sentiment for d in turns]
+    return {
+        "intent": intent,
+        "route": max((d.route for d in every), key=_ROUTE_RANK.__getitem__),
+        "priority": max((d.priority for d in every), key=PRIORITY_RANK.__getitem__),
+        "sentiment": "negative" if "negative" in sentiments else sentiments[0],
+        "sensitive": next((d.sensitive for d in every if d.sensitive is not None), None),
+        "language": next((d.language for d in every if d.language is not None), None),
+    }
 
 
 def _no_customer(rules: TriageRules) -> Decision:
@@ -204,8 +271,9 @@ def triage_conversations(
     """The conversations labelled by triage, for SLA conditions and metrics.
 
     Each gets ``intent``, ``route``, ``priority``, ``sentiment``, ``sensitive`` and
-    ``language`` from its decision (see :meth:`Triager.decide`); ``triager`` defaults to
-    ``Triager.default()``.
+    ``language`` from :func:`thread_labels`: every customer turn decided, with the thread
+    rules of [`Triager.decide`][socialcare.Triager.decide] on the latest. A conversation with
+    no customer post is returned as it is. ``triager`` defaults to ``Triager.default()``.
 
     >>> from datetime import datetime, timezone
     >>> from socialcare import Author, Post, Conversation
@@ -227,18 +295,19 @@ def triage_conversations(
         from socialcare._triage._triager import Triager
 
         triager = Triager.default()
-    decisions = decide_threads(triager, items)
-    return [_labelled(c, d) for c, d in zip(items, decisions, strict=True)]
-
-
-def _labelled(conversation: Conversation, decision: Decision) -> Conversation:
-    update: dict[str, Any] = {
-        "intent": decision.intent,
-        "route": decision.route,
-        "priority": decision.priority,
-        "sentiment": decision.sentiment if decision.intent is not None else None,
-        "sensitive": decision.sensitive,
-        "language": decision.language,
-    }
-    labelled: Conversation = conversation.model_copy(update=update)
-    return labelled
+    rules = triager.rules
+    out: list[Conversation] = []
+    for conversation, thread in zip(items, _decide_turns(triager, items), strict=True):
+        if thread is None:  # only the brand spoke: nothing to label
+            out.append(conversation)
+            continue
+        latest = thread_rules(
+            thread.turns[-1],
+            thread.turns[:-1],
+            rules,
+            brand_asked=thread.asked,
+            is_open=thread.is_open,
+        )
+        labelled: Conversation = conversation.model_copy(update=thread_labels(thread.turns, latest))
+        out.append(labelled)
+    return out
