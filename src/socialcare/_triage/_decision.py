@@ -96,10 +96,12 @@ def make_decision(fields: dict[str, Any]) -> Decision:
 
     The fast path of every decision: equal to ``Decision(**fields)`` when ``fields`` holds every
     field with valid values (a test asserts it), without the validation that would cost more
-    than the rest of a decision. It sets the model's documented attributes only.
+    than the rest of a decision. It sets the model's documented attributes only, in the
+    model's field order (so dumps and JSON list them as a validated decision does); a missing
+    field raises ``KeyError``.
     """
     decision = Decision.__new__(Decision)
-    object.__setattr__(decision, "__dict__", fields)
+    object.__setattr__(decision, "__dict__", {name: fields[name] for name in _FIELDS})
     object.__setattr__(decision, "__pydantic_fields_set__", set(_FIELD_SET))
     object.__setattr__(decision, "__pydantic_extra__", None)
     object.__setattr__(decision, "__pydantic_private__", None)
