@@ -363,10 +363,12 @@ class _ZoneClock:
     def __init__(self, name: str) -> None:
         import numpy as np
 
+        from socialcare._compat import utc_transitions
+
         tz = resolve_timezone(name)
-        times = getattr(tz, "_utc_transition_times", None)
-        infos = getattr(tz, "_transition_info", None)
-        if times and infos:
+        transitions = utc_transitions(tz)
+        if transitions is not None:
+            times, infos = transitions
             starts = [_NEG_INF] + [(t - _EPOCH_NAIVE) // _ONE_US for t in times[1:]]
             offsets = [info[0] // _ONE_US for info in infos]
         else:
