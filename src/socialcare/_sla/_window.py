@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
-from socialcare._compat import utc_transitions
+from socialcare import _compat
 from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._time import resolve_timezone
 
@@ -365,7 +365,7 @@ class _ZoneClock:
         import numpy as np
 
         tz = resolve_timezone(name)
-        transitions = utc_transitions(tz)
+        transitions = _compat.utc_transitions(tz)
         if transitions is not None:
             times, infos = transitions
             starts = [_NEG_INF] + [(t - _EPOCH_NAIVE) // _ONE_US for t in times[1:]]

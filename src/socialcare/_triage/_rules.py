@@ -105,16 +105,42 @@ class TriageRules(Frozen):
     priority_rules: tuple[PriorityRule, ...] = DEFAULT_PRIORITY_RULES
     default_priority: Priority = "normal"
 
-    _compiled: _Compiled | None = PrivateAttr(default=None)
+    _compiled: _Memo = PrivateAttr(default_factory=lambda: _Memo())
 
     def compiled(self) -> _Compiled:
-        """The rules prepared for deciding many posts (made once per rules object)."""
+        """The rules prepared for deciding many posts (made once per rules object).
+
+        A copy (``model_copy``, ``copy.copy``) carries its original's private attributes:
+        its prepared rules are remade, never shared (they would hold the original's values).
+        """
         private = self.__pydantic_private__  # (the documented store of private attributes)
-        compiled = None if private is None else private.get("_compiled")
-        if compiled is None:
+        memo = private["_compiled"] if private else self._compiled
+        compiled = memo.compiled
+        if compiled is None or compiled.rules is not self:
+            if compiled is not None:  # the original's memo, shared by a copy: take one's own
+                memo = _Memo()
+                self._compiled = memo
             compiled = _Compiled(self)
-            self._compiled = compiled
+            memo.compiled = compiled
         return compiled
+
+
+class _Memo:
+    """Holds a rules object's prepared form, which is not part of its value.
+
+    Every memo equals every other, so rules with equal fields stay equal (pydantic compares
+    private attributes too) whether or not one of them has decided posts yet.
+    """
+
+    __slots__ = ("compiled",)
+
+    def __init__(self) -> None:
+        self.compiled: _Compiled | None = None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Memo)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 class _Compiled:

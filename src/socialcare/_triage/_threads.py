@@ -206,6 +206,14 @@ def decide_threads(triager: Triager, conversations: Sequence[Conversation]) -> l
 
 
 _ROUTE_RANK = {"none": 0, "auto": 1, "agent": 2, "specialist": 3}
+_NO_CUSTOMER_LABELS: dict[str, Any] = {
+    "intent": None,
+    "route": "none",
+    "priority": None,
+    "sentiment": None,
+    "sensitive": None,
+    "language": None,
+}
 
 
 def thread_labels(turns: Sequence[Decision], latest: Decision) -> dict[str, Any]:
@@ -273,7 +281,8 @@ def triage_conversations(
     Each gets ``intent``, ``route``, ``priority``, ``sentiment``, ``sensitive`` and
     ``language`` from :func:`thread_labels`: every customer turn decided, with the thread
     rules of [`Triager.decide`][socialcare.Triager.decide] on the latest. A conversation with
-    no customer post is returned as it is. ``triager`` defaults to ``Triager.default()``.
+    no customer post gets route ``none`` and no other label. ``triager`` defaults to
+    ``Triager.default()``.
 
     >>> from datetime import datetime, timezone
     >>> from socialcare import Author, Post, Conversation
@@ -298,8 +307,8 @@ def triage_conversations(
     rules = triager.rules
     out: list[Conversation] = []
     for conversation, thread in zip(items, _decide_turns(triager, items), strict=True):
-        if thread is None:  # only the brand spoke: nothing to label
-            out.append(conversation)
+        if thread is None:  # only the brand spoke: nothing awaits a reply
+            out.append(conversation.model_copy(update=_NO_CUSTOMER_LABELS))
             continue
         latest = thread_rules(
             thread.turns[-1],

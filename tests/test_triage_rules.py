@@ -1,0 +1,323 @@
+"""The routing rules without any model: hand-built Signals in, a Decision out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from socialcare import Decision, PriorityRule, Signals, TriageInput, TriageRules, apply_rules
+from socialcare._triage._rules import unreadable
+from socialcare._triage._thresholds import ThresholdPolicy
+
+RULES = TriageRules(policy=ThresholdPolicy(threshold=0.6))
+
+
+def sig(**fields: Any) -> Signals:
+    """A certain, neutral query of plenty of letters, with ``fields`` changed."""
+    base: dict[str, Any] = {
+        "intent": "query",
+        "confidence": 0.95,
+        "margin": 0.9,
+        "letters": 30,
+        "length": 35,
+    }
+    base.update(fields)
+    return Signals(**base)
+
+
+def text(**fields: Any) -> TriageInput:
+    return TriageInput(text="where is my parcel?", **fields)
+
+
+def test_certain_query_is_answered_automatically() -> None:
+    d = apply_rules(sig(), text(), RULES)
+    assert (d.route, d.intent, d.uncertain, d.priority) == ("auto", "query", False, "normal")
+    assert d.confidence == 0.95
+    assert (d.sensitive, d.take_private, d.influencer, d.error) == (None, False, False, None)
+    assert d.reasons[0] == "intent 'query' at 0.95 (threshold 0.60)"
+    assert d.reasons[-1] == "'query' is answered automatically"
+
+
+def test_uncertain_goes_to_an_agent_with_the_reason() -> None:
+    low = apply_rules(sig(confidence=0.4, margin=0.1), text(), RULES)
+    assert (low.route, low.uncertain, low.intent) == ("agent", True, "query")
+    assert low.reasons == ("uncertain: 'query' at 0.40 is below its threshold 0.60",)
+    close = apply_rules(
+        sig(confidence=0.7, margin=0.05),
+        text(),
+        TriageRules(policy=ThresholdPolicy(threshold=0.6, min_margin=0.2)),
+    )
+    assert (close.route, close.uncertain) == ("agent", True)
+    assert "leads the runner-up by only 0.05 (minimum 0.20)" in close.reasons[0]
+    never = apply_rules(
+        sig(), text(), TriageRules(policy=ThresholdPolicy(per_intent={"query": None}))
+    )
+    assert (never.route, never.uncertain) == ("agent", True)
+    assert never.reasons[0] == "uncertain: intent 'query' is never automated by the policy"
+
+
+def test_certain_but_not_an_auto_intent_needs_a_person() -> None:
+    d = apply_rules(sig(intent="request"), text(), RULES)
+    assert (d.route, d.uncertain) == ("agent", False)
+    assert d.reasons[-1] == "'request' needs a person (not an auto-reply intent)"
+    praise = apply_rules(sig(intent="praise", sentiment="positive"), text(), RULES)
+    assert (praise.route, praise.priority) == ("none", "low")
+
+
+@pytest.mark.parametrize("letters", [0, 1])
+def test_below_min_letters_is_uncertain(letters: int) -> None:
+    d = apply_rules(sig(letters=letters, length=3), TriageInput(text="🙂🙂"), RULES)
+    assert (d.route, d.uncertain) == ("agent", True)
+    assert d.reasons[0].startswith("too little text to classify")
+    assert not any(r.startswith("intent ") for r in d.reasons)
+
+
+def test_blank_post_says_empty_post() -> None:
+    d = apply_rules(sig(letters=0, length=3, blank=True), TriageInput(text="  ."), RULES)
+    assert (d.route, d.uncertain) == ("agent", True)
+    assert d.reasons[0] == "empty post: nothing to classify"
+    # min_letters is data: zero letters are enough when min_letters is 0
+    lax = apply_rules(sig(letters=0, length=3), text(), RULES.model_copy(update={"min_letters": 0}))
+    assert lax.route == "auto"
+
+
+def test_too_long_is_uncertain() -> None:
+    d = apply_rules(sig(length=5_001), text(), RULES)
+    assert (d.route, d.uncertain) == ("agent", True)
+    assert d.reasons == ("unusually long post (5,001 characters, limit 5,000)",)
+    at_limit = apply_rules(sig(length=5_000), text(), RULES)
+    assert at_limit.route == "auto"
+
+
+def test_sensitive_model_kind_at_or_above_threshold_goes_to_a_specialist() -> None:
+    at = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=0.15), text(), RULES)
+    assert (at.route, at.sensitive, at.priority) == ("specialist", "legal_threat", "urgent")
+    assert "sensitive: legal_threat (model, 0.15)" in at.reasons
+    below = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=0.1499), text(), RULES)
+    assert (below.route, below.sensitive) == ("auto", None)
+    high = apply_rules(sig(sensitive_kind="privacy", sensitive_p=0.9), text(), RULES)
+    assert (high.route, high.priority) == ("specialist", "high")
+
+
+def test_keyword_goes_to_a_specialist_and_the_model_wins_over_it() -> None:
+    d = apply_rules(sig(keyword=("safety", "burn")), text(), RULES)
+    assert (d.route, d.sensitive, d.priority) == ("specialist", "safety", "urgent")
+    assert "sensitive: safety (keyword 'burn')" in d.reasons
+    both = apply_rules(
+        sig(sensitive_kind="harassment", sensitive_p=0.5, keyword=("safety", "burn")),
+        text(),
+        RULES,
+    )
+    assert both.sensitive == "harassment"
+
+
+def test_influencers_by_followers_and_by_verified() -> None:
+    limit = RULES.influencer_followers
+    assert limit is not None
+    big = apply_rules(sig(), text(followers=limit), RULES)
+    assert (big.route, big.influencer, big.priority) == ("specialist", True, "high")
+    assert f"influencer: {limit:,} followers" in big.reasons
+    small = apply_rules(sig(), text(followers=limit - 1), RULES)
+    assert (small.route, small.influencer) == ("auto", False)
+    verified = apply_rules(sig(), text(verified=True), RULES)
+    assert (verified.route, verified.influencer) == ("specialist", True)
+    assert "influencer: 0 followers, verified" in verified.reasons
+    relaxed = RULES.model_copy(update={"verified_is_influencer": False})
+    plain = apply_rules(sig(), text(verified=True), relaxed)
+    assert (plain.route, plain.influencer) == ("auto", False)
+    nobody = RULES.model_copy(update={"influencer_followers": None})
+    assert not apply_rules(sig(), text(followers=10**9), nobody).influencer
+
+
+def test_certain_spam_from_an_influencer_is_not_for_a_specialist() -> None:
+    spam = apply_rules(sig(intent="spam"), text(followers=1_000_000), RULES)
+    assert (spam.route, spam.influencer) == ("none", True)
+    unsure = apply_rules(sig(intent="spam", confidence=0.3), text(followers=1_000_000), RULES)
+    assert unsure.route == "specialist"
+
+
+@pytest.mark.parametrize("who", [{"is_brand": True}, {"automated": True}])
+def test_brand_and_automated_inputs_are_not_triaged(who: dict[str, bool]) -> None:
+    loud = sig(
+        intent="complaint",
+        sentiment="negative",
+        keyword=("legal_threat", "lawyer"),
+        sensitive_kind="safety",
+        sensitive_p=0.99,
+        private="order",
+    )
+    d = apply_rules(loud, text(followers=1_000_000, verified=True, **who), RULES)
+    assert (d.route, d.priority, d.sensitive, d.take_private) == ("none", None, None, False)
+    assert (d.influencer, d.intent, d.sentiment, d.uncertain) == (
+        False,
+        "complaint",
+        "negative",
+        False,
+    )
+    expected = "the brand itself" if "is_brand" in who else "automation"
+    assert d.reasons == (f"posted by {expected}: no reply",)
+
+
+def test_take_private() -> None:
+    public = apply_rules(sig(private="order"), text(), RULES)
+    assert public.take_private
+    assert public.reasons[-1] == "public post needs private details ('order'): take it private"
+    complaint = apply_rules(sig(intent="complaint", private="account"), text(), RULES)
+    assert complaint.take_private
+    # not in take_private_intents
+    assert not apply_rules(sig(intent="praise", private="order"), text(), RULES).take_private
+    assert not apply_rules(
+        sig(intent="feedback", private="order", confidence=0.3), text(), RULES
+    ).take_private
+    # a private channel: already private
+    assert not apply_rules(sig(private="order"), text(public=False), RULES).take_private
+    assert not apply_rules(
+        sig(sensitive_kind="privacy", sensitive_p=0.9), text(public=False), RULES
+    ).take_private
+    # no private word
+    assert not apply_rules(sig(), text(), RULES).take_private
+    # privacy is sensitive enough by itself, whatever the intent
+    privacy = apply_rules(sig(intent="praise", keyword=("privacy", "leak")), text(), RULES)
+    assert privacy.take_private
+    assert privacy.reasons[-1] == "public post needs private details (privacy): take it private"
+    # too little text: nothing to take private
+    assert not apply_rules(sig(private="order", letters=1), text(), RULES).take_private
+    narrow = RULES.model_copy(update={"take_private_intents": frozenset({"complaint"})})
+    assert not apply_rules(sig(private="order"), text(), narrow).take_private
+
+
+def test_priority_rules_apply_in_order() -> None:
+    first = PriorityRule(priority="low", intents=frozenset({"complaint"}))
+    second = PriorityRule(priority="urgent", sentiments=frozenset({"negative"}))
+    angry = sig(intent="complaint", sentiment="negative")
+    low_first = RULES.model_copy(update={"priority_rules": (first, second)})
+    assert apply_rules(angry, text(), low_first).priority == "low"
+    urgent_first = RULES.model_copy(update={"priority_rules": (second, first)})
+    assert apply_rules(angry, text(), urgent_first).priority == "urgent"
+    # no rule matches: the default
+    calm = sig(intent="request", sentiment="neutral")
+    fallback = RULES.model_copy(
+        update={"priority_rules": (first, second), "default_priority": "high"}
+    )
+    assert apply_rules(calm, text(), fallback).priority == "high"
+    # default rules: the complaint rule needs negative sentiment
+    assert apply_rules(angry, text(), RULES).priority == "high"
+    assert apply_rules(sig(intent="complaint"), text(), RULES).priority == "normal"
+    # a rule on routes and influence
+    by_route = RULES.model_copy(
+        update={
+            "priority_rules": (
+                PriorityRule(priority="urgent", routes=frozenset({"auto"}), influencer=False),
+            )
+        }
+    )
+    assert apply_rules(sig(), text(), by_route).priority == "urgent"
+    assert apply_rules(sig(), text(followers=10**6), by_route).priority == "normal"
+
+
+def test_a_copy_of_used_rules_applies_its_own_values() -> None:
+    """Regression: a copy shared its original's prepared thresholds and priority memo."""
+    used = TriageRules(policy=ThresholdPolicy(threshold=0.6))
+    assert apply_rules(sig(), text(), used).route == "auto"  # prepares ``used``
+    copy = used.model_copy(
+        update={
+            "policy": ThresholdPolicy(threshold=0.99),
+            "priority_rules": (PriorityRule(priority="urgent"),),
+        }
+    )
+    d = apply_rules(sig(), text(), copy)
+    assert (d.route, d.uncertain, d.priority) == ("agent", True, "urgent")
+    assert d.reasons[0] == "uncertain: 'query' at 0.95 is below its threshold 0.99"
+    assert apply_rules(sig(), text(), used).route == "auto"  # the original is untouched
+
+
+def test_rules_equal_by_their_fields_used_or_not() -> None:
+    """Regression: rules that had decided a post compared unequal to fresh equal rules."""
+    used, fresh = TriageRules(min_letters=3), TriageRules(min_letters=3)
+    apply_rules(sig(), text(), used)
+    assert used == fresh
+    assert fresh == used
+    assert used != TriageRules(min_letters=4)
+    assert TriageRules.model_validate(used.model_dump()) == used
+
+
+def test_unreadable() -> None:
+    d = unreadable("not a post: None", RULES)
+    assert isinstance(d, Decision)
+    assert (d.route, d.intent, d.confidence, d.uncertain) == ("agent", None, 0.0, True)
+    assert (d.priority, d.sensitive, d.error) == ("normal", None, "not a post: None")
+    assert d.reasons == ("cannot read this row (not a post: None); a person should look",)
+    assert d == Decision.model_validate(d.model_dump())
+    assert unreadable("x", RULES.model_copy(update={"default_priority": "low"})).priority == "low"
+
+
+# ----------------------------------------------------------------------------- properties
+
+INTENTS = ["query", "request", "complaint", "praise", "feedback", "spam"]
+KINDS = ["legal_threat", "safety", "privacy", "harassment", "media_crisis"]
+unit = st.floats(0.0, 1.0, allow_nan=False)
+
+signals = st.builds(
+    Signals,
+    intent=st.sampled_from(INTENTS),
+    confidence=unit,
+    margin=unit,
+    letters=st.integers(0, 50),
+    length=st.integers(0, 6_000),
+    sentiment=st.sampled_from(["negative", "neutral", "positive"]),
+    sentiment_confidence=unit,
+    sensitive_kind=st.none() | st.sampled_from(KINDS),
+    sensitive_p=unit,
+    keyword=st.none() | st.tuples(st.sampled_from(KINDS), st.sampled_from(["sue", "leak"])),
+    private=st.none() | st.sampled_from(["order", "account"]),
+    blank=st.booleans(),
+)
+inputs = st.builds(
+    TriageInput,
+    text=st.just("a post"),
+    followers=st.integers(0, 50_000),
+    verified=st.booleans(),
+    public=st.booleans(),
+    is_brand=st.booleans(),
+    automated=st.booleans(),
+    language=st.none() | st.sampled_from(["en", "es"]),
+)
+rules = st.builds(
+    TriageRules,
+    policy=st.builds(ThresholdPolicy, threshold=unit, min_margin=unit),
+    auto_intents=st.frozensets(st.sampled_from(INTENTS)),
+    influencer_followers=st.none() | st.integers(0, 50_000),
+    verified_is_influencer=st.booleans(),
+    sensitivity_threshold=unit,
+    min_letters=st.integers(0, 5),
+    max_length=st.integers(1, 6_000),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(signals, inputs, rules)
+def test_apply_rules_is_pure_and_never_auto_when_unsafe(
+    s: Signals, item: TriageInput, r: TriageRules
+) -> None:
+    d = apply_rules(s, item, r)
+    again = apply_rules(s, item, r)
+    fresh = apply_rules(s, item, TriageRules.model_validate(r.model_dump()))  # no shared memo
+    assert d == again == fresh
+    assert d == Decision.model_validate(d.model_dump())  # the unvalidated decision is valid
+    if d.sensitive is not None or s.letters < r.min_letters or s.length > r.max_length:
+        assert d.route != "auto"
+    triaged = not (item.is_brand or item.automated)
+    if triaged and (s.letters < r.min_letters or s.length > r.max_length):
+        assert d.uncertain
+    if d.route == "auto":
+        assert not d.uncertain
+        assert d.intent in r.auto_intents
+        assert not d.influencer
+    if item.is_brand or item.automated:
+        assert (d.route, d.priority, d.sensitive) == ("none", None, None)
+    else:
+        assert d.priority is not None
+        assert d.reasons
