@@ -458,3 +458,53 @@ def test_every_zone_builds(zone: str) -> None:
     window = ServiceWindow.office_hours(zone)
     start = datetime(2030, 6, 14, tzinfo=UTC)
     assert window.elapsed(start, start + timedelta(weeks=1)) == timedelta(hours=40)
+
+
+# Batch rows beyond the year 9999 (issue #15) --------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Chatham", "America/New_York"])
+def test_add_many_gives_nat_for_a_due_time_past_9999_and_computes_the_rest(zone: str) -> None:
+    window = ServiceWindow.office_hours(zone)
+    starts = [
+        datetime(2024, 5, 3, 12, tzinfo=UTC),
+        datetime(9999, 12, 20, tzinfo=UTC),  # due after the last date the engine handles
+        datetime(9999, 12, 30, tzinfo=UTC),  # starts there
+        None,
+        datetime(9999, 11, 1, tzinfo=UTC),  # due in December 9999: still computed
+    ]
+    due = window.add_many(starts, timedelta(hours=60))  # seven and a half working days
+    assert np.isnat(due).tolist() == [False, True, True, True, False]
+    for index in (0, 4):
+        start = starts[index]
+        assert start is not None
+        expected = window.add(start, timedelta(hours=60))
+        assert due[index] == np.datetime64(expected.replace(tzinfo=None), "us")
+    with pytest.raises(InvalidInputError, match="9999"):
+        window.add(datetime(9999, 12, 20, tzinfo=UTC), timedelta(hours=60))
+
+
+def test_add_many_per_row_durations_past_9999() -> None:
+    window = ServiceWindow.office_hours("UTC")
+    starts = np.array(["2024-05-03T12:00", "2024-05-03T12:00"], dtype="datetime64[us]")
+    durations = np.array([3_600_000_000, 10**17], dtype="timedelta64[us]")  # 1 h; 3000 years
+    due = window.add_many(starts, durations)
+    assert due.astype(str).tolist() == ["2024-05-03T13:00:00.000000", "NaT"]
+
+
+def test_always_add_many_gives_nat_past_datetime_max() -> None:
+    window = ServiceWindow.always()
+    starts = [datetime(2024, 1, 1, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)]
+    due = window.add_many(starts, timedelta(days=3))
+    assert due.astype(str).tolist() == ["2024-01-04T00:00:00.000000", "NaT"]
+    huge = np.array([2**62, 1], dtype="timedelta64[us]")  # would wrap around int64
+    assert np.isnat(window.add_many(starts, huge)).tolist() == [True, False]
+
+
+def test_elapsed_many_gives_nat_near_the_end_of_the_range() -> None:
+    window = ServiceWindow.office_hours("UTC")
+    starts = [datetime(2024, 1, 1, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)]
+    ends = [datetime(2024, 2, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)]
+    elapsed = window.elapsed_many(starts, ends)
+    assert np.isnat(elapsed).tolist() == [False, True]
+    assert elapsed[0] == np.timedelta64(window.elapsed(starts[0], ends[0]), "us")
