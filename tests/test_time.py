@@ -160,6 +160,7 @@ def test_twitter_format_with_offset() -> None:
         10**20,  # a float, but beyond any datetime
         "1" + "0" * 30,
     ],
+    ids=["year-0", "year-10000", "aware-datetime", "huge-int", "huge-negative", "1e20", "text"],
 )
 def test_out_of_range_instants_are_invalid_input_not_overflow(value: object) -> None:
     with pytest.raises(InvalidInputError, match=r"out of range|outside the years 1 to 9999"):

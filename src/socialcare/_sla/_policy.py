@@ -214,7 +214,7 @@ class SLACondition(_Model):
 class SLATarget(_Model):
     """One promise: a metric, a duration, the clock it runs on, and where it applies.
 
-    Args:
+    Attributes:
         metric: ``"first_response"`` (first customer post to the first brand reply by a
             person), ``"next_response"`` (each later customer turn to the brand's reply) or
             ``"resolution"`` (first customer post to resolution, paused while waiting on the
@@ -469,7 +469,7 @@ def _known(labels: Iterable[str] | None, name: str) -> frozenset[str] | None:
 class SLAPolicy(_Model):
     """SLA targets and how to read them; the first matching target per metric applies.
 
-    Args:
+    Attributes:
         targets: the targets, most specific first.
         at_risk: the share of a target after which a running clock is ``at_risk`` (0.75).
         count_automated: whether automated brand replies stop response clocks (and pause
