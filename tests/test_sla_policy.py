@@ -512,3 +512,18 @@ class TestLabelChecks:
 def test_evaluate_many_needs_a_collection(rows: object) -> None:
     with pytest.raises(InvalidInputError, match="iterable"):
         policy(FIRST_15).evaluate_many(rows, now=at(0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),
+    ],
+    ids=["year-0-in-utc", "year-10000-in-utc"],
+)
+def test_now_outside_the_range_in_utc_is_invalid_input(now: datetime) -> None:
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        policy(FIRST_15).evaluate(conv(("c", 0)), now=now)
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        policy(FIRST_15).evaluate_many([conv(("c", 0))], now=now)

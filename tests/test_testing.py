@@ -152,3 +152,13 @@ def test_posts_of_two_factories_build_into_separate_conversations() -> None:
     assert result.ok
     assert result.duplicates_dropped == 0
     assert len(result) == 2
+
+
+def test_clock_and_factories_refuse_instants_beyond_datetime() -> None:
+    late = datetime.max.replace(tzinfo=timezone.utc) - timedelta(minutes=1)
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        FixedClock(late).advance(minutes=5)
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        FixedClock().set(datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))))
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        PostFactory(start=late).customer(minutes=10)

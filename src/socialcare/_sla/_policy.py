@@ -455,6 +455,16 @@ def _as_of(conversation: Conversation, now: datetime) -> Conversation | None:
     return trimmed
 
 
+def _utc_now(now: datetime) -> datetime:
+    try:
+        return now.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(
+            f"now {now!r} falls outside the years 1 to 9999 once in UTC; give an instant "
+            "within datetime's range"
+        ) from None
+
+
 def _known(labels: Iterable[str] | None, name: str) -> frozenset[str] | None:
     if labels is None:
         return None
@@ -673,7 +683,7 @@ class SLAPolicy(_Model):
             raise InvalidInputError(
                 f"evaluate() takes a Conversation, got {type(conversation).__name__}"
             )
-        now = now.astimezone(UTC)
+        now = _utc_now(now)
         current = _as_of(conversation, now)
         results: list[SLAResult] = []
         if current is not None and current.first_customer_at is not None:
@@ -705,6 +715,7 @@ class SLAPolicy(_Model):
         """
         if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
             raise TimezoneError(f"now must be an aware datetime, got {now!r}")
+        now = _utc_now(now)  # an instant out of range concerns every row: raise once
         if isinstance(conversations, (str, bytes, Mapping, Conversation)) or not isinstance(
             conversations, Iterable
         ):

@@ -93,6 +93,18 @@ def _to_us(value: Any, what: str) -> int:
         ) from None
 
 
+def _in_zone(at: datetime, zone: tzinfo) -> datetime:
+    """``at`` on ``zone``'s clock; an instant whose local reading leaves datetime's range is
+    an InvalidInputError, not an OverflowError."""
+    try:
+        return at.astimezone(zone)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{at.isoformat()} cannot be shown in {zone}: the reading would fall outside the "
+            "years 1 to 9999"
+        ) from None
+
+
 class _BeyondRangeError(InvalidInputError):
     """A result lies past the last date the engine handles (the end of the year 9999)."""
 
@@ -678,8 +690,8 @@ class ServiceWindow:
         """
         _to_us(at, "at")
         if self._zone is None:
-            return at.astimezone(UTC)
-        return at.astimezone(resolve_timezone(self._zone))
+            return _in_zone(at, UTC)
+        return _in_zone(at, resolve_timezone(self._zone))
 
     # The interval arrays -----------------------------------------------------------------------
 
@@ -860,12 +872,12 @@ class ServiceWindow:
         """
         t = _to_us(at, "at")
         if self._zone is None:
-            return at.astimezone(UTC)
+            return _in_zone(at, UTC)
         self._require_open_sometime()
         span = self._span_for(t, t)
         index = bisect_right(span.starts_list, t) - 1
         if index >= 0 and t < span.ends_list[index]:
-            return at.astimezone(UTC)
+            return _in_zone(at, UTC)
         # The next opening is where business time first grows past its value at t.
         span, index, _ = self._forward(t, 1, span)
         return _from_us(span.starts_list[index])

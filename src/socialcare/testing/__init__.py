@@ -68,6 +68,16 @@ _BRAND_TEXTS = (
 )
 
 
+def _shifted(moment: datetime, step: timedelta) -> datetime:
+    """``moment + step`` in UTC; leaving datetime's range is an InvalidInputError."""
+    try:
+        return moment.astimezone(UTC) + step
+    except OverflowError:
+        raise InvalidInputError(
+            f"{moment.isoformat()} + {step} falls outside the years 1 to 9999 in UTC"
+        ) from None
+
+
 class FixedClock:
     """A clock that says what the test tells it; pass ``clock.now()`` where ``now`` is due.
 
@@ -95,7 +105,7 @@ class FixedClock:
         if step < timedelta(0):
             raise InvalidInputError("a clock only moves forward; use set() to go back")
         with self._lock:
-            self._now += step
+            self._now = _shifted(self._now, step)
             return self._now
 
     def set(self, moment: datetime) -> datetime:
@@ -103,7 +113,7 @@ class FixedClock:
         if moment.tzinfo is None:
             raise TimezoneError("FixedClock.set() needs an aware datetime")
         with self._lock:
-            self._now = moment.astimezone(UTC)
+            self._now = _shifted(moment, timedelta(0))
             return self._now
 
 
@@ -128,7 +138,7 @@ class PostFactory:
         if start.tzinfo is None:
             raise TimezoneError("PostFactory needs an aware start datetime")
         self.platform = Platform(platform)
-        self.start = start.astimezone(UTC)
+        self.start = _shifted(start, timedelta(0))
         self._random = random.Random(seed)
 
     def _next_id(self) -> str:
@@ -147,7 +157,7 @@ class PostFactory:
             "id": self._next_id(),
             "platform": self.platform,
             "text": self._random.choice(_CUSTOMER_TEXTS),
-            "created_at": self.start + timedelta(minutes=minutes),
+            "created_at": _shifted(self.start, timedelta(minutes=minutes)),
         }
         data.update(fields)
         if "author" not in data:
@@ -266,7 +276,7 @@ class ConversationFactory:
         if resolved_after_minutes is not None:
             changes.append(
                 StatusChange(
-                    at=self.posts.start + timedelta(minutes=resolved_after_minutes),
+                    at=_shifted(self.posts.start, timedelta(minutes=resolved_after_minutes)),
                     status="resolved",
                 )
             )
