@@ -477,3 +477,37 @@ class TestResolutionBeforeTheCustomer:
         )
         assert conv.resolved_at == at(0)
         assert conv.timeline.first_resolved_at == at(0)
+
+
+@st.composite
+def threads_on_two_platforms(draw: st.DrawFn) -> list[Post]:
+    """Reply forests on two platforms that reuse the same ids, shuffled together."""
+    out: list[Post] = []
+    for platform in ("twitter", "facebook"):
+        count = draw(st.integers(min_value=1, max_value=15))
+        for index in range(count):
+            parent = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=count + 2)))
+            reply_to = None if parent is None or parent == index else str(parent)
+            author = draw(st.sampled_from([ANA, BEN, AGENT]))
+            minute = draw(st.integers(0, 300))
+            out.append(post(str(index), author, minute, reply_to, platform=platform))
+    order = draw(st.permutations(range(len(out))))
+    return [out[i] for i in order]
+
+
+@settings(max_examples=100, deadline=None)
+@given(threads_on_two_platforms())
+def test_posts_are_keyed_by_platform_and_id(posts: list[Post]) -> None:
+    result = build_conversations(posts, brand="acmehelp")
+    assert result.ok
+    assert result.duplicates_dropped == 0
+    placed = [(str(p.platform), p.id) for c in result for p in c.posts]
+    assert sorted(placed) == sorted((str(p.platform), p.id) for p in posts)
+    home = {(str(p.platform), p.id): c.id for c in result for p in c.posts}
+    for conv in result:
+        assert len({p.platform for p in conv.posts}) == 1
+    if result.cycles_broken == 0:
+        for p in posts:
+            parent = (str(p.platform), p.in_reply_to or "")
+            if parent in home:
+                assert home[parent] == home[(str(p.platform), p.id)]

@@ -160,7 +160,8 @@ class Conversation(_Frozen):
     posts: tuple[Post, ...] = Field(min_length=1)
     brand: frozenset[str] = Field(
         default=frozenset(),
-        description="Author ids or handles that speak for the brand when is_brand is unset.",
+        description="Author ids or handles that speak for the brand when is_brand is unset "
+        "(one string is one brand).",
     )
     surveys: tuple[Survey, ...] = ()
     status_changes: tuple[StatusChange, ...] = ()
