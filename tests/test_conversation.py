@@ -179,7 +179,6 @@ class TestConversation:
                 {"posts": [post("1", ANA, 0), post("2", ANA, 1, platform="facebook")]},
                 "one platform",
             ),
-            ({"posts": [post("1", ANA, 0)], "brand": "acme"}, "not one string"),
         ],
     )
     def test_invalid(self, data: dict[str, Any], message: str) -> None:
@@ -349,3 +348,166 @@ def test_every_post_lands_in_exactly_one_conversation(posts: list[Post]) -> None
     random.Random(0).shuffle(shuffled)
     again = build_conversations(shuffled, brand=["acmehelp"])
     assert {c.id: c.posts for c in again} == {c.id: c.posts for c in result}
+
+
+# Hardening (issue #15) ------------------------------------------------------------------------
+
+
+class TestPostIdsPerPlatform:
+    def test_same_id_on_two_platforms_is_two_posts(self) -> None:
+        result = build_conversations(
+            [post("1", ANA, 0), post("1", BEN, 1, platform="facebook", text="other")]
+        )
+        assert result.ok
+        assert result.duplicates_dropped == 0
+        assert sorted((str(c.platform), c.id) for c in result) == [
+            ("facebook", "facebook:1"),
+            ("twitter", "twitter:1"),
+        ]
+
+    def test_replies_resolve_within_their_platform(self) -> None:
+        result = build_conversations(
+            [
+                post("1", ANA, 0),
+                post("1", BEN, 0, platform="facebook"),
+                post("2", AGENT, 5, "1", platform="facebook"),
+                post("3", AGENT, 7, "1"),
+            ],
+            brand=["a1"],
+        )
+        by_platform = {str(c.platform): c for c in result}
+        assert [p.id for p in by_platform["facebook"].posts] == ["1", "2"]
+        assert by_platform["facebook"].customer == BEN
+        assert [p.id for p in by_platform["twitter"].posts] == ["1", "3"]
+        assert by_platform["twitter"].customer == ANA
+        assert result.missing_parents == 0
+
+    def test_a_parent_on_another_platform_is_missing(self) -> None:
+        result = build_conversations([post("1", ANA, 0), post("2", BEN, 1, "1", platform="fb")])
+        assert result.missing_parents == 1
+        assert len(result) == 2
+
+    def test_conflicts_and_duplicates_are_per_platform(self) -> None:
+        twitter = post("1", ANA, 0)
+        result = build_conversations(
+            [twitter, post("1", ANA, 0, platform="facebook"), twitter, post("1", ANA, 0, text="x")]
+        )
+        assert result.duplicates_dropped == 1
+        assert [(e.index, e.id) for e in result.errors] == [(3, "1")]
+        assert "on twitter" in str(result.errors[0])
+
+
+class TestOneBrandString:
+    def test_one_string_is_one_brand_not_its_letters(self) -> None:
+        e = Author(id="e")
+        acme = Author(id="AcmeHelp")
+        result = build_conversations([post("1", e, 0), post("2", acme, 5, "1")], brand="AcmeHelp")
+        (conv,) = result
+        assert conv.customer == e
+        assert conv.brand == frozenset({"AcmeHelp"})
+        assert conv.first_response_at == at(5)
+        assert build_conversations([post("1", e, 0)], brand="@acmehelp")[0].brand == frozenset(
+            {"@acmehelp"}
+        )
+
+    def test_conversation_takes_one_string_too(self) -> None:
+        conv = Conversation(id="c", posts=[post("1", ANA, 0), post("2", AGENT, 3)], brand="a1")
+        assert conv.timeline.roles == ("customer", "agent")
+
+
+class TestNotACollection:
+    @pytest.mark.parametrize("posts", [None, 5, datetime(2024, 1, 1, tzinfo=UTC)])
+    def test_posts_must_be_a_collection(self, posts: Any) -> None:
+        with pytest.raises(InvalidInputError, match="iterable of Post objects or mappings"):
+            build_conversations(posts)
+
+    @pytest.mark.parametrize("brand", [5, b"acme", {"acme": 1}])
+    def test_brand_must_be_text_or_a_collection(self, brand: Any) -> None:
+        with pytest.raises(InvalidInputError, match="brand is an author id or handle"):
+            build_conversations([], brand=brand)
+
+
+class TestOutOfRangeRows:
+    @pytest.mark.parametrize(
+        "created_at",
+        ["0001-01-01T00:00+05:00", "9999-12-31T23:00-05:00", 10**400],
+        ids=["year-0", "year-10000", "huge-epoch"],
+    )
+    def test_each_is_a_row_error_and_the_batch_goes_on(self, created_at: Any) -> None:
+        rows: list[Any] = [
+            {"id": "1", "platform": "x", "author": {"id": "u"}, "created_at": created_at},
+            {"id": "2", "platform": "x", "author": {"id": "u"}, "created_at": "2024-01-01T00:00Z"},
+        ]
+        result = build_conversations(rows)
+        assert [c.id for c in result] == ["2"]
+        assert [(e.index, e.id) for e in result.errors] == [(0, "1")]
+        assert isinstance(result.errors[0].error, InvalidInputError)
+        assert "1 to 9999" in str(result.errors[0])
+        with pytest.raises(InvalidInputError, match="1 to 9999"):
+            build_conversations(rows, on_error="raise")
+
+    def test_naive_row_beyond_range_in_its_zone_is_a_timezone_error(self) -> None:
+        rows = [{"id": "1", "platform": "x", "author": {"id": "u"}, "created_at": "0001-01-01"}]
+        result = build_conversations(rows, assume_tz="Asia/Tokyo")
+        assert isinstance(result.errors[0].error, TimezoneError)
+
+
+class TestResolutionBeforeTheCustomer:
+    def test_a_resolution_before_the_first_customer_post_does_not_count(self) -> None:
+        conv = Conversation(
+            id="c",
+            posts=[post("1", ANA, 0)],
+            status_changes=[
+                StatusChange(at=at(-60), status="resolved"),
+                StatusChange(at=at(-30), status="reopened"),
+            ],
+        )
+        assert conv.resolved_at is None
+        assert conv.timeline.first_resolved_at is None
+        assert not conv.reopened
+
+    def test_later_resolutions_still_count(self) -> None:
+        conv = Conversation(
+            id="c",
+            posts=[post("1", ANA, 0)],
+            status_changes=[
+                StatusChange(at=at(-60), status="resolved"),
+                StatusChange(at=at(0), status="resolved"),
+            ],
+        )
+        assert conv.resolved_at == at(0)
+        assert conv.timeline.first_resolved_at == at(0)
+
+
+@st.composite
+def threads_on_two_platforms(draw: st.DrawFn) -> list[Post]:
+    """Reply forests on two platforms that reuse the same ids, shuffled together."""
+    out: list[Post] = []
+    for platform in ("twitter", "facebook"):
+        count = draw(st.integers(min_value=1, max_value=15))
+        for index in range(count):
+            parent = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=count + 2)))
+            reply_to = None if parent is None or parent == index else str(parent)
+            author = draw(st.sampled_from([ANA, BEN, AGENT]))
+            minute = draw(st.integers(0, 300))
+            out.append(post(str(index), author, minute, reply_to, platform=platform))
+    order = draw(st.permutations(range(len(out))))
+    return [out[i] for i in order]
+
+
+@settings(max_examples=100, deadline=None)
+@given(threads_on_two_platforms())
+def test_posts_are_keyed_by_platform_and_id(posts: list[Post]) -> None:
+    result = build_conversations(posts, brand="acmehelp")
+    assert result.ok
+    assert result.duplicates_dropped == 0
+    placed = [(str(p.platform), p.id) for c in result for p in c.posts]
+    assert sorted(placed) == sorted((str(p.platform), p.id) for p in posts)
+    home = {(str(p.platform), p.id): c.id for c in result for p in c.posts}
+    for conv in result:
+        assert len({p.platform for p in conv.posts}) == 1
+    if result.cycles_broken == 0:
+        for p in posts:
+            parent = (str(p.platform), p.in_reply_to or "")
+            if parent in home:
+                assert home[parent] == home[(str(p.platform), p.id)]

@@ -381,3 +381,13 @@ def test_rates_and_scores_equal_plain_python(convs: list[Any], scores: list[Any]
         assert n.score == pytest.approx(100 * (promoters - detractors) / len(valid_nps))
     else:
         assert n.score is None
+
+
+def test_report_needs_collections_not_none() -> None:
+    with pytest.raises(InvalidInputError, match="iterable"):
+        metrics.report(None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="list of breakdown keys"):
+        metrics.report([], by=5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="cannot break down"):
+        metrics.report([], by=[None])  # type: ignore[list-item]
+    assert len(metrics.report([], by=None).rows) == len(metrics.report([]).rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -218,3 +219,94 @@ class TestEdgeCases:
             first_response_time(CONVS, include_automated="yes")  # type: ignore[arg-type]
         with pytest.raises(InvalidInputError, match="elapsed_many"):
             first_response_time(CONVS, window=object())  # type: ignore[arg-type]
+
+
+# Hardening (issue #15) ------------------------------------------------------------------------
+
+FIRST = np.array(["2024-05-01T09:00"] * 3, "M8[us]")
+
+
+@pytest.mark.parametrize(
+    ("reopened", "expected"),
+    [
+        ([float("nan"), "False", True], [False, False, True]),
+        (["TRUE", " no ", "Yes"], [True, False, True]),
+        (["1", "0", None], [True, False, False]),
+        ([1, 0, 1], [True, False, True]),
+        (np.array([1.0, np.nan, 0.0]), [True, False, False]),
+        (np.array([0, 1, 1]), [False, True, True]),
+        (np.array([True, False, True]), [True, False, True]),
+        (np.array(["false", "true", ""]), [False, True, False]),
+        ((v for v in [True, "false", None]), [True, False, False]),
+    ],
+)
+def test_from_columns_reads_reopened_strictly(reopened: object, expected: list[bool]) -> None:
+    cols = metrics.from_columns(first_customer_at=FIRST, reopened=reopened)
+    assert cols.reopened.tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("reopened", "row"),
+    [([True, "maybe", False], 1), ([0, 1, 2], 2), (np.array([0.0, 0.5, 1.0]), 1), ([[1], 0, 0], 0)],
+)
+def test_from_columns_refuses_what_is_not_a_boolean(reopened: object, row: int) -> None:
+    with pytest.raises(InvalidInputError, match=rf"reopened: row {row} holds .* not a boolean"):
+        metrics.from_columns(first_customer_at=FIRST, reopened=reopened)
+
+
+@pytest.mark.parametrize("reopened", ["True", 1, [True, False]])
+def test_from_columns_reopened_must_be_a_column_of_the_right_length(reopened: object) -> None:
+    with pytest.raises(InvalidInputError, match="reopened"):
+        metrics.from_columns(first_customer_at=FIRST, reopened=reopened)
+
+
+def test_from_columns_ignores_a_resolution_before_the_first_customer_post() -> None:
+    cols = metrics.from_columns(
+        first_customer_at=FIRST,
+        resolved_at=np.array(["2024-05-01T08:00", "2024-05-01T10:00", "NaT"], "M8[us]"),
+        first_resolved_at=np.array(["2024-05-01T08:00", "2024-05-01T08:30", "NaT"], "M8[us]"),
+    )
+    assert cols.resolved_at.astype(str).tolist() == ["NaT", "2024-05-01T10:00:00.000000", "NaT"]
+    assert cols.first_resolved_at.astype(str).tolist() == [
+        "NaT",
+        "2024-05-01T10:00:00.000000",
+        "NaT",
+    ]
+    summary = time_to_resolution(cols)
+    assert (summary.count, summary.pending, summary.excluded) == (1, 2, 0)
+    assert resolution_rate(cols) == Rate(1, 3, 1 / 3)
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        first_response_time,
+        next_response_time,
+        reply_wait_time,
+        time_to_resolution,
+        reply_rate,
+        resolution_rate,
+        one_touch_resolution_rate,
+        reopen_rate,
+        csat,
+        nps,
+        metrics.volume,
+        metrics.top_intents,
+        metrics.sentiment_shares,
+        metrics.conversation_metrics,
+        metrics.sla_attainment,
+        metrics.to_columns,
+    ],
+)
+@pytest.mark.parametrize("value", [None, 5])
+def test_none_where_a_collection_is_expected_is_invalid_input(function: Any, value: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"Columns|iterable|list|takes"):
+        function(value)
+
+
+def test_wilson_interval_validates() -> None:
+    with pytest.raises(InvalidInputError, match="trials"):
+        metrics.wilson_interval(1, None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="cannot exceed"):
+        metrics.wilson_interval(3, 2)
+    assert metrics.wilson_interval(0, 0) is None

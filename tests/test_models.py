@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -179,6 +180,37 @@ class TestPost:
         with pytest.raises(InvalidInputError) as info:
             make_post(**changes)
         assert info.value.issues[0].field == field
+
+    @pytest.mark.parametrize(
+        ("metadata", "where"),
+        [
+            ({"tags": {"a", "b"}}, "metadata['tags'] holds a set"),
+            ({"raw": object()}, "metadata['raw'] holds a object"),
+            ({"when": datetime(2024, 1, 1, tzinfo=UTC)}, "holds a datetime"),
+            ({"deep": [1, {"x": b"bytes"}]}, "metadata['deep'][1]['x'] holds a bytes"),
+        ],
+    )
+    def test_metadata_refuses_what_json_cannot_hold(
+        self, metadata: dict[str, Any], where: str
+    ) -> None:
+        with pytest.raises(InvalidInputError, match=re.escape(where)) as info:
+            make_post(metadata=metadata)
+        assert info.value.issues[0].field == "metadata"
+        assert "JSON values only" in str(info.value)
+
+    def test_metadata_refuses_non_text_keys_and_self_reference(self) -> None:
+        with pytest.raises(InvalidInputError, match="metadata"):
+            make_post(metadata={1: "one"})
+        loop: dict[str, Any] = {}
+        loop["self"] = loop
+        with pytest.raises(InvalidInputError, match="nested more than"):
+            make_post(metadata=loop)
+
+    def test_json_metadata_always_serialises(self) -> None:
+        metadata = {"likes": 3, "ratio": 0.5, "tags": ["x"], "nested": {"ok": True, "n": None}}
+        post = make_post(metadata=metadata)
+        assert json.loads(post.model_dump_json())["metadata"] == metadata
+        assert Post.parse(post.model_dump_json()) == post
 
     def test_json_text_input(self) -> None:
         post = make_post()

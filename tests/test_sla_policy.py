@@ -396,3 +396,134 @@ def test_clocks_agree_with_window_arithmetic(
         assert earlier.elapsed <= resolution.elapsed
         if earlier.state in (SLAState.MET, SLAState.BREACHED) and earlier.stopped_at:
             assert resolution.state is earlier.state
+
+
+# Hardening (issue #15) ------------------------------------------------------------------------
+
+RESOLVE_1D = {"metric": "resolution", "duration": "1d"}
+
+
+@pytest.mark.parametrize("duration", ["100000000d", "3661d", 1e20, "1000000000d", 10**30])
+def test_target_durations_are_bounded_at_construction(duration: object) -> None:
+    with pytest.raises(InvalidInputError, match="3660 days"):
+        SLATarget(metric="resolution", duration=duration)
+
+
+def test_the_bound_itself_is_accepted_and_evaluates() -> None:
+    target = SLATarget(metric="resolution", duration="3660d")
+    assert target.duration == timedelta(days=3660)
+    report = SLAPolicy(targets=[target]).evaluate(conv(("c", 0)), now=at(60))
+    assert report.resolution is not None
+    assert report.resolution.due_at == at(0) + timedelta(days=3660)
+
+
+def test_parse_duration_overflow_is_invalid_input() -> None:
+    with pytest.raises(InvalidInputError, match="too long"):
+        parse_duration(1e20)
+
+
+@pytest.mark.parametrize("window", [None, OFFICE_UTC])
+def test_now_near_datetime_max_is_a_clear_result_or_error(window: object) -> None:
+    late = datetime.max.replace(tzinfo=UTC)
+    targets = [dict(FIRST_15, window=window), dict(RESOLVE_1D, window=window)]
+    answered, waiting = conv(("c", 0), ("a", 5)), conv(("c", 0))
+    report = policy(*targets).evaluate(answered, now=late)  # both clocks stopped or paused
+    assert report.first_response is not None
+    assert report.first_response.state is SLAState.MET
+    assert report.resolution is not None
+    assert report.resolution.state is SLAState.PAUSED
+    if window is None:  # calendar time: every instant it needs exists
+        assert policy(*targets).evaluate(waiting, now=late).breached
+    else:  # business time cannot be laid out up to datetime.max: a clear error, per row
+        with pytest.raises(InvalidInputError, match=r"cannot run the .* clock of conversation"):
+            policy(*targets).evaluate(waiting, now=late)
+        rows = policy(*targets).evaluate_many([waiting, answered], now=late)
+        assert isinstance(rows[0], RowError)
+        assert isinstance(rows[1], SLAReport)
+
+
+def test_due_time_past_the_year_9999_is_a_clear_error() -> None:
+    late = datetime(9999, 12, 31, 12, tzinfo=UTC)
+    post = Post(id="p", platform="x", author=ANA, created_at=late)
+    with pytest.raises(InvalidInputError, match="years 1 to 9999"):
+        policy(RESOLVE_1D).evaluate(Conversation(id="c", posts=[post]), now=late)
+
+
+def test_resolution_before_the_first_customer_post_is_no_resolution() -> None:
+    """The SLA and the metrics agree: it does not count, the clock keeps running."""
+    from socialcare import metrics
+
+    early = conv(("c", 0), status_changes=[StatusChange(at=at(-60), status="resolved")])
+    result = policy(RESOLVE_1D).evaluate(early, now=at(60))["resolution"]
+    assert result.state is SLAState.PENDING
+    assert result.stopped_at is None
+    assert result.elapsed == timedelta(hours=1)
+    ttr = metrics.time_to_resolution([early])
+    assert (ttr.count, ttr.pending, ttr.excluded) == (0, 1, 0)
+    assert metrics.resolution_rate([early]).numerator == 0
+
+
+def test_a_reopening_before_the_first_customer_post_pauses_nothing() -> None:
+    changes = [
+        StatusChange(at=at(-60), status="resolved"),
+        StatusChange(at=at(30), status="reopened"),
+    ]
+    result = policy(RESOLVE_1D).evaluate(conv(("c", 0), status_changes=changes), now=at(60))
+    assert result["resolution"].elapsed == timedelta(hours=1)
+
+
+class TestLabelChecks:
+    POLICY = policy(
+        {**FIRST_15, "when": {"intent": ["question", "Complaint"], "route": "agent"}},
+        {**RESOLVE_1D, "when": {"sentiment": "angry", "priority": "urgent"}},
+        {**FIRST_15, "when": {"intent": "question"}},
+    )
+    INTENTS = ("query", "request", "complaint", "feedback", "praise", "spam")
+
+    def test_unknown_labels_are_listed_once_in_target_order(self) -> None:
+        unknown = self.POLICY.unknown_labels(
+            intents=self.INTENTS,
+            sentiments=["negative", "neutral", "positive"],
+            routes=["auto", "agent", "specialist", "none"],
+            priorities=["urgent", "high", "normal", "low"],
+        )
+        assert unknown == [("intent", "question"), ("sentiment", "angry")]
+
+    def test_kinds_not_given_are_not_checked(self) -> None:
+        assert self.POLICY.unknown_labels() == []
+        assert self.POLICY.unknown_labels(routes=["auto"]) == [("route", "agent")]
+
+    def test_validate_labels_raises_with_unknown_and_known(self) -> None:
+        with pytest.raises(InvalidInputError) as info:
+            self.POLICY.validate_labels(intents=self.INTENTS)
+        message = str(info.value)
+        assert "intent 'question'" in message
+        assert "known intents: query, request, complaint, feedback, praise, spam" in message
+        ok = policy({**FIRST_15, "when": {"intent": "QUERY"}})
+        assert ok.validate_labels(intents=self.INTENTS) is ok
+
+    @pytest.mark.parametrize("labels", ["query", 5, [1, 2]])
+    def test_known_labels_must_be_a_list_of_text(self, labels: object) -> None:
+        with pytest.raises(InvalidInputError, match="intents must be a list"):
+            self.POLICY.unknown_labels(intents=labels)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rows", [None, 5, "abc"])
+def test_evaluate_many_needs_a_collection(rows: object) -> None:
+    with pytest.raises(InvalidInputError, match="iterable"):
+        policy(FIRST_15).evaluate_many(rows, now=at(0))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),
+    ],
+    ids=["year-0-in-utc", "year-10000-in-utc"],
+)
+def test_now_outside_the_range_in_utc_is_invalid_input(now: datetime) -> None:
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        policy(FIRST_15).evaluate(conv(("c", 0)), now=now)
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        policy(FIRST_15).evaluate_many([conv(("c", 0))], now=now)

@@ -458,3 +458,86 @@ def test_every_zone_builds(zone: str) -> None:
     window = ServiceWindow.office_hours(zone)
     start = datetime(2030, 6, 14, tzinfo=UTC)
     assert window.elapsed(start, start + timedelta(weeks=1)) == timedelta(hours=40)
+
+
+# Batch rows beyond the year 9999 (issue #15) --------------------------------------------------
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Chatham", "America/New_York"])
+def test_add_many_gives_nat_for_a_due_time_past_9999_and_computes_the_rest(zone: str) -> None:
+    window = ServiceWindow.office_hours(zone)
+    starts = [
+        datetime(9990, 5, 3, 12, tzinfo=UTC),  # (years away from the others: a cheap span)
+        datetime(9999, 12, 20, tzinfo=UTC),  # due after the last date the engine handles
+        datetime(9999, 12, 30, tzinfo=UTC),  # starts there
+        None,
+        datetime(9999, 11, 1, tzinfo=UTC),  # due in December 9999: still computed
+    ]
+    due = window.add_many(starts, timedelta(hours=60))  # seven and a half working days
+    assert np.isnat(due).tolist() == [False, True, True, True, False]
+    for index in (0, 4):
+        start = starts[index]
+        assert start is not None
+        expected = window.add(start, timedelta(hours=60))
+        assert due[index] == np.datetime64(expected.replace(tzinfo=None), "us")
+    with pytest.raises(InvalidInputError, match="9999"):
+        window.add(datetime(9999, 12, 20, tzinfo=UTC), timedelta(hours=60))
+
+
+def test_add_many_per_row_durations_past_9999() -> None:
+    window = ServiceWindow.office_hours("UTC")
+    starts = np.array(["9990-05-03T12:00", "9990-05-03T12:00"], dtype="datetime64[us]")
+    durations = np.array([3_600_000_000, 10**15], dtype="timedelta64[us]")  # 1 h; 31 years
+    due = window.add_many(starts, durations)
+    assert due.astype(str).tolist() == ["9990-05-03T13:00:00.000000", "NaT"]
+
+
+def test_always_add_many_gives_nat_past_datetime_max() -> None:
+    window = ServiceWindow.always()
+    starts = [datetime(2024, 1, 1, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)]
+    due = window.add_many(starts, timedelta(days=3))
+    assert due.astype(str).tolist() == ["2024-01-04T00:00:00.000000", "NaT"]
+    huge = np.array([2**62, 1], dtype="timedelta64[us]")  # would wrap around int64
+    assert np.isnat(window.add_many(starts, huge)).tolist() == [True, False]
+
+
+def test_elapsed_many_gives_nat_near_the_end_of_the_range() -> None:
+    window = ServiceWindow.office_hours("UTC")
+    starts = [datetime(2024, 1, 1, tzinfo=UTC), datetime(9999, 12, 30, tzinfo=UTC)]
+    ends = [datetime(2024, 2, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)]
+    elapsed = window.elapsed_many(starts, ends)
+    assert np.isnat(elapsed).tolist() == [False, True]
+    assert elapsed[0] == np.timedelta64(window.elapsed(starts[0], ends[0]), "us")
+
+
+EDGES = [
+    datetime.min.replace(tzinfo=UTC),
+    datetime.max.replace(tzinfo=UTC),
+    datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),  # the year 0 in UTC
+    datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),  # the year 10000 in UTC
+]
+
+
+@pytest.mark.parametrize(
+    "window", [ServiceWindow.always(), ServiceWindow.office_hours("Asia/Tokyo")]
+)
+@pytest.mark.parametrize("at", EDGES)
+def test_edges_of_datetime_give_results_or_our_errors_never_overflow(
+    window: ServiceWindow, at: datetime
+) -> None:
+    calls = [
+        lambda: window.add(at, timedelta(hours=1)),
+        lambda: window.elapsed(at, at),
+        lambda: window.is_open(at),
+        lambda: window.next_open(at),
+        lambda: window.to_local(at),
+        lambda: window.add_many([at], timedelta(hours=1)),
+        lambda: window.elapsed_many([at], [at]),
+    ]
+    errors: list[str] = []
+    for call in calls:  # a result, or our error saying why; an OverflowError fails the test
+        try:
+            call()
+        except SocialcareError as exc:
+            errors.append(str(exc))
+    assert all("9999" in message for message in errors), errors

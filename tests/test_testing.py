@@ -59,10 +59,16 @@ def test_conversation_shapes(conversation_factory: ConversationFactory) -> None:
         conversation_factory.from_script([("manager", 0)])
 
 
-def test_seeded_factories_are_deterministic() -> None:
+def test_seeded_factories_are_deterministic_but_ids_stay_unique() -> None:
     a = ConversationFactory(seed=3).answered()
     b = ConversationFactory(seed=3).answered()
-    assert a == b
+
+    def shape(conv: Conversation) -> list[tuple[object, ...]]:
+        return [(p.text, p.created_at, p.author, p.channel) for p in conv.posts]
+
+    assert shape(a) == shape(b)
+    assert a.id != b.id
+    assert not {p.id for p in a.posts} & {p.id for p in b.posts}
 
 
 def test_stub_classifier_contract() -> None:
@@ -95,3 +101,64 @@ def test_window_strategy_builds_usable_windows(window: ServiceWindow) -> None:
     due = window.add(start, timedelta(minutes=30))
     assert due >= start
     assert window.elapsed(start, due) == timedelta(minutes=30)
+
+
+# Hardening (issue #15) ------------------------------------------------------------------------
+
+
+def test_every_shape_takes_the_customer_text() -> None:
+    factory = ConversationFactory(seed=1)
+    said = "my parcel never arrived"
+    for conv in (
+        factory.answered(text=said),
+        factory.unanswered(text=said),
+        factory.bot_then_agent(text=said),
+        factory.from_script([("customer", 0), ("agent", 5)], text=said),
+    ):
+        assert [p.text for p in conv.customer_posts] == [said]
+        assert all(p.text != said for p in conv.brand_posts)
+    assert PostFactory().customer(text=said).text == said
+
+
+def test_script_texts_per_customer_post_and_per_step() -> None:
+    factory = ConversationFactory()
+    conv = factory.from_script(
+        [("customer", 0), ("agent", 5, "DM us"), ("customer", 9)], text=["first", "second"]
+    )
+    assert [p.text for p in conv.posts] == ["first", "DM us", "second"]
+    own = factory.from_script([("customer", 0, "mine"), ("customer", 1)], text="shared")
+    assert [p.text for p in own.posts] == ["mine", "shared"]
+    with pytest.raises(InvalidInputError, match="one text per customer post"):
+        factory.from_script([("customer", 0), ("customer", 1)], text=["only one"])
+    with pytest.raises(InvalidInputError, match="script step"):
+        factory.from_script([("customer",)])  # type: ignore[list-item]
+
+
+def test_ids_are_unique_across_factories() -> None:
+    first, second = PostFactory(seed=0), PostFactory(seed=0)
+    made = [first.customer(), second.customer(), first.agent(), second.bot()]
+    assert len({p.id for p in made}) == len(made)
+    convs = [ConversationFactory(seed=0).answered() for _ in range(3)]
+    assert len({c.id for c in convs}) == 3
+    post_ids = [p.id for c in convs for p in c.posts]
+    assert len(set(post_ids)) == len(post_ids)
+
+
+def test_posts_of_two_factories_build_into_separate_conversations() -> None:
+    from socialcare import build_conversations
+
+    a, b = ConversationFactory(seed=0).answered(), ConversationFactory(seed=0).answered()
+    result = build_conversations([*a.posts, *b.posts])
+    assert result.ok
+    assert result.duplicates_dropped == 0
+    assert len(result) == 2
+
+
+def test_clock_and_factories_refuse_instants_beyond_datetime() -> None:
+    late = datetime.max.replace(tzinfo=timezone.utc) - timedelta(minutes=1)
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        FixedClock(late).advance(minutes=5)
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        FixedClock().set(datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))))
+    with pytest.raises(InvalidInputError, match="outside the years 1 to 9999"):
+        PostFactory(start=late).customer(minutes=10)

@@ -144,3 +144,38 @@ def test_twitter_format_is_strict(text: str, message: str) -> None:
 def test_twitter_format_with_offset() -> None:
     parsed = parse_timestamp("Wed Nov 01 05:40:47 +0730 2017")
     assert parsed == datetime(2017, 10, 31, 22, 10, 47, tzinfo=UTC)
+
+
+# Instants outside datetime's range once in UTC (issue #15) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T00:00+05:00",  # the year 0 in UTC
+        "9999-12-31T23:00-05:00",  # the year 10000 in UTC
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+        10**400,  # too big for a float
+        -(10**400),
+        10**20,  # a float, but beyond any datetime
+        "1" + "0" * 30,
+    ],
+    ids=["year-0", "year-10000", "aware-datetime", "huge-int", "huge-negative", "1e20", "text"],
+)
+def test_out_of_range_instants_are_invalid_input_not_overflow(value: object) -> None:
+    with pytest.raises(InvalidInputError, match=r"out of range|outside the years 1 to 9999"):
+        parse_timestamp(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "zone"),
+    [("0001-01-01T00:00", "Asia/Kolkata"), ("9999-12-31T23:00", "America/New_York")],
+)
+def test_out_of_range_in_the_named_zone_is_a_timezone_error(value: str, zone: str) -> None:
+    with pytest.raises(TimezoneError, match="outside the years 1 to 9999"):
+        parse_timestamp(value, assume_tz=zone)
+
+
+def test_edges_of_the_range_still_parse() -> None:
+    assert parse_timestamp("0001-01-01T05:00+05:00") == datetime(1, 1, 1, tzinfo=UTC)
+    assert parse_timestamp("9999-12-31T18:59-05:00") == datetime(9999, 12, 31, 23, 59, tzinfo=UTC)

@@ -32,7 +32,17 @@ def _post_order(post: Post) -> tuple[datetime, int, str]:
     return (post.created_at, len(post.id), post.id)
 
 
-def _brand_keys(brand: Iterable[str]) -> frozenset[str]:
+def _brand_keys(brand: Iterable[str] | str | None) -> frozenset[str]:
+    """The brand's ids or handles: one string is one brand (not its letters)."""
+    if brand is None:
+        return frozenset()
+    if isinstance(brand, str):
+        brand = (brand,)
+    elif isinstance(brand, (bytes, Mapping)) or not isinstance(brand, Iterable):
+        raise InvalidInputError(
+            "brand is an author id or handle, or a list of them (e.g. ['acme', '@AcmeHelp']), "
+            f"got {type(brand).__name__}"
+        )
     keys: set[str] = set()
     for entry in brand:
         if not isinstance(entry, str) or not entry.strip():
@@ -127,6 +137,11 @@ class Conversation(_Frozen):
     or handle is in ``brand``; the brand's posts are automated (``bot``) when the post or its
     author says so, otherwise human (``agent``). Everyone else is the customer side.
 
+    Status changes before the first customer post are ignored: a resolution recorded before
+    the customer wrote (a stale status from an earlier ticket, or a clock error) resolves
+    nothing the customer asked, so the conversation counts as unresolved. The SLA engine and
+    the metrics read the same rule from here.
+
     Derived values are computed once, on first use; read :attr:`timeline` for all of them.
 
     >>> from datetime import datetime, timezone
@@ -145,7 +160,8 @@ class Conversation(_Frozen):
     posts: tuple[Post, ...] = Field(min_length=1)
     brand: frozenset[str] = Field(
         default=frozenset(),
-        description="Author ids or handles that speak for the brand when is_brand is unset.",
+        description="Author ids or handles that speak for the brand when is_brand is unset "
+        "(one string is one brand).",
     )
     surveys: tuple[Survey, ...] = ()
     status_changes: tuple[StatusChange, ...] = ()
@@ -180,7 +196,7 @@ class Conversation(_Frozen):
     @classmethod
     def _brand(cls, value: Any) -> Any:
         if isinstance(value, str):
-            raise ValueError("brand is a collection of ids or handles, not one string")
+            return frozenset({value})  # one brand, not its letters
         return value
 
     @model_validator(mode="after")
@@ -249,6 +265,8 @@ class Conversation(_Frozen):
         first_resolved = resolved = None
         reopened: list[datetime] = []
         for change in self.status_changes:
+            if first_customer_at is not None and change.at < first_customer_at:
+                continue  # before the customer asked anything: it resolves nothing of theirs
             if change.status == "resolved":
                 resolved = change.at
                 if first_resolved is None:
@@ -344,7 +362,10 @@ class Conversation(_Frozen):
 
     @property
     def resolved_at(self) -> datetime | None:
-        """When it was last resolved, or ``None`` if it is not resolved now."""
+        """When it was last resolved, or ``None`` if it is not resolved now.
+
+        Resolutions before the first customer post do not count (see the class notes).
+        """
         return self.timeline.resolved_at
 
     @property
@@ -424,25 +445,30 @@ def _row_id(row: Any) -> str | None:
 
 def build_conversations(
     posts: Iterable[Post | Mapping[str, Any]],
-    brand: Iterable[str] | None = None,
+    brand: Iterable[str] | str | None = None,
     *,
     assume_tz: str | None = None,
     on_error: Literal["collect", "raise"] = "collect",
 ) -> BuildResult:
     """Group posts into conversations by conversation id or reply chain.
 
-    A post with a ``conversation_id`` joins that conversation. Otherwise it follows
-    ``in_reply_to`` up to the first post it can find and joins that post's conversation (the
-    root's ``conversation_id``, or the root's id). A reply whose parent is not in the input
-    starts its own conversation (counted in ``missing_parents``). A reply cycle is broken at
-    its earliest post (counted in ``cycles_broken``). A post repeated exactly is dropped
-    (counted); the same id with different content is an error for the later row, and the first
-    one is kept. Rows may be :class:`Post` objects or mappings (validated here).
+    Post ids are unique per platform: a post is known by its platform and its id, so the same
+    id on two platforms is two posts, and ``in_reply_to`` and ``conversation_id`` are read
+    within the post's own platform. A post with a ``conversation_id`` joins that
+    conversation. Otherwise it follows ``in_reply_to`` up to the first post it can find and
+    joins that post's conversation (the root's ``conversation_id``, or the root's id). A reply
+    whose parent is not in the input (on its platform) starts its own conversation (counted in
+    ``missing_parents``). A reply cycle is broken at its earliest post (counted in
+    ``cycles_broken``). A post repeated exactly is dropped (counted); the same platform and id
+    with different content is an error for the later row, and the first one is kept. A
+    conversation id used on several platforms becomes ``"<platform>:<id>"`` for each. Rows may
+    be :class:`Post` objects or mappings (validated here).
 
     Args:
         posts: the posts, in any order.
-        brand: author ids or handles that speak for the brand when ``Author.is_brand`` is
-            unset (handles match case-insensitively, with or without ``@``).
+        brand: an author id or handle, or several, that speak for the brand when
+            ``Author.is_brand`` is unset (handles match case-insensitively, with or without
+            ``@``). One string is one brand.
         assume_tz: the zone of naive timestamps in mapping rows; without it they are errors.
         on_error: ``"collect"`` (default) records bad rows in ``errors`` and goes on;
             ``"raise"`` raises the first one.
@@ -460,12 +486,15 @@ def build_conversations(
     """
     if on_error not in ("collect", "raise"):
         raise InvalidInputError(f"on_error must be 'collect' or 'raise', got {on_error!r}")
-    if isinstance(posts, (str, bytes, Mapping)):
-        raise InvalidInputError("posts must be an iterable of Post objects or mappings")
-    brand_keys = _brand_keys(brand) if brand is not None else frozenset()
+    if isinstance(posts, (str, bytes, Mapping)) or not isinstance(posts, Iterable):
+        raise InvalidInputError(
+            "posts must be an iterable of Post objects or mappings (such as a list), "
+            f"got {type(posts).__name__}"
+        )
+    brand_keys = _brand_keys(brand)
 
     errors: list[RowError] = []
-    by_id: dict[str, Post] = {}
+    by_platform: dict[Platform, dict[str, Post]] = {}
     duplicates = 0
     for index, row in enumerate(posts):
         if isinstance(row, Post):
@@ -482,6 +511,9 @@ def build_conversations(
                     raise
                 errors.append(RowError(index, exc, _row_id(row)))
                 continue
+        by_id = by_platform.get(post.platform)
+        if by_id is None:
+            by_id = by_platform[post.platform] = {}
         seen = by_id.get(post.id)
         if seen is None:
             by_id[post.id] = post
@@ -489,35 +521,41 @@ def build_conversations(
             duplicates += 1
         else:
             conflict = InvalidInputError(
-                f"post id {post.id!r} was seen before with different content; ids must be "
-                "unique (the first version is kept)"
+                f"post id {post.id!r} on {post.platform} was seen before with different "
+                "content; ids must be unique per platform (the first version is kept)"
             )
             if on_error == "raise":
                 raise conflict
             errors.append(RowError(index, conflict, post.id))
 
-    keys, missing, cycles = _thread_keys(by_id)
-    # Group by thread key alone (no per-post tuple or list allocations: a million posts
-    # make the garbage collector the main cost otherwise), then split the rare thread whose
-    # key spans platforms.
-    by_key: dict[str, list[Post]] = {}
-    for post_id, post in by_id.items():
-        key = keys[post_id]
-        members = by_key.get(key)
-        if members is None:
-            by_key[key] = [post]
-        else:
-            members.append(post)
+    # Thread each platform on its own; group by thread key alone (no per-post tuple or list
+    # allocations: a million posts make the garbage collector the main cost otherwise).
+    missing = cycles = 0
+    by_key: dict[str, list[tuple[Platform, list[Post]]]] = {}
+    for platform, by_id in by_platform.items():
+        keys, platform_missing, platform_cycles = _thread_keys(by_id)
+        missing += platform_missing
+        cycles += platform_cycles
+        threads: dict[str, list[Post]] = {}
+        for post_id, post in by_id.items():
+            key = keys[post_id]
+            members = threads.get(key)
+            if members is None:
+                threads[key] = [post]
+            else:
+                members.append(post)
+        for key, members in threads.items():
+            parts = by_key.get(key)
+            if parts is None:
+                by_key[key] = [(platform, members)]
+            else:
+                parts.append((platform, members))
     groups: list[tuple[str, list[Post]]] = []
-    for key, members in by_key.items():
-        platform = members[0].platform
-        if all(post.platform == platform for post in members):
-            groups.append((key, members))
-            continue
-        split: dict[Platform, list[Post]] = {}
-        for post in members:
-            split.setdefault(post.platform, []).append(post)
-        groups.extend((f"{name}:{key}", part) for name, part in split.items())
+    for key, parts in by_key.items():
+        if len(parts) == 1:
+            groups.append((key, parts[0][1]))
+        else:  # the same thread key on several platforms: one conversation each
+            groups.extend((f"{platform}:{key}", members) for platform, members in parts)
 
     firsts: list[tuple[tuple[datetime, int, str], Conversation]] = []
     for conv_id, members in groups:

@@ -220,7 +220,12 @@ class Post(_Frozen):
         default=False,
         description="Sent by automation (an auto-reply or bot) even if the author is a person.",
     )
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra fields of the export: JSON values only (text, numbers, booleans, "
+        "None, lists and dicts with text keys); refused otherwise, so the post always "
+        "serialises.",
+    )
 
     @field_validator("id", "in_reply_to", "conversation_id", mode="before")
     @classmethod
@@ -235,6 +240,12 @@ class Post(_Frozen):
     @classmethod
     def _created_at(cls, value: Any, info: ValidationInfo) -> datetime:
         return _to_utc(value, info)
+
+    @field_validator("metadata", mode="after")
+    @classmethod
+    def _json_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_json(value, "metadata", 0)
+        return value
 
     @field_validator("text", mode="before")
     @classmethod
@@ -251,6 +262,34 @@ class Post(_Frozen):
         if self.in_reply_to is not None and self.in_reply_to == self.id:
             raise ValueError(f"post {self.id!r} cannot reply to itself (in_reply_to == id)")
         return self
+
+
+_JSON_DEPTH = 64
+
+
+def _check_json(value: Any, where: str, depth: int) -> None:
+    """Refuse anything JSON cannot hold, so serialising a post never fails later."""
+    if depth > _JSON_DEPTH:
+        raise ValueError(
+            f"metadata is nested more than {_JSON_DEPTH} levels deep (or contains itself)"
+        )
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return  # NaN and infinities are written as null, as pydantic does
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]", depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} has the key {key!r}: JSON object keys are text")
+            _check_json(item, f"{where}[{key!r}]", depth + 1)
+        return
+    raise ValueError(
+        f"{where} holds a {type(value).__name__} ({value!r:.60}): metadata takes JSON values "
+        "only (text, numbers, booleans, None, lists and dicts with text keys); convert it "
+        "first (e.g. a set to a sorted list, a datetime to ISO text)"
+    )
 
 
 class Survey(_Frozen):

@@ -14,7 +14,7 @@ from typing import Any
 import pytz
 from dateutil import parser as _dateutil_parser
 
-from socialcare._errors import TimezoneError
+from socialcare._errors import InvalidInputError, TimezoneError
 
 __all__ = ["parse_timestamp", "resolve_timezone"]
 
@@ -76,13 +76,17 @@ def _localize(naive: datetime, zone: tzinfo) -> datetime:
 
 
 def _from_epoch(value: float) -> datetime:
-    if not math.isfinite(value):
-        raise ValueError(f"an epoch timestamp must be a finite number, got {value!r}")
-    seconds = value / 1000.0 if abs(value) >= _MILLISECONDS_FROM else float(value)
     try:
+        if not math.isfinite(value):
+            raise ValueError(f"an epoch timestamp must be a finite number, got {value!r}")
+        seconds = value / 1000.0 if abs(value) >= _MILLISECONDS_FROM else float(value)
         return _EPOCH + timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"epoch timestamp {value!r} is out of range") from None
+    except OverflowError:  # too big for a float, a timedelta or a datetime
+        shown = value if abs(value) < 10**30 else f"a {len(str(abs(int(value))))}-digit number"
+        raise InvalidInputError(
+            f"epoch timestamp {shown} is out of range: instants must lie in the years 1 to 9999 "
+            "(epoch seconds, or milliseconds from 1e11 up)"
+        ) from None
 
 
 def _parse_text(text: str) -> datetime:
@@ -153,6 +157,8 @@ def parse_timestamp(value: Any, *, assume_tz: str | tzinfo | None = None) -> dat
 
     Raises:
         TimezoneError: the value is naive and no ``assume_tz`` was named, or the zone is unknown.
+        InvalidInputError: the instant lies outside the years 1 to 9999 once in UTC (also a
+            ``ValueError``).
         ValueError: the value is not a timestamp.
 
     >>> parse_timestamp("Tue Oct 31 22:10:47 +0000 2017").isoformat()
@@ -178,5 +184,18 @@ def parse_timestamp(value: Any, *, assume_tz: str | tzinfo | None = None) -> dat
     if parsed.tzinfo is None or parsed.tzinfo.utcoffset(parsed) is None:
         if assume_tz is None:
             raise TimezoneError(f"naive timestamp {value!r} has no time zone: {_FIX}")
-        parsed = _localize(parsed.replace(tzinfo=None), resolve_timezone(assume_tz))
-    return parsed.astimezone(UTC)
+        zone = resolve_timezone(assume_tz)
+        try:
+            parsed = _localize(parsed.replace(tzinfo=None), zone)
+        except OverflowError:
+            raise TimezoneError(
+                f"{value!r} in {zone} falls outside the years 1 to 9999 once in UTC; "
+                "give it with an explicit UTC offset"
+            ) from None
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{value!r} falls outside the years 1 to 9999 once in UTC: socialcare stores "
+            "instants in UTC, so they must lie between 0001-01-01 and 9999-12-31 there"
+        ) from None

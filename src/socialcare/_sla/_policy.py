@@ -37,6 +37,11 @@ UTC = timezone.utc
 Metric = Literal["first_response", "next_response", "resolution"]
 METRICS: tuple[Metric, ...] = ("first_response", "next_response", "resolution")
 _ZERO = timedelta(0)
+# The longest target a policy takes: ten years (3660 days) of its clock. Longer is a typo
+# ("100000000d"), and due instants past the year 9999 cannot be represented.
+MAX_TARGET = timedelta(days=3660)
+# The end of an open pause (waiting on the customer now): after any instant.
+_OPEN_END = datetime.max.replace(tzinfo=timezone.utc)
 _UNIT_SECONDS = {"w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _COMPACT = re.compile(r"^(?:(\d+(?:\.\d+)?)([wdhms]))+$")
 _COMPACT_PART = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
@@ -56,6 +61,16 @@ def parse_duration(value: Any) -> timedelta:
     >>> [parse_duration(v).total_seconds() for v in ("1h30m", "PT15M", 90, "2d")]
     [5400.0, 900.0, 90.0, 172800.0]
     """
+    try:
+        return _parse_duration(value)
+    except OverflowError:
+        raise InvalidInputError(
+            f"duration {value!r} is too long: a duration must be under 999999999 days "
+            "(and an SLA target at most 3660 days)"
+        ) from None
+
+
+def _parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
@@ -204,13 +219,13 @@ class SLACondition(_Model):
 class SLATarget(_Model):
     """One promise: a metric, a duration, the clock it runs on, and where it applies.
 
-    Args:
+    Attributes:
         metric: ``"first_response"`` (first customer post to the first brand reply by a
             person), ``"next_response"`` (each later customer turn to the brand's reply) or
             ``"resolution"`` (first customer post to resolution, paused while waiting on the
             customer).
-        duration: the target, more than zero (text such as ``"15m"`` is read with
-            :func:`parse_duration`).
+        duration: the target, more than zero and at most 3660 days (``MAX_TARGET``, about
+            ten years; text such as ``"15m"`` is read with :func:`parse_duration`).
         window: the service window the clock runs in; ``ServiceWindow.always()`` (the
             default) is calendar time.
         when: the condition on the conversation (default: every conversation).
@@ -235,6 +250,11 @@ class SLATarget(_Model):
         duration = parse_duration(value)
         if duration <= _ZERO:
             raise ValueError(f"a target duration must be more than zero, got {value!r}")
+        if duration > MAX_TARGET:
+            raise ValueError(
+                f"a target duration must be at most {MAX_TARGET.days} days (about ten years), "
+                f"got {value!r}; check the unit"
+            )
         return duration
 
     @field_validator("window", mode="before")
@@ -380,7 +400,7 @@ def _run(
         if pause_start > cursor:
             segments.append((cursor, pause_start))
         cursor = max(cursor, pause_end)
-        if pause_end > end:
+        if pause_end > end or pause_end == _OPEN_END:
             paused_now = stop is None
             break
     if cursor < end:
@@ -440,10 +460,31 @@ def _as_of(conversation: Conversation, now: datetime) -> Conversation | None:
     return trimmed
 
 
+def _utc_now(now: datetime) -> datetime:
+    try:
+        return now.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInputError(
+            f"now {now!r} falls outside the years 1 to 9999 once in UTC; give an instant "
+            "within datetime's range"
+        ) from None
+
+
+def _known(labels: Iterable[str] | None, name: str) -> frozenset[str] | None:
+    if labels is None:
+        return None
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Iterable):
+        raise InvalidInputError(f"{name} must be a list of labels, got {labels!r}")
+    items = list(labels)
+    if not all(isinstance(label, str) for label in items):
+        raise InvalidInputError(f"{name} must be a list of text labels, got {items!r}")
+    return frozenset(label.casefold() for label in items)
+
+
 class SLAPolicy(_Model):
     """SLA targets and how to read them; the first matching target per metric applies.
 
-    Args:
+    Attributes:
         targets: the targets, most specific first.
         at_risk: the share of a target after which a running clock is ``at_risk`` (0.75).
         count_automated: whether automated brand replies stop response clocks (and pause
@@ -534,6 +575,89 @@ class SLAPolicy(_Model):
                 return target
         return None
 
+    def unknown_labels(
+        self,
+        *,
+        intents: Iterable[str] | None = None,
+        sentiments: Iterable[str] | None = None,
+        routes: Iterable[str] | None = None,
+        priorities: Iterable[str] | None = None,
+    ) -> list[tuple[str, str]]:
+        """The labels the targets' conditions name that are not among the known ones.
+
+        A condition on a label nothing produces (``intent="question"`` when the classifier
+        says ``query``) never matches, silently. Pass the labels your triage produces; a
+        kind left as ``None`` is not checked. Labels compare without regard to case, as
+        conditions do. Returns ``(field, label)`` pairs in target order, each once.
+
+        >>> policy = SLAPolicy(targets=[SLATarget(metric="first_response", duration="1h",
+        ...                                       when={"intent": ["question", "complaint"]})])
+        >>> policy.unknown_labels(intents=["query", "request", "complaint"])
+        [('intent', 'question')]
+        """
+        known_by_field = {
+            "intent": _known(intents, "intents"),
+            "sentiment": _known(sentiments, "sentiments"),
+            "route": _known(routes, "routes"),
+            "priority": _known(priorities, "priorities"),
+        }
+        found: list[tuple[str, str]] = []
+        for target in self.targets:
+            for field, known in known_by_field.items():
+                named: tuple[str, ...] | None = getattr(target.when, field)
+                if known is None or named is None:
+                    continue
+                for label in named:
+                    pair = (field, label)
+                    if label.casefold() not in known and pair not in found:
+                        found.append(pair)
+        return found
+
+    def validate_labels(
+        self,
+        *,
+        intents: Iterable[str] | None = None,
+        sentiments: Iterable[str] | None = None,
+        routes: Iterable[str] | None = None,
+        priorities: Iterable[str] | None = None,
+    ) -> SLAPolicy:
+        """Raise when a condition names a label not among the known ones; else return self.
+
+        socialcare's default triage produces the intents ``query``, ``request``,
+        ``complaint``, ``feedback``, ``praise``, ``spam``; the sentiments ``negative``,
+        ``neutral``, ``positive``; the routes ``auto``, ``agent``, ``specialist``, ``none``;
+        the priorities ``urgent``, ``high``, ``normal``, ``low``.
+
+        Raises:
+            InvalidInputError: some labels are unknown; the message lists them and the known
+                ones.
+
+        >>> policy = SLAPolicy(targets=[SLATarget(metric="first_response", duration="1h",
+        ...                                       when={"intent": "question"})])
+        >>> policy.validate_labels(intents=["query", "request"])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        socialcare._errors.InvalidInputError: ... intent 'question' (known intents: query, ...
+        """
+        unknown = self.unknown_labels(
+            intents=intents, sentiments=sentiments, routes=routes, priorities=priorities
+        )
+        if unknown:
+            given = {"intent": intents, "sentiment": sentiments, "route": routes}
+            given["priority"] = priorities
+            plural = {"intent": "intents", "sentiment": "sentiments", "route": "routes"}
+            plural["priority"] = "priorities"
+            parts = []
+            for field in dict.fromkeys(name for name, _ in unknown):
+                labels = ", ".join(repr(label) for name, label in unknown if name == field)
+                known = ", ".join(str(label) for label in given[field] or ())
+                parts.append(f"{field} {labels} (known {plural[field]}: {known})")
+            raise InvalidInputError(
+                f"the policy's conditions name unknown labels: {'; '.join(parts)}; a condition "
+                "on a label nothing produces never matches"
+            )
+        return self
+
     def evaluate(self, conversation: Conversation, now: datetime) -> SLAReport:
         """Run the SLA clocks of ``conversation`` as of ``now``.
 
@@ -550,7 +674,9 @@ class SLAPolicy(_Model):
 
         Raises:
             TimezoneError: ``now`` is naive.
-            InvalidInputError: ``conversation`` is not a :class:`Conversation`.
+            InvalidInputError: ``conversation`` is not a :class:`Conversation`, or a clock
+                needs an instant beyond the years 1 to 9999 (``now`` or a due time too close
+                to ``datetime.max``).
         """
         if not isinstance(now, datetime):
             raise InvalidInputError(f"now must be an aware datetime, got {type(now).__name__}")
@@ -562,7 +688,7 @@ class SLAPolicy(_Model):
             raise InvalidInputError(
                 f"evaluate() takes a Conversation, got {type(conversation).__name__}"
             )
-        now = now.astimezone(UTC)
+        now = _utc_now(now)
         current = _as_of(conversation, now)
         results: list[SLAResult] = []
         if current is not None and current.first_customer_at is not None:
@@ -570,7 +696,13 @@ class SLAPolicy(_Model):
                 target = self.target_for(metric, current)
                 if target is None:
                     continue
-                result = self._evaluate(metric, target, current, now)
+                try:
+                    result = self._evaluate(metric, target, current, now)
+                except InvalidInputError as exc:  # an instant beyond the years 1 to 9999
+                    raise InvalidInputError(
+                        f"cannot run the {metric} clock of conversation {conversation.id!r} as "
+                        f"of {now.isoformat()}: {exc}"
+                    ) from None
                 if result is not None:
                     results.append(result)
         return SLAReport(conversation.id, now, tuple(results))
@@ -588,6 +720,14 @@ class SLAPolicy(_Model):
         """
         if not isinstance(now, datetime) or now.tzinfo is None or now.utcoffset() is None:
             raise TimezoneError(f"now must be an aware datetime, got {now!r}")
+        now = _utc_now(now)  # an instant out of range concerns every row: raise once
+        if isinstance(conversations, (str, bytes, Mapping, Conversation)) or not isinstance(
+            conversations, Iterable
+        ):
+            raise InvalidInputError(
+                "evaluate_many() takes an iterable (such as a list) of conversations, got "
+                f"{type(conversations).__name__}; use evaluate() for one"
+            )
         out: list[SLAReport | RowError] = []
         for index, row in enumerate(conversations):
             row_id = getattr(row, "id", None)
@@ -639,14 +779,17 @@ def _waiting_on_customer(
     """Stretches when the resolution clock stops: from each brand reply until the customer
     writes again, and from each resolution until a reopening (open-ended ones end after now).
     """
-    after_now = now + timedelta(days=1)
+    after_now = _OPEN_END
     stretches: list[tuple[datetime, datetime]] = []
     for turn, following in zip(exchanges, [*exchanges[1:], None], strict=True):
         if turn.reply_at is not None:
             resume = following.customer_at if following is not None else after_now
             stretches.append((turn.reply_at, resume))
     resolved_at: datetime | None = None
+    first_customer_at = conversation.first_customer_at
     for change in conversation.status_changes:
+        if first_customer_at is not None and change.at < first_customer_at:
+            continue  # before the customer wrote: ignored, as Conversation.resolved_at does
         if change.status == "resolved":
             resolved_at = resolved_at or change.at
         elif resolved_at is not None:

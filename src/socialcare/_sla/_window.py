@@ -47,6 +47,12 @@ _NAT = -(2**63)  # numpy's NaT as int64
 # Local dates the engine can work with (datetime's range, with room for the two-day look-back).
 _FIRST_DAY = date(1, 1, 4).toordinal() - _EPOCH_ORDINAL
 _LAST_DAY = date(9999, 12, 28).toordinal() - _EPOCH_ORDINAL
+# UTC instants the batch methods compute for (a day inside those dates, whatever the zone);
+# a row outside, or whose due time falls outside, gives NaT instead of sinking the batch.
+_BATCH_LO = (_FIRST_DAY + 1) * _DAY_US
+_BATCH_HI = (_LAST_DAY - 1) * _DAY_US
+# datetime.max as microseconds since the epoch: the latest instant 24/7 arithmetic gives.
+_MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
 # Build at least this many days around the first instant asked about, and grow by at least
 # this much when a query falls outside: few rebuilds, small arrays.
 _MARGIN_DAYS = 400
@@ -86,6 +92,22 @@ def _to_us(value: Any, what: str) -> int:
         raise TimezoneError(
             f"{what} {value!r} is naive: attach a zone, e.g. datetime(..., tzinfo=timezone.utc)"
         ) from None
+
+
+def _in_zone(at: datetime, zone: tzinfo) -> datetime:
+    """``at`` on ``zone``'s clock; an instant whose local reading leaves datetime's range is
+    an InvalidInputError, not an OverflowError."""
+    try:
+        return at.astimezone(zone)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{at.isoformat()} cannot be shown in {zone}: the reading would fall outside the "
+            "years 1 to 9999"
+        ) from None
+
+
+class _BeyondRangeError(InvalidInputError):
+    """A result lies past the last date the engine handles (the end of the year 9999)."""
 
 
 def _from_us(value: int) -> datetime:
@@ -669,8 +691,8 @@ class ServiceWindow:
         """
         _to_us(at, "at")
         if self._zone is None:
-            return at.astimezone(UTC)
-        return at.astimezone(resolve_timezone(self._zone))
+            return _in_zone(at, UTC)
+        return _in_zone(at, resolve_timezone(self._zone))
 
     # The interval arrays -----------------------------------------------------------------------
 
@@ -784,7 +806,7 @@ class ServiceWindow:
     def _grow(self, span: _Span, needed_end_us: int | None = None) -> _Span:
         """Widen ``span`` forward (for additions that run past its end)."""
         if span.end_day >= _LAST_DAY:
-            raise InvalidInputError("the result lies beyond the year 9999")
+            raise _BeyondRangeError("the result lies beyond the year 9999")
         width = span.end_day - span.first_day
         end = span.end_day + max(width, _MARGIN_DAYS)
         if needed_end_us is not None:
@@ -851,12 +873,12 @@ class ServiceWindow:
         """
         t = _to_us(at, "at")
         if self._zone is None:
-            return at.astimezone(UTC)
+            return _in_zone(at, UTC)
         self._require_open_sometime()
         span = self._span_for(t, t)
         index = bisect_right(span.starts_list, t) - 1
         if index >= 0 and t < span.ends_list[index]:
-            return at.astimezone(UTC)
+            return _in_zone(at, UTC)
         # The next opening is where business time first grows past its value at t.
         span, index, _ = self._forward(t, 1, span)
         return _from_us(span.starts_list[index])
@@ -927,7 +949,11 @@ class ServiceWindow:
             starts: aware datetimes (``None`` for missing), or a ``datetime64`` array (UTC).
             duration: one ``timedelta`` for all, or a ``timedelta64`` array (one per start).
 
-        Missing starts (``None``, ``NaT``) and missing durations give ``NaT``.
+        Missing starts (``None``, ``NaT``) and missing durations give ``NaT``, and so does a
+        row whose due time cannot be represented: past ``datetime.max`` for :meth:`always`,
+        or, for a weekly window, a start or due time outside the dates the engine handles
+        (0001-01-05 to 9999-12-27 UTC), as :meth:`elapsed_many` does for such instants. The
+        other rows are computed as usual.
 
         >>> import numpy as np
         >>> w = ServiceWindow.office_hours("UTC")
@@ -951,18 +977,20 @@ class ServiceWindow:
             d = np.full(t.shape, _duration_us(duration), dtype=np.int64)
             missing = t == _NAT
         out = np.full(t.shape, _NAT, dtype=np.int64)
-        ok = ~missing
+        if self._zone is None:
+            ok = ~missing & (d <= _MAX_US - np.maximum(t, 0))  # past datetime.max: NaT
+            out[ok] = t[ok] + d[ok]
+            return out.view("datetime64[us]")
+        ok = ~missing & (t >= _BATCH_LO) & (t <= _BATCH_HI)
         if not ok.any():
             return out.view("datetime64[us]")
         tv, dv = t[ok], d[ok]
-        if self._zone is None:
-            out[ok] = tv + dv
-            return out.view("datetime64[us]")
         if np.any(dv > 0):
             self._require_open_sometime()
         span = self._span_for(int(tv.min()), int(tv.max()))
         result = tv.copy()  # a zero duration ends where it starts
         pending = np.flatnonzero(dv > 0)
+        at_end = False
         while len(pending):
             target = span.business_many(tv[pending]) + dv[pending]
             index = np.searchsorted(span.after, target, side="left")
@@ -973,10 +1001,16 @@ class ServiceWindow:
                 chosen = safe[found]
                 result[pending[found]] = span.starts[chosen] + target[found] - span.before[chosen]
                 pending, target = pending[~found], target[~found]
+            if len(pending) and at_end:  # due after the last date the engine handles
+                result[pending] = _NAT
+                break
             if len(pending):
                 # The slowest row leads the growth (and raises if the window stays closed).
                 slowest = int(pending[np.argmax(target)])
-                span = self._forward(int(tv[slowest]), int(dv[slowest]), span)[0]
+                try:
+                    span = self._forward(int(tv[slowest]), int(dv[slowest]), span)[0]
+                except _BeyondRangeError:
+                    span, at_end = self._span_for(span.lo, span.hi, grow_to=_LAST_DAY), True
         out[ok] = result
         return out.view("datetime64[us]")
 
@@ -991,7 +1025,8 @@ class ServiceWindow:
             on_error: a pair whose end is before its start gives ``NaT`` (``"nat"``, the
                 default: one bad row never sinks a batch) or raises (``"raise"``).
 
-        Missing values give ``NaT``.
+        Missing values give ``NaT``, and so do instants outside the dates a weekly window
+        handles (0001-01-05 to 9999-12-27 UTC); the other rows are computed as usual.
 
         >>> import numpy as np
         >>> w = ServiceWindow.office_hours("UTC")
@@ -1018,6 +1053,8 @@ class ServiceWindow:
                 f"{int(reversed_.sum())} pairs end before they start (first at index {first})"
             )
         ok = ~(missing | reversed_)
+        if self._zone is not None:
+            ok &= (a >= _BATCH_LO) & (b <= _BATCH_HI)
         out = np.full(a.shape, _NAT, dtype=np.int64)
         if ok.any():
             av, bv = a[ok], b[ok]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -319,8 +319,13 @@ def to_columns(
     >>> len(cols), str(cols.first_customer_at[0]), bool(cols.needs_reply[0])
     (1, '2024-05-01T09:00:00.000000', True)
     """
-    if isinstance(conversations, (str, bytes, Conversation)):
-        raise InvalidInputError("conversations must be an iterable of Conversation objects")
+    if isinstance(conversations, (str, bytes, Conversation, Mapping)) or not isinstance(
+        conversations, Iterable
+    ):
+        raise InvalidInputError(
+            "conversations must be Columns or an iterable (such as a list) of Conversation "
+            f"objects, got {type(conversations).__name__}"
+        )
     if policy is not None and (now is None or now.tzinfo is None):
         from socialcare._errors import TimezoneError
 
@@ -440,6 +445,83 @@ def _int_column(value: Any, name: str, n: int, default: int = 0) -> IntArray:
     return array.astype(np.int64)
 
 
+_TRUE_TEXT = frozenset({"true", "yes", "1"})
+_FALSE_TEXT = frozenset({"false", "no", "0"})
+
+
+def _truth(value: Any) -> bool | None:
+    """One cell of a boolean column: True, False, or None for missing (never a guess).
+
+    Raises ``ValueError`` for anything else.
+    """
+    if value is None or type(value).__name__ == "NAType":  # pandas.NA
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if value != value:  # NaN: missing
+            return None
+        if value in (0, 1):
+            return bool(value)
+    elif isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE_TEXT:
+            return True
+        if text in _FALSE_TEXT:
+            return False
+        if text in ("", "nan", "none", "null", "na", "<na>"):
+            return None
+    raise ValueError(value)
+
+
+def _bool_column(value: Any, name: str, n: int) -> BoolArray:
+    """A strict boolean column: missing (None, NaN, empty text) is False; junk is refused.
+
+    Accepted cells: ``True``/``False``, ``1``/``0``, and the text ``true``/``false``,
+    ``yes``/``no``, ``1``/``0`` in any case.
+    """
+    if value is None:
+        return np.zeros(n, dtype=bool)
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+        raise InvalidInputError(
+            f"{name} must be a column of booleans (one per conversation), "
+            f"got {type(value).__name__}"
+        )
+    if isinstance(value, np.ndarray) or hasattr(value, "__array__"):  # numpy, pandas
+        array = np.asarray(value)
+    else:
+        items = list(value)
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+    if array.ndim != 1 or len(array) != n:
+        raise InvalidInputError(f"{name} must be a boolean column with {n} rows")
+    if array.dtype == bool:
+        copied: BoolArray = array.copy()
+        return copied
+    if array.dtype.kind in "iuf":  # numbers: 1/0, NaN for missing (no per-row loop)
+        numbers = array.astype(np.float64)
+        bad = ~np.isnan(numbers) & (numbers != 0) & (numbers != 1)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            _refuse(name, row, array[row])
+        result: BoolArray = numbers == 1
+        return result
+    out = np.zeros(n, dtype=bool)
+    for row, cell in enumerate(array.tolist()):
+        try:
+            out[row] = bool(_truth(cell))
+        except ValueError:
+            _refuse(name, row, cell)
+    return out
+
+
+def _refuse(name: str, row: int, cell: Any) -> NoReturn:
+    raise InvalidInputError(
+        f"{name}: row {row} holds {cell!r}, which is not a boolean; use True/False, 1/0, or "
+        "the text true/false, yes/no, 1/0 (None or NaN for missing, read as False)"
+    )
+
+
 def _table_index(value: Any, name: str, n: int) -> IntArray:
     conv = np.asarray(value)
     if conv.dtype.kind not in "iu" or conv.ndim != 1:
@@ -512,10 +594,17 @@ def from_columns(
     Instants are ``datetime64`` (read as UTC) or aware datetimes; NaT/None is "not yet". Labels
     are sequences of text (None for missing) or ``(codes, categories)`` pairs, the fast path
     for millions of rows (pandas: ``(s.cat.codes.to_numpy(), list(s.cat.categories))``).
-    Omitted columns default to "never happened" (NaT, 0, missing label);
+    Omitted columns default to "never happened" (NaT, 0, missing label, False);
     ``first_human_response_at`` defaults to ``first_response_at`` and the human exchange table
     to the full one. Exchange and survey tables are long tables whose ``*_conv`` gives the row
     of the conversation each entry belongs to.
+
+    ``reopened`` is read strictly: ``True``/``False``, ``1``/``0``, or the text
+    ``true``/``false``, ``yes``/``no``, ``1``/``0`` (any case); ``None``, NaN and empty text
+    are missing, read as ``False``; anything else is an :class:`~socialcare.InvalidInputError`
+    naming the row. As for :class:`~socialcare.Conversation`, a ``resolved_at`` before
+    ``first_customer_at`` does not count (the row is unresolved), and a ``first_resolved_at``
+    before it is replaced by ``resolved_at``.
 
     >>> import numpy as np
     >>> cols = from_columns(
@@ -546,17 +635,22 @@ def from_columns(
     )
     brand = _int_column(brand_touches, "brand_touches", n)
     opened = times(opened_at, "opened_at", first)
-    reopened_col = np.zeros(n, dtype=bool) if reopened is None else np.asarray(reopened, bool)
-    if reopened_col.shape != (n,):
-        raise InvalidInputError(f"reopened must be a boolean column with {n} rows")
+    reopened_col = _bool_column(reopened, "reopened", n)
+    resolved = times(resolved_at, "resolved_at")
+    first_resolved = times(first_resolved_at, "first_resolved_at")
+    # The rule of Conversation: a resolution before the first customer post does not count.
+    early = ~np.isnat(first) & (resolved < first)
+    resolved = np.where(early, NAT, resolved)
+    early_first = ~np.isnat(first) & (first_resolved < first)
+    first_resolved = np.where(early_first, resolved, first_resolved)
     if sla is not None and not isinstance(sla, Mapping):
         raise InvalidInputError("sla must be a mapping: metric name -> column of states")
     return Columns(
         first_customer_at=first,
         first_response_at=any_response,
         first_human_response_at=human_response,
-        resolved_at=times(resolved_at, "resolved_at"),
-        first_resolved_at=times(first_resolved_at, "first_resolved_at"),
+        resolved_at=resolved,
+        first_resolved_at=first_resolved,
         opened_at=opened,
         reopened=reopened_col,
         brand_touches=brand,

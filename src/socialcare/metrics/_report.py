@@ -168,7 +168,7 @@ def _sort_key(keys: tuple[str | date | None, ...]) -> tuple[tuple[int, str], ...
 def report(
     conversations: Columns | Iterable[Conversation],
     *,
-    by: Sequence[str] = (),
+    by: Sequence[str] | None = (),
     window: BusinessClock | None = None,
     policy: Any = None,
     now: datetime | None = None,
@@ -182,7 +182,7 @@ def report(
     Args:
         conversations: conversations, or :class:`Columns` for large exports (fast path).
         by: breakdown keys among ``platform``, ``intent``, ``route``, ``agent`` (the first
-            human responder), ``period``. Empty: one row for everything.
+            human responder), ``period``. Empty or ``None``: one row for everything.
         window: a service window: durations in its business time (calendar time without).
         policy: an SLA policy with ``evaluate(conversation, now)`` (conversations only;
             columns carry SLA states in ``from_columns(sla=...)``).
@@ -204,9 +204,15 @@ def report(
     """
     if isinstance(by, str):
         by = [by]
+    if by is None:
+        by = []
+    elif not isinstance(by, Iterable):
+        raise InvalidInputError(
+            f"by is a list of breakdown keys among {BREAKDOWNS}, got {type(by).__name__}"
+        )
     by = list(by)
     for key in by:
-        if key not in BREAKDOWNS:
+        if not isinstance(key, str) or key not in BREAKDOWNS:
             raise InvalidInputError(f"cannot break down by {key!r}; use any of {BREAKDOWNS}")
     if len(set(by)) != len(by):
         raise InvalidInputError(f"a breakdown key appears twice in by={by}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,6 +28,13 @@ def wilson_interval(successes: int, trials: int, z: float = _Z95) -> tuple[float
     >>> round(low, 4), round(high, 4)
     (0.4902, 0.9433)
     """
+    for name, count in (("successes", successes), ("trials", trials)):
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise InvalidInputError(f"{name} must be a whole number of at least 0, got {count!r}")
+    if successes > trials:
+        raise InvalidInputError(f"successes ({successes}) cannot exceed trials ({trials})")
+    if isinstance(z, bool) or not isinstance(z, (int, float)) or not z > 0:
+        raise InvalidInputError(f"z must be a positive number, got {z!r}")
     if trials == 0:
         return None
     p = successes / trials
@@ -124,8 +131,11 @@ def _scores(source: Any, kind: Kind) -> Scores:
                 "from_columns()"
             )
         return table
-    if isinstance(source, (str, bytes)):
-        raise InvalidInputError(f"{kind}() takes conversations or a column of scores, not text")
+    if isinstance(source, (str, bytes, Mapping)) or not isinstance(source, Iterable):
+        raise InvalidInputError(
+            f"{kind}() takes Columns, conversations, surveys or a column of scores (a list), "
+            f"got {type(source).__name__}"
+        )
     if isinstance(source, np.ndarray):
         items: list[Any] = source.tolist()
     else:

@@ -45,12 +45,39 @@ _CUSTOMER_TEXTS = (
     "you should add dark mode",
     "follow me for free crypto signals 🚀",
 )
+# Post and conversation ids are unique in the process, across every factory: two factories
+# (or two tests) never make the same id, so their posts can be mixed in one batch.
+_POST_IDS = itertools.count(1)
+_CONVERSATION_IDS = itertools.count(1)
+_ID_LOCK = threading.Lock()
+
+
+def _next_post_id() -> str:
+    with _ID_LOCK:
+        return str(next(_POST_IDS))
+
+
+def _next_conversation_id() -> str:
+    with _ID_LOCK:
+        return f"conv-{next(_CONVERSATION_IDS)}"
+
+
 _BRAND_TEXTS = (
     "Sorry to hear that! Could you DM us your order number?",
     "Thanks for reaching out, we're on it.",
     "We open at 10:00 on Sundays.",
     "Thank you so much! We'll pass it on to the team.",
 )
+
+
+def _shifted(moment: datetime, step: timedelta) -> datetime:
+    """``moment + step`` in UTC; leaving datetime's range is an InvalidInputError."""
+    try:
+        return moment.astimezone(UTC) + step
+    except OverflowError:
+        raise InvalidInputError(
+            f"{moment.isoformat()} + {step} falls outside the years 1 to 9999 in UTC"
+        ) from None
 
 
 class FixedClock:
@@ -80,7 +107,7 @@ class FixedClock:
         if step < timedelta(0):
             raise InvalidInputError("a clock only moves forward; use set() to go back")
         with self._lock:
-            self._now += step
+            self._now = _shifted(self._now, step)
             return self._now
 
     def set(self, moment: datetime) -> datetime:
@@ -88,12 +115,15 @@ class FixedClock:
         if moment.tzinfo is None:
             raise TimezoneError("FixedClock.set() needs an aware datetime")
         with self._lock:
-            self._now = moment.astimezone(UTC)
+            self._now = _shifted(moment, timedelta(0))
             return self._now
 
 
 class PostFactory:
     """Makes valid posts with unique ids; any field can be overridden.
+
+    Ids are unique across all factories in the process (a shared counter), so posts of two
+    factories never collide; everything else follows ``seed``.
 
     >>> factory = PostFactory()
     >>> factory.customer(text="hi").author.is_brand, factory.agent().author.is_brand
@@ -110,14 +140,11 @@ class PostFactory:
         if start.tzinfo is None:
             raise TimezoneError("PostFactory needs an aware start datetime")
         self.platform = Platform(platform)
-        self.start = start.astimezone(UTC)
+        self.start = _shifted(start, timedelta(0))
         self._random = random.Random(seed)
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
 
     def _next_id(self) -> str:
-        with self._lock:
-            return str(next(self._ids))
+        return _next_post_id()
 
     def author(self, **fields: Any) -> Author:
         """A customer author (``is_brand=False``) unless fields say otherwise."""
@@ -132,15 +159,17 @@ class PostFactory:
             "id": self._next_id(),
             "platform": self.platform,
             "text": self._random.choice(_CUSTOMER_TEXTS),
-            "created_at": self.start + timedelta(minutes=minutes),
+            "created_at": _shifted(self.start, timedelta(minutes=minutes)),
         }
         data.update(fields)
         if "author" not in data:
             data["author"] = self.author()
         return Post(**data)
 
-    def customer(self, *, minutes: float = 0, **fields: Any) -> Post:
-        """A customer post."""
+    def customer(self, *, minutes: float = 0, text: str | None = None, **fields: Any) -> Post:
+        """A customer post; ``text`` is what the customer wrote (a sample text if ``None``)."""
+        if text is not None:
+            fields["text"] = text
         return self.post(minutes=minutes, **fields)
 
     def agent(self, *, minutes: float = 0, **fields: Any) -> Post:
@@ -159,9 +188,14 @@ class PostFactory:
 class ConversationFactory:
     """Makes conversations of common shapes for tests.
 
+    Every shape takes ``text``: what the customer wrote (one text for every customer post, or
+    one per customer post in order). Post and conversation ids are unique across factories.
+
     >>> factory = ConversationFactory()
     >>> factory.unanswered().first_response_at is None
     True
+    >>> factory.answered(text="where is my parcel?").customer_posts[0].text
+    'where is my parcel?'
     """
 
     def __init__(
@@ -172,42 +206,70 @@ class ConversationFactory:
         seed: int = 0,
     ) -> None:
         self.posts = PostFactory(platform=platform, start=start, seed=seed)
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
 
     def _conversation_id(self) -> str:
-        with self._lock:
-            return f"conv-{next(self._ids)}"
+        return _next_conversation_id()
 
     def from_script(
         self,
-        script: Iterable[tuple[str, float]],
+        script: Iterable[tuple[str, float] | tuple[str, float, str]],
         *,
+        text: str | Sequence[str] | None = None,
         customer: Author | None = None,
         channel: Channel | str = Channel.PUBLIC,
         surveys: Sequence[Survey] = (),
         resolved_after_minutes: float | None = None,
         **labels: Any,
     ) -> Conversation:
-        """A conversation from ``(role, minute)`` steps; roles: customer, agent, bot.
+        """A conversation from ``(role, minute)`` or ``(role, minute, text)`` steps.
 
-        >>> conv = ConversationFactory().from_script([("customer", 0), ("bot", 1),
-        ...                                           ("agent", 30)])
-        >>> conv.timeline.roles
-        ('customer', 'bot', 'agent')
+        Roles: customer, agent, bot. ``text`` gives the customer's words: one text for every
+        customer post, or a list with one per customer post in order; a step's own text wins.
+
+        >>> conv = ConversationFactory().from_script([("customer", 0, "refund please"),
+        ...                                           ("bot", 1), ("agent", 30)])
+        >>> conv.timeline.roles, conv.posts[0].text
+        (('customer', 'bot', 'agent'), 'refund please')
         """
+        steps: list[tuple[Any, ...]] = [tuple(step) for step in script]
+        customer_steps = sum(1 for step in steps if step and step[0] == "customer")
+        if text is None or isinstance(text, str):
+            customer_texts: list[str | None] = [text] * customer_steps
+        else:
+            customer_texts = list(text)
+            if len(customer_texts) != customer_steps:
+                raise InvalidInputError(
+                    f"text has {len(customer_texts)} entries but the script has "
+                    f"{customer_steps} customer posts; give one text per customer post, or one "
+                    "text for all"
+                )
         who = customer or self.posts.author()
         made: list[Post] = []
         parent: str | None = None
-        for role, minute in script:
+        turn = 0
+        for step in steps:
+            if len(step) not in (2, 3):
+                raise InvalidInputError(
+                    f"a script step is (role, minute) or (role, minute, text), got {step!r}"
+                )
+            role: Any = step[0]
+            minute: float = step[1]
+            words: Any = step[2] if len(step) == 3 else None
+            if words is not None and not isinstance(words, str):
+                raise InvalidInputError(f"a step's text must be a string, got {words!r}")
+            extra: dict[str, Any] = {} if words is None else {"text": words}
             if role == "customer":
+                said = words if words is not None else customer_texts[turn]
+                turn += 1
                 post = self.posts.customer(
-                    minutes=minute, author=who, channel=channel, in_reply_to=parent
+                    minutes=minute, text=said, author=who, channel=channel, in_reply_to=parent
                 )
             elif role == "agent":
-                post = self.posts.agent(minutes=minute, channel=channel, in_reply_to=parent)
+                post = self.posts.agent(
+                    minutes=minute, channel=channel, in_reply_to=parent, **extra
+                )
             elif role == "bot":
-                post = self.posts.bot(minutes=minute, channel=channel, in_reply_to=parent)
+                post = self.posts.bot(minutes=minute, channel=channel, in_reply_to=parent, **extra)
             else:
                 raise InvalidInputError(f"unknown role {role!r}: use customer, agent or bot")
             made.append(post)
@@ -216,7 +278,7 @@ class ConversationFactory:
         if resolved_after_minutes is not None:
             changes.append(
                 StatusChange(
-                    at=self.posts.start + timedelta(minutes=resolved_after_minutes),
+                    at=_shifted(self.posts.start, timedelta(minutes=resolved_after_minutes)),
                     status="resolved",
                 )
             )
@@ -228,18 +290,27 @@ class ConversationFactory:
             **labels,
         )
 
-    def answered(self, *, after_minutes: float = 10, **options: Any) -> Conversation:
-        """A customer post answered by a person ``after_minutes`` later."""
-        return self.from_script([("customer", 0), ("agent", after_minutes)], **options)
+    def answered(
+        self, *, after_minutes: float = 10, text: str | None = None, **options: Any
+    ) -> Conversation:
+        """A customer post (saying ``text``) answered by a person ``after_minutes`` later."""
+        return self.from_script([("customer", 0), ("agent", after_minutes)], text=text, **options)
 
-    def unanswered(self, **options: Any) -> Conversation:
-        """A customer post nobody answered yet."""
-        return self.from_script([("customer", 0)], **options)
+    def unanswered(self, *, text: str | None = None, **options: Any) -> Conversation:
+        """A customer post (saying ``text``) nobody answered yet."""
+        return self.from_script([("customer", 0)], text=text, **options)
 
     def bot_then_agent(
-        self, *, bot_minutes: float = 1, agent_minutes: float = 20, **options: Any
+        self,
+        *,
+        bot_minutes: float = 1,
+        agent_minutes: float = 20,
+        text: str | None = None,
+        **options: Any,
     ) -> Conversation:
-        """An automated acknowledgement, then a person."""
+        """A customer post (saying ``text``), an automated acknowledgement, then a person."""
         return self.from_script(
-            [("customer", 0), ("bot", bot_minutes), ("agent", agent_minutes)], **options
+            [("customer", 0), ("bot", bot_minutes), ("agent", agent_minutes)],
+            text=text,
+            **options,
         )
