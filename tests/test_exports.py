@@ -31,7 +31,7 @@ def test_twcs_preset(tmp_path: Path) -> None:
     assert brand.in_reply_to == "119237"
     assert brand.platform == "twitter"
     assert isinstance(bad, RowError)
-    assert bad.index == 4
+    assert (bad.index, bad.line) == (2, 4)  # third data row, fourth line of the file
     assert bad.id == "119238"
     assert "created_at" in str(bad.error)
 
@@ -103,7 +103,7 @@ def test_records_iterable_and_bad_boolean() -> None:
 
 
 def test_csv_row_with_extra_cells() -> None:
-    stream = io.StringIO("id,text\n1,a,b\n")
+    stream = io.StringIO("id,platform,author.id,created_at\n1,x,u,0,b\n")
     ((_, value),) = list(iter_posts(stream, format="csv"))
     assert isinstance(value, RowError)
     assert "more cells" in str(value)
