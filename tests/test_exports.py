@@ -127,8 +127,8 @@ def test_clear_errors(call: object, message: str) -> None:
 
 def test_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
-    path.write_bytes("id,text\n1,caf\xe9\n".encode("latin-1"))
-    with pytest.raises(InvalidInputError, match="UTF-8"):
+    path.write_bytes("id,platform,author.id,created_at\n1,x,caf\xe9,0\n".encode("latin-1"))
+    with pytest.raises(InvalidInputError, match="line 2 is not UTF-8"):
         list(iter_posts(path))
 
 

@@ -293,12 +293,12 @@ def _target(value: str | None, fmt: str | None, source: _Source | None) -> _Targ
     assert value is not None
     if not value.strip():
         raise _UsageError("-o: the output file name is empty")
-    chosen = fmt or _format_of(value)
     path = Path(os.path.realpath(value))  # write through a symlink, as opening it would
     if path.is_dir():
         raise _UsageError(f"-o {value}: is a directory; name a file")
     if not path.parent.is_dir():
         raise _UsageError(f"-o {value}: the directory {str(path.parent)!r} does not exist")
+    chosen = fmt or _format_of(value)
     if source is not None and _same_file(path, source.path):
         raise _UsageError(
             f"-o {value}: is the input file; socialcare never overwrites its input: name "
@@ -329,7 +329,8 @@ def _format_of(target: str) -> str:
     if suffix == ".csv":
         return "csv"
     raise _UsageError(
-        f"cannot tell the output format of {target!r}: use .csv or .jsonl, or --output-format"
+        f"-o {target}: cannot tell the output format from the name: use .csv or .jsonl, or "
+        "--output-format csv or jsonl"
     )
 
 

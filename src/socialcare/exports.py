@@ -16,6 +16,7 @@ A :class:`ColumnMapping` says which column holds which post field. Fields are th
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -23,7 +24,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 from socialcare._conversation import RowError
 from socialcare._errors import InvalidInputError, SocialcareError
@@ -33,7 +34,7 @@ __all__ = [
     "CSV_DELIMITERS",
     "DECISION_COLUMNS",
     "MAX_CELL_CHARS",
-    "MAX_LINE_CHARS",
+    "MAX_LINE_LENGTH",
     "MAX_METADATA_DEPTH",
     "PRESETS",
     "ColumnMapping",
@@ -268,11 +269,12 @@ PRESETS: Mapping[str, ColumnMapping] = {
 }
 
 
-#: The longest a line of an export may be, line break included (characters). A CSV record
-#: spread over several lines (a quoted cell with line breaks) may not be longer in total either.
+#: The longest a line of an export may be, line break included: bytes of UTF-8 in a file read
+#: by path, characters in a text stream. A CSV record spread over several lines (a quoted cell
+#: with line breaks) may not be longer in total either.
 #: A longer one means the file is not a line-based export (or has an unclosed quote): reading
 #: stops with :class:`InvalidInputError` rather than holding the whole file in memory.
-MAX_LINE_CHARS = 4_194_304
+MAX_LINE_LENGTH = 4_194_304
 #: The longest a CSV cell may be (characters): Python's default ``csv.field_size_limit()``. A
 #: row with a longer cell is a bad row; the rest of the file is read as usual.
 MAX_CELL_CHARS = 131_072
@@ -342,14 +344,18 @@ class MissingColumnsError(InvalidInputError):
 
 
 class _Lines:
-    """The physical lines of a text stream, split on ``\\n`` only, each of bounded length."""
+    """The physical lines of a stream, split on ``\\n`` only, each of bounded length.
 
-    def __init__(self, stream: TextIO, limit: int) -> None:
+    A binary stream (a file opened by path) is decoded line by line as UTF-8, so a decoding
+    error names its line; its limit counts bytes. A text stream's limit counts characters.
+    """
+
+    def __init__(self, stream: TextIO | BinaryIO, limit: int) -> None:
         self._stream = stream
         self._limit = limit
         self.number = 0  # lines read so far
         self.record_start = 1
-        self._record_chars = 0
+        self._record_length = 0
 
     def __iter__(self) -> _Lines:
         return self
@@ -357,33 +363,44 @@ class _Lines:
     def start_record(self) -> None:
         """The next line read starts a record."""
         self.record_start = self.number + 1
-        self._record_chars = 0
+        self._record_length = 0
 
     def __next__(self) -> str:
         try:
-            line = self._stream.readline(self._limit + 1)
+            raw = self._stream.readline(self._limit + 1)
         except UnicodeDecodeError:
             raise InvalidInputError(
                 f"the text after line {self.number:,} is not UTF-8: re-export the file as UTF-8"
             ) from None
-        if not line:
+        if not raw:
             raise StopIteration
         self.number += 1
-        if self.number == 1 and line.startswith("\ufeff"):
-            line = line[1:]  # a byte order mark on a stream that was not opened as utf-8-sig
-        if len(line) > self._limit:
+        unit = "bytes" if isinstance(raw, bytes) else "characters"
+        if len(raw) > self._limit:
             raise InvalidInputError(
-                f"line {self.number:,} is longer than {self._limit:,} characters, the limit: "
+                f"line {self.number:,} is longer than {self._limit:,} {unit}, the limit: "
                 "the file has no line breaks where an export has them (is it a CSV or JSON "
                 "Lines export, with \\n or \\r\\n line endings?)"
             )
-        self._record_chars += len(line)
-        if self._record_chars > self._limit:
+        self._record_length += len(raw)
+        if self._record_length > self._limit:
             raise InvalidInputError(
                 f"the record that starts on line {self.record_start:,} runs on for more than "
-                f"{self._limit:,} characters, the limit: is a quote (\") left unclosed there?"
+                f"{self._limit:,} {unit}, the limit: is a quote (\") left unclosed there?"
             )
-        return line
+        if isinstance(raw, bytes):
+            if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidInputError(
+                    f"line {self.number:,} is not UTF-8 (byte {exc.start + 1:,} of the line): "
+                    "re-export the file as UTF-8"
+                ) from None
+        if self.number == 1 and raw.startswith("\ufeff"):
+            raw = raw[1:]  # a byte order mark on a stream that was not opened as utf-8-sig
+        return raw
 
 
 def _guard_cr(lines: Iterable[str]) -> Iterator[str]:
@@ -397,10 +414,10 @@ def _guard_cr(lines: Iterable[str]) -> Iterator[str]:
 
 
 def _open_csv(
-    stream: TextIO, delimiter: str | None
+    stream: TextIO | BinaryIO, delimiter: str | None
 ) -> tuple[tuple[str, ...], Iterator[ExportRow]]:
     """Read the header of a CSV stream; return it and an iterator over the records after it."""
-    lines = _Lines(stream, MAX_LINE_CHARS)
+    lines = _Lines(stream, MAX_LINE_LENGTH)
     first = next(lines, None)
     while first is not None and not first.strip():
         first = next(lines, None)
@@ -421,7 +438,7 @@ def _csv_rows(reader: Any, lines: _Lines, header: tuple[str, ...]) -> Iterator[E
     width = len(header)
     while True:
         lines.start_record()
-        saved = csv.field_size_limit(MAX_LINE_CHARS)
+        saved = csv.field_size_limit(MAX_LINE_LENGTH)
         try:
             cells: list[str] | None = next(reader)
             problem = None
@@ -451,8 +468,8 @@ def _csv_rows(reader: Any, lines: _Lines, header: tuple[str, ...]) -> Iterator[E
         yield ExportRow(line, record)
 
 
-def _jsonl_rows(stream: TextIO) -> Iterator[ExportRow]:
-    lines = _Lines(stream, MAX_LINE_CHARS)
+def _jsonl_rows(stream: TextIO | BinaryIO) -> Iterator[ExportRow]:
+    lines = _Lines(stream, MAX_LINE_LENGTH)
     for text in lines:
         lines.start_record()
         if not text.strip():
@@ -482,7 +499,7 @@ def iter_records(
     A row that cannot be read (bad JSON, a JSON value that is not an object, a CSV row with
     more cells than the header or a cell over :data:`MAX_CELL_CHARS`) comes back with its error
     instead of a record, and reading goes on. A file that cannot be read at all (a CSV without
-    a header line, text that is not UTF-8, a line over :data:`MAX_LINE_CHARS`) raises
+    a header line, text that is not UTF-8, a line over :data:`MAX_LINE_LENGTH`) raises
     :class:`InvalidInputError`.
 
     Lines end at ``\\n`` (or ``\\r\\n``); a bare ``\\r`` inside a CSV cell is kept in the
@@ -594,7 +611,7 @@ def _rows(
         if delimiter is None and path.suffix.lower() == ".tsv":
             delimiter = "\t"
         try:
-            handle = path.open(encoding="utf-8-sig", newline="\n")
+            handle = path.open("rb")
         except OSError as exc:
             raise InvalidInputError(f"cannot open {str(path)!r}: {exc.strerror}") from None
         with handle:
@@ -617,7 +634,7 @@ def _rows(
 
 
 def _stream_rows(
-    stream: TextIO,
+    stream: TextIO | BinaryIO,
     format: Format,
     delimiter: str | None,
     check: Callable[[tuple[str, ...]], None],
@@ -627,4 +644,6 @@ def _stream_rows(
         check(header)
         yield from rows
         return
-    yield from iter_records(stream, format)
+    if format != "jsonl":
+        raise InvalidInputError(f"format must be 'csv' or 'jsonl', got {format!r}")
+    yield from _jsonl_rows(stream)
