@@ -457,7 +457,9 @@ def _decision_row(
 # Commands ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def _triager() -> Triager:
+    """The default triager, loaded once per process (``main`` may run many times in one)."""
     from socialcare._triage._triager import Triager
 
     return Triager.default()

@@ -503,8 +503,11 @@ def iter_records(
     :class:`InvalidInputError`.
 
     Lines end at ``\\n`` (or ``\\r\\n``); a bare ``\\r`` inside a CSV cell is kept in the
-    cell. Open files with ``newline=""`` or ``newline="\\n"``. The CSV ``delimiter`` is
-    found from the header line when not given (see :func:`detect_delimiter`).
+    cell. Open a text stream with ``newline="\\n"`` (``io.StringIO``'s default): with
+    ``newline=""`` or the default of ``open()``, a bare ``\\r`` ends the line before the
+    reader sees it. A path given to :func:`iter_posts` is read as bytes and split on ``\\n``
+    only. The CSV ``delimiter`` is found from the header line when not given (see
+    :func:`detect_delimiter`).
     """
     if format == "csv":
         _, rows = _open_csv(stream, delimiter)
