@@ -309,8 +309,8 @@ def detect_delimiter(header: str) -> str:
 
     A tie goes to the earlier one; a header with none of them (one column) is comma-separated.
 
-    >>> [detect_delimiter(h) for h in ("id\\ttext\\tcreated_at", "id;text", "id")]
-    ['\\t', ';', ',']
+    >>> tuple(detect_delimiter(h) for h in ("id\\ttext\\tcreated_at", "id;text", "id"))
+    ('\\t', ';', ',')
     """
     counts = [header.count(candidate) for candidate in CSV_DELIMITERS]
     best = max(range(len(counts)), key=lambda i: (counts[i], -i))
@@ -424,7 +424,11 @@ def _open_csv(
     if first is None:
         raise InvalidInputError("the file is empty: a CSV export starts with a header line")
     delimiter = delimiter or detect_delimiter(first)
-    reader = csv.reader(_guard_cr(itertools.chain([first], lines)), delimiter=delimiter)
+    # strict: a quote never closed, or text after a closing quote, is a bad row rather than
+    # cells silently swallowing the rows after them.
+    reader = csv.reader(
+        _guard_cr(itertools.chain([first], lines)), delimiter=delimiter, strict=True
+    )
     header = tuple(cell.strip() for cell in next(reader))
     if any(_CR in cell for cell in header):
         raise InvalidInputError(
@@ -445,7 +449,7 @@ def _csv_rows(reader: Any, lines: _Lines, header: tuple[str, ...]) -> Iterator[E
         except StopIteration:
             return
         except csv.Error as exc:
-            cells, problem = None, f"unreadable CSV ({exc})"
+            cells, problem = None, _csv_problem(exc)
         finally:
             csv.field_size_limit(saved)
         if cells is not None and not cells:
@@ -466,6 +470,15 @@ def _csv_rows(reader: Any, lines: _Lines, header: tuple[str, ...]) -> Iterator[E
         for name in header[len(cells) :]:
             record.setdefault(name, None)
         yield ExportRow(line, record)
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "unexpected end of data" in str(exc):
+        return (
+            "a quote (\") opened in this row is never closed: the rest of the file was read "
+            "as part of this row; close the quote or double it (\"\") inside a quoted cell"
+        )
+    return f"unreadable CSV ({exc}): a quote (\") inside a cell must be doubled (\"\")"
 
 
 def _jsonl_rows(stream: TextIO | BinaryIO) -> Iterator[ExportRow]:
