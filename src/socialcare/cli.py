@@ -144,7 +144,7 @@ def _platform_arg(value: str) -> str:
 def _delimiter_arg(value: str) -> str:
     named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
     chosen = named.get(value.lower(), value)
-    if len(chosen) != 1 or chosen in "\"\r\n" or chosen.isalnum():
+    if len(chosen) != 1 or chosen in '"\r\n' or chosen.isalnum():
         raise argparse.ArgumentTypeError(
             f"a delimiter is one character such as ',' ';' '|' or 'tab', got {value!r}"
         )
@@ -592,9 +592,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     by = [part for part in (args.by or "").split(",") if part]
     _, rep, _ = _analyse(built, policy, now, by, args.tz)
     if target is not None:
-        with _output(
-            target, _report_columns(rep), out, formula_guard=args.formula_guard
-        ) as writer:
+        with _output(target, _report_columns(rep), out, formula_guard=args.formula_guard) as writer:
             for row in _flat_rows(rep):
                 writer.write(row)
     else:

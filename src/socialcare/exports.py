@@ -386,7 +386,7 @@ class _Lines:
         if self._record_length > self._limit:
             raise InvalidInputError(
                 f"the record that starts on line {self.record_start:,} runs on for more than "
-                f"{self._limit:,} {unit}, the limit: is a quote (\") left unclosed there?"
+                f'{self._limit:,} {unit}, the limit: is a quote (") left unclosed there?'
             )
         if isinstance(raw, bytes):
             if self.number == 1 and raw.startswith(codecs.BOM_UTF8):
@@ -475,10 +475,10 @@ def _csv_rows(reader: Any, lines: _Lines, header: tuple[str, ...]) -> Iterator[E
 def _csv_problem(exc: csv.Error) -> str:
     if "unexpected end of data" in str(exc):
         return (
-            "a quote (\") opened in this row is never closed: the rest of the file was read "
-            "as part of this row; close the quote or double it (\"\") inside a quoted cell"
+            'a quote (") opened in this row is never closed: the rest of the file was read '
+            'as part of this row; close the quote or double it ("") inside a quoted cell'
         )
-    return f"unreadable CSV ({exc}): a quote (\") inside a cell must be doubled (\"\")"
+    return f'unreadable CSV ({exc}): a quote (") inside a cell must be doubled ("")'
 
 
 def _jsonl_rows(stream: TextIO | BinaryIO) -> Iterator[ExportRow]:
