@@ -265,3 +265,9 @@ def test_deep_json_is_a_bad_row() -> None:
 def test_byte_order_mark_on_a_stream() -> None:
     ((_, post),) = list(iter_posts(io.StringIO("\ufeff" + HEADER + row(1)), format="csv"))
     assert isinstance(post, Post)
+
+
+@pytest.mark.parametrize("header", ['"', '"id,text', 'id,"a"b'])
+def test_unreadable_header_is_a_file_error(header: str) -> None:
+    with pytest.raises(InvalidInputError, match="header line is not valid CSV"):
+        list(iter_posts(io.StringIO(header + "\n1,2\n"), format="csv"))

@@ -429,7 +429,13 @@ def _open_csv(
     reader = csv.reader(
         _guard_cr(itertools.chain([first], lines)), delimiter=delimiter, strict=True
     )
-    header = tuple(cell.strip() for cell in next(reader))
+    saved = csv.field_size_limit(MAX_LINE_LENGTH)
+    try:
+        header = tuple(cell.strip() for cell in next(reader))
+    except csv.Error as exc:
+        raise InvalidInputError(f"the header line is not valid CSV: {_csv_problem(exc)}") from None
+    finally:
+        csv.field_size_limit(saved)
     if any(_CR in cell for cell in header):
         raise InvalidInputError(
             "the header line holds a bare carriage return (\\r): lines must end with \\n or "
