@@ -526,3 +526,11 @@ def test_report_names_the_file_line_of_a_conflicting_duplicate(tmp_path: Path) -
     status, _, err = run("report", str(write(tmp_path / "posts.jsonl", text)))
     assert status == 1
     assert "  line 4 (id '1'): post id '1' was seen before" in err
+
+
+@pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
+def test_output_to_a_device_is_written_in_place(tmp_path: Path) -> None:
+    posts = write(tmp_path / "posts.csv", HEADER + post_line(1))
+    status, _, err = run("triage", str(posts), "-o", "/dev/null")
+    assert status == 0, err
+    assert Path("/dev/null").is_char_device()

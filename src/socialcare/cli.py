@@ -298,14 +298,15 @@ def _target(value: str | None, fmt: str | None, source: _Source | None) -> _Targ
         raise _UsageError(f"-o {value}: is a directory; name a file")
     if not path.parent.is_dir():
         raise _UsageError(f"-o {value}: the directory {str(path.parent)!r} does not exist")
-    chosen = fmt or _format_of(value)
     if source is not None and _same_file(path, source.path):
         raise _UsageError(
             f"-o {value}: is the input file; socialcare never overwrites its input: name "
             "another output file"
         )
-    if path.exists() and not path.is_file():
-        return _Target(path, chosen, direct=True)
+    if path.exists() and not path.is_file():  # a device or a pipe: CSV unless named otherwise
+        suffix = path.suffix.lower()
+        return _Target(path, fmt or ("jsonl" if suffix in _JSONL else "csv"), direct=True)
+    chosen = fmt or _format_of(value)
     if not os.access(path.parent, os.W_OK | os.X_OK):
         raise _UsageError(f"-o {value}: cannot write in the directory {str(path.parent)!r}")
     if path.exists() and not os.access(path, os.W_OK):
@@ -322,9 +323,12 @@ def _same_file(output: Path, source: Path) -> bool:
         return False
 
 
+_JSONL = frozenset({".jsonl", ".ndjson", ".json"})
+
+
 def _format_of(target: str) -> str:
     suffix = Path(target).suffix.lower()
-    if suffix in {".jsonl", ".ndjson", ".json"}:
+    if suffix in _JSONL:
         return "jsonl"
     if suffix == ".csv":
         return "csv"
