@@ -239,9 +239,17 @@ def test_a_signal_stops_the_run_cleanly(tmp_path: Path, sig: str, code: int, wor
         [*command, *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
     ) as process:
         assert process.stderr is not None
-        process.stderr.read(1)  # the progress line: rows are being read and written
+        # The progress line is redrawn every half second; the second draw comes from inside
+        # the loop that writes rows, so the temporary output file exists by then.
+        seen = b""
+        while seen.count(b"\r") < 2:
+            byte = process.stderr.read(1)
+            if not byte:
+                pytest.fail(f"the run ended before it could be stopped: {seen!r}")
+            seen += byte
+        assert not no_leftovers(tmp_path)  # the temporary file, being written
         process.send_signal(getattr(signal, sig))
-        err = process.stderr.read().decode()
+        err = (seen + process.stderr.read()).decode()
         status = process.wait(timeout=60)
     assert status == code, err
     assert word in err
