@@ -542,3 +542,30 @@ def test_output_to_a_device_is_written_in_place(tmp_path: Path) -> None:
     status, _, err = run("triage", str(posts), "-o", "/dev/null")
     assert status == 0, err
     assert Path("/dev/null").is_char_device()
+
+
+def test_a_write_error_mid_run_is_exit_2_and_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from socialcare import cli
+
+    posts = write(tmp_path / "posts.csv", HEADER + "".join(post_line(i) for i in range(10)))
+    output = write(tmp_path / "out.csv", "previous run\n")
+    written = 0
+    real_write = cli._Writer.write
+
+    def write_then_fail(self: cli._Writer, row: dict[str, object]) -> None:
+        nonlocal written
+        written += 1
+        if written > 5:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, row)
+
+    monkeypatch.setattr(cli._Writer, "write", write_then_fail)
+    status, _, err = run("triage", str(posts), "-o", str(output))
+    assert status == 2
+    assert err == "socialcare: error: No space left on device\n"
+    assert output.read_text(encoding="utf-8") == "previous run\n"
+    assert no_leftovers(tmp_path)

@@ -920,6 +920,12 @@ def main(
     except (_UsageError, SocialcareError) as exc:
         err.write(f"socialcare: error: {_cli_text(str(exc))}\n")
         return 2
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: main_entry ends quietly
+    except OSError as exc:  # a full disk, a file vanishing under us: no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"socialcare: error: {where}{exc.strerror or exc}\n")
+        return 2
     except KeyboardInterrupt:
         err.write(_stopped("interrupted (SIGINT)", args))
         return EXIT_INTERRUPTED
