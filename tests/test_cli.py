@@ -569,3 +569,13 @@ def test_a_write_error_mid_run_is_exit_2_and_leaves_no_partial_file(
     assert err == "socialcare: error: No space left on device\n"
     assert output.read_text(encoding="utf-8") == "previous run\n"
     assert no_leftovers(tmp_path)
+
+
+def test_jsonl_map_to_a_key_the_records_lack_warns(tmp_path: Path) -> None:
+    path = write(tmp_path / "posts.jsonl", jsonl_post(id="1") + jsonl_post(id="2"))
+    status, _, err = run("triage", str(path), "--map", "text=message")
+    assert status == 0
+    assert err.count("warning:") == 1
+    assert "no key 'message' (named by --map text=message)" in err
+    status, _, err = run("triage", str(path), "--map", "text=text")
+    assert "warning" not in err

@@ -44,6 +44,7 @@ from socialcare.exports import (
     MissingColumnsError,
     detect_format,
     iter_posts,
+    iter_records,
 )
 
 if TYPE_CHECKING:
@@ -234,6 +235,27 @@ def _read(
         raise _UsageError(f"{source.path}: {_cli_text(str(exc))}") from None
     except OSError as exc:
         raise _UsageError(f"{source.path}: cannot read it: {exc.strerror or exc}") from None
+
+
+def _warn_unmapped_keys(source: _Source, args: argparse.Namespace, err: TextIO) -> None:
+    """JSON Lines has no header to check: warn when the first record lacks a ``--map`` key."""
+    named = dict(_pairs(args.map, "--map"))
+    if source.format != "jsonl" or not named or not source.path.is_file():
+        return
+    with source.path.open(encoding="utf-8-sig", errors="replace", newline="\n") as handle:
+        try:
+            first = next((r.record for r in iter_records(handle, "jsonl") if r.record), None)
+        except SocialcareError:
+            return  # reading proper reports it
+    if first is None:
+        return
+    for field, column in named.items():
+        if column not in first:
+            err.write(
+                f"warning: {source.path}: the first record has no key {column!r} (named by "
+                f"--map {field}={column}); check the name, or {field} is empty in every post "
+                "that lacks it\n"
+            )
 
 
 def _missing_columns(path: Path, exc: MissingColumnsError, named: Sequence[str]) -> str:
@@ -485,6 +507,7 @@ def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     mapping = _mapping(args)
     source = _source(args)
     target = _target(args.output, args.output_format, source)
+    _warn_unmapped_keys(source, args, err)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
     routes: Counter[str] = Counter()
@@ -562,6 +585,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     source = _source(args)
     target = _target(args.output, args.output_format, source) if args.output else None
     policy = _load_policy(args.policy)
+    _warn_unmapped_keys(source, args, err)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
     posts: list[Post] = []
