@@ -395,14 +395,24 @@ class Conversation(_Frozen):
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """Why one input row of a batch produced no result; the rest of the batch went on."""
+    """Why one input row of a batch produced no result; the rest of the batch went on.
+
+    ``index`` is the 0-based position of the row in its input; ``line`` is the 1-based line of
+    the file it was read from, when it was read from a file (``None`` otherwise). ``str()``
+    names the line when there is one, else the row: ``line 5: ...`` or ``row 4: ...``.
+
+    >>> str(RowError(3, InvalidInputError("bad"), "x", line=5))
+    "line 5 (id 'x'): bad"
+    """
 
     index: int
     error: SocialcareError
     id: str | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
-        where = f"row {self.index}" + (f" (id {self.id!r})" if self.id is not None else "")
+        where = f"row {self.index}" if self.line is None else f"line {self.line}"
+        where += f" (id {self.id!r})" if self.id is not None else ""
         return f"{where}: {self.error}"
 
 

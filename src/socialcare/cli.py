@@ -6,15 +6,25 @@ output row per input row. ``socialcare report FILE`` groups an export into conve
 triages them, runs the SLA clocks and prints (or writes) the metrics.
 
 Exit status: 0 when every row was read; 1 when some rows were bad (each reported with its line
-number, and kept in the output with its error); 2 when the file or the arguments are unusable.
+number, and kept in the output with its error); 2 when the file or the arguments are unusable;
+130 when interrupted (Ctrl-C, SIGINT) and 143 when terminated (SIGTERM). A file named with
+``-o`` is written to a temporary file beside it and renamed into place only when the run ends
+with 0 or 1, so it is either complete or untouched.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import dataclasses
+import functools
+import itertools
 import json
+import os
+import re
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -24,9 +34,18 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from socialcare._conversation import BuildResult, Conversation, RowError, build_conversations
 from socialcare._errors import SocialcareError
-from socialcare._models import Post
+from socialcare._models import Platform, Post
 from socialcare._progress import Progress
-from socialcare.exports import DECISION_COLUMNS, PRESETS, ColumnMapping, iter_posts
+from socialcare._time import resolve_timezone
+from socialcare.exports import (
+    DECISION_COLUMNS,
+    PRESETS,
+    ColumnMapping,
+    MissingColumnsError,
+    detect_format,
+    iter_posts,
+    iter_records,
+)
 
 if TYPE_CHECKING:
     from socialcare._sla._policy import SLAPolicy
@@ -34,10 +53,15 @@ if TYPE_CHECKING:
     from socialcare._triage._triager import Triager
     from socialcare.metrics import Report
 
-__all__ = ["build_parser", "main", "main_entry"]
+__all__ = ["FORMULA_PREFIXES", "build_parser", "main", "main_entry"]
 
 _DECISION_COLUMNS = ("line", "id", *DECISION_COLUMNS)
 _SHOWN_ERRORS = 20
+#: A CSV text cell starting with one of these is prefixed with ``'`` so that a spreadsheet
+#: shows it as text instead of running it as a formula (``--no-formula-guard`` turns it off).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 # The policy the demo and `report` use when none is given: the field's best practice, for the
 # conversations triage says need a reply (route "none", praise and spam, has no clock).
@@ -78,6 +102,67 @@ class _UsageError(Exception):
     """The file or the arguments are unusable: exit status 2."""
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived (raised by the handler :func:`main_entry` installs)."""
+
+
+# The library's messages name Python arguments; on the command line they are flags.
+_PYTHON_SPEAK = (
+    (re.compile(r"assume_tz='([^']*)'"), r"--assume-tz \1"),
+    (re.compile(r"\(format='csv' or 'jsonl'\)"), "(--format csv or --format jsonl)"),
+)
+
+
+def _cli_text(message: str) -> str:
+    for pattern, replacement in _PYTHON_SPEAK:
+        message = pattern.sub(replacement, message)
+    return message
+
+
+def _where(error: RowError) -> str:
+    """``line N`` (a line of the input file) or ``row N`` (0-based position) of a bad row."""
+    text = f"line {error.line}" if error.line is not None else f"row {error.index}"
+    return text + (f" (id {error.id!r})" if error.id is not None else "")
+
+
+# Arguments --------------------------------------------------------------------------------
+
+
+def _zone_arg(value: str) -> str:
+    try:
+        resolve_timezone(value)
+    except SocialcareError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def _platform_arg(value: str) -> str:
+    try:
+        return str(Platform(value))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _delimiter_arg(value: str) -> str:
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    chosen = named.get(value.lower(), value)
+    if len(chosen) != 1 or chosen in '"\r\n' or chosen.isalnum():
+        raise argparse.ArgumentTypeError(
+            f"a delimiter is one character such as ',' ';' '|' or 'tab', got {value!r}"
+        )
+    return chosen
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 # Reading ----------------------------------------------------------------------------------
 
 
@@ -90,28 +175,116 @@ def _mapping(args: argparse.Namespace) -> ColumnMapping:
     try:
         return base.with_overrides(columns=columns, defaults=defaults, assume_tz=args.assume_tz)
     except SocialcareError as exc:
-        raise _UsageError(str(exc)) from None
+        raise _UsageError(_cli_text(str(exc))) from None
 
 
 def _pairs(values: Sequence[str] | None, flag: str) -> Iterator[tuple[str, str]]:
     for value in values or ():
         field, sep, column = value.partition("=")
-        if not sep or not field or not column:
+        if not sep or not field.strip() or not column.strip():
             raise _UsageError(f"{flag} takes FIELD=VALUE (for example id=tweet_id), got {value!r}")
         yield field.strip(), column.strip()
 
 
-def _read(
-    path: Path, mapping: ColumnMapping, fmt: str | None, progress: Progress
-) -> Iterator[tuple[int, Post | RowError]]:
+@dataclasses.dataclass(frozen=True)
+class _Source:
+    """The input file, checked before anything is written."""
+
+    path: Path
+    format: str
+
+
+def _source(args: argparse.Namespace) -> _Source:
+    path = Path(args.file)
     if not path.exists():
         raise _UsageError(f"{path}: no such file")
+    if path.is_dir():
+        raise _UsageError(f"{path}: is a directory, not an export file")
+    fmt = args.format
+    if fmt is None:
+        try:
+            fmt = detect_format(path)
+        except SocialcareError:
+            raise _UsageError(
+                f"{path}: cannot tell the format from the name: use a .csv, .tsv or .jsonl "
+                "file, or name it with --format csv or --format jsonl"
+            ) from None
+    if path.is_file() and path.stat().st_size == 0:
+        raise _UsageError(f"{path}: the file is empty (0 bytes): there is nothing to read")
+    return _Source(path, fmt)
+
+
+def _read(
+    source: _Source, mapping: ColumnMapping, args: argparse.Namespace, progress: Progress
+) -> Iterator[tuple[int, Post | RowError]]:
+    """The rows of the input; file-level problems become :class:`_UsageError` (exit 2)."""
+    named = [field for field, _ in _pairs(args.map, "--map")]
+    rows = iter_posts(
+        source.path,
+        mapping,
+        format=source.format,  # type: ignore[arg-type]
+        delimiter=args.delimiter,
+        require=named,
+    )
     try:
-        for line, value in iter_posts(path, mapping, format=fmt):  # type: ignore[arg-type]
+        for line, value in rows:
             progress.update()
             yield line, value
+    except MissingColumnsError as exc:
+        raise _UsageError(_missing_columns(source.path, exc, named)) from None
     except SocialcareError as exc:
-        raise _UsageError(f"{path}: {exc}") from None
+        raise _UsageError(f"{source.path}: {_cli_text(str(exc))}") from None
+    except OSError as exc:
+        raise _UsageError(f"{source.path}: cannot read it: {exc.strerror or exc}") from None
+
+
+def _warn_unmapped_keys(source: _Source, args: argparse.Namespace, err: TextIO) -> None:
+    """JSON Lines has no header to check: warn when the first record lacks a ``--map`` key."""
+    named = dict(_pairs(args.map, "--map"))
+    if source.format != "jsonl" or not named or not source.path.is_file():
+        return
+    with source.path.open(encoding="utf-8-sig", errors="replace", newline="\n") as handle:
+        try:
+            first = next((r.record for r in iter_records(handle, "jsonl") if r.record), None)
+        except SocialcareError:
+            return  # reading proper reports it
+    if first is None:
+        return
+    for field, column in named.items():
+        if column not in first:
+            err.write(
+                f"warning: {source.path}: the first record has no key {column!r} (named by "
+                f"--map {field}={column}); check the name, or {field} is empty in every post "
+                "that lacks it\n"
+            )
+
+
+def _missing_columns(path: Path, exc: MissingColumnsError, named: Sequence[str]) -> str:
+    wanted = "; ".join(
+        f"{column!r} for {field}"
+        + (f" (named by --map {field}={column})" if field in named else "")
+        for field, column in exc.missing
+    )
+    shown = ", ".join(repr(column) for column in exc.header[:12])
+    if len(exc.header) > 12:
+        shown += f" and {len(exc.header) - 12} more"
+    hint = (
+        " The header is one column: if the file is split by another character, name it with"
+        " --delimiter."
+        if len(exc.header) == 1
+        else ""
+    )
+    return (
+        f"{path}: the header (first line) has no column {wanted}; it has {shown}.{hint} If "
+        "the first line is a post rather than a header, add a header line; otherwise name "
+        "the columns with --map FIELD=COLUMN or choose a --preset. No row was read."
+    )
+
+
+def _primed(rows: Iterator[Any]) -> Iterator[Any]:
+    """Read the first row now (so the header is checked before any output is opened)."""
+    first = list(itertools.islice(rows, 1))
+    return itertools.chain(first, rows)
 
 
 def _report_bad_rows(errors: Sequence[RowError], stream: TextIO, *, kept: bool) -> None:
@@ -120,7 +293,7 @@ def _report_bad_rows(errors: Sequence[RowError], stream: TextIO, *, kept: bool) 
     fate = "kept in the output with their error" if kept else "left out of the figures"
     stream.write(f"{len(errors):,} bad row(s), {fate}:\n")
     for error in errors[:_SHOWN_ERRORS]:
-        stream.write(f"  line {error.index}: {error.error}\n")
+        stream.write(f"  {_where(error)}: {_cli_text(str(error.error))}\n")
     if len(errors) > _SHOWN_ERRORS:
         stream.write(f"  ... and {len(errors) - _SHOWN_ERRORS:,} more\n")
 
@@ -128,43 +301,163 @@ def _report_bad_rows(errors: Sequence[RowError], stream: TextIO, *, kept: bool) 
 # Writing ----------------------------------------------------------------------------------
 
 
-class _Writer:
-    """Writes dict rows as CSV or JSON Lines to a path or stdout."""
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """Where results go: stdout (``path`` None) or a file, checked before the input is read."""
 
-    def __init__(
-        self, target: str | None, fmt: str | None, columns: Sequence[str], stdout: TextIO
-    ) -> None:
-        to_stdout = target in (None, "-")
-        self.format = fmt or ("csv" if to_stdout else _format_of(str(target)))
-        self.columns = list(columns)
-        self._stdout = stdout
-        self._handle: TextIO = (
-            stdout if to_stdout else open(str(target), "w", encoding="utf-8", newline="")  # noqa: SIM115
+    path: Path | None
+    format: str
+    direct: bool = False  # a device or pipe (/dev/null): written in place, not renamed onto
+
+
+def _target(value: str | None, fmt: str | None, source: _Source | None) -> _Target:
+    if value in (None, "-"):
+        return _Target(None, fmt or "csv")
+    assert value is not None
+    if not value.strip():
+        raise _UsageError("-o: the output file name is empty")
+    path = Path(os.path.realpath(value))  # write through a symlink, as opening it would
+    if path.is_dir():
+        raise _UsageError(f"-o {value}: is a directory; name a file")
+    if not path.parent.is_dir():
+        raise _UsageError(f"-o {value}: the directory {str(path.parent)!r} does not exist")
+    if source is not None and _same_file(path, source.path):
+        raise _UsageError(
+            f"-o {value}: is the input file; socialcare never overwrites its input: name "
+            "another output file"
         )
-        self._csv: Any = None
-        if self.format == "csv":
-            self._csv = csv.DictWriter(self._handle, fieldnames=self.columns)
-            self._csv.writeheader()
+    if path.exists() and not path.is_file():  # a device or a pipe: CSV unless named otherwise
+        suffix = path.suffix.lower()
+        return _Target(path, fmt or ("jsonl" if suffix in _JSONL else "csv"), direct=True)
+    chosen = fmt or _format_of(value)
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise _UsageError(f"-o {value}: cannot write in the directory {str(path.parent)!r}")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise _UsageError(f"-o {value}: the file is not writable")
+    return _Target(path, chosen)
 
-    def write(self, row: dict[str, Any]) -> None:
-        if self._csv is not None:
-            self._csv.writerow(row)
-        else:
-            self._handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
-    def close(self) -> None:
-        self._handle.flush()
-        if self._handle is not self._stdout:
-            self._handle.close()
+def _same_file(output: Path, source: Path) -> bool:
+    if output == Path(os.path.realpath(source)):
+        return True
+    try:
+        return output.exists() and os.path.samefile(output, source)  # hard links
+    except OSError:
+        return False
+
+
+_JSONL = frozenset({".jsonl", ".ndjson", ".json"})
 
 
 def _format_of(target: str) -> str:
     suffix = Path(target).suffix.lower()
-    if suffix in {".jsonl", ".ndjson", ".json"}:
+    if suffix in _JSONL:
         return "jsonl"
     if suffix == ".csv":
         return "csv"
-    raise _UsageError(f"cannot tell the output format of {target!r}: use .csv or .jsonl")
+    raise _UsageError(
+        f"-o {target}: cannot tell the output format from the name: use .csv or .jsonl, or "
+        "--output-format csv or jsonl"
+    )
+
+
+def _guarded(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class _Writer:
+    """Writes dict rows as CSV or JSON Lines; the CSV header goes out with the first row."""
+
+    def __init__(
+        self, handle: TextIO, fmt: str, columns: Sequence[str], *, formula_guard: bool
+    ) -> None:
+        self.format = fmt
+        self.columns = list(columns)
+        self._handle = handle
+        self._guard = formula_guard and fmt == "csv"
+        self._csv: Any = csv.DictWriter(handle, fieldnames=self.columns) if fmt == "csv" else None
+        self._started = False
+        self.rows = 0
+
+    def write(self, row: dict[str, Any]) -> None:
+        if not self._started:
+            self._start()
+        if self._csv is not None:
+            if self._guard:
+                row = {key: _guarded(value) for key, value in row.items()}
+            self._csv.writerow(row)
+        else:
+            self._handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        self.rows += 1
+
+    def _start(self) -> None:
+        self._started = True
+        if self._csv is not None:
+            self._csv.writeheader()
+
+    def finish(self) -> None:
+        """End the output: a CSV with no rows still gets its header."""
+        if not self._started:
+            self._start()
+        self._handle.flush()
+
+
+@contextlib.contextmanager
+def _output(
+    target: _Target, columns: Sequence[str], stdout: TextIO, *, formula_guard: bool
+) -> Iterator[_Writer]:
+    """A writer to ``target``; a file only replaces the target when the block ends normally.
+
+    Text that cannot be encoded (a lone surrogate from a JSON escape) is written with a
+    backslash escape instead of stopping the run.
+    """
+    if target.path is None:
+        writer = _Writer(stdout, target.format, columns, formula_guard=formula_guard)
+        yield writer
+        writer.finish()
+        return
+    if target.direct:
+        with _open_text(target.path) as handle:
+            writer = _Writer(handle, target.format, columns, formula_guard=formula_guard)
+            yield writer
+            writer.finish()
+        return
+    try:
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{target.path.name}.", suffix=".part", dir=target.path.parent
+        )
+    except OSError as exc:
+        raise _UsageError(f"-o {target.path}: cannot create a file there: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as handle:
+            writer = _Writer(handle, target.format, columns, formula_guard=formula_guard)
+            yield writer
+            writer.finish()
+        os.chmod(temporary, _mode_for(target.path))
+        os.replace(temporary, target.path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _open_text(path: Path) -> TextIO:
+    try:
+        return path.open("w", encoding="utf-8", errors="backslashreplace", newline="")
+    except OSError as exc:
+        raise _UsageError(f"-o {path}: cannot write to it: {exc.strerror}") from None
+
+
+def _mode_for(path: Path) -> int:
+    """The permissions a file written in place would have: the old file's, or the umask's."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _decision_row(
@@ -185,7 +478,9 @@ def _decision_row(
 # Commands ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def _triager() -> Triager:
+    """The default triager, loaded once per process (``main`` may run many times in one)."""
     from socialcare._triage._triager import Triager
 
     return Triager.default()
@@ -205,30 +500,35 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Decide a route for every post of an export, streaming; one output row per input row."""
     mapping = _mapping(args)
+    source = _source(args)
+    target = _target(args.output, args.output_format, source)
+    _warn_unmapped_keys(source, args, err)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
-    triager = _triager()
-    writer = _Writer(args.output, args.output_format, _DECISION_COLUMNS, out)
     bad: list[RowError] = []
     routes: Counter[str] = Counter()
     try:
-        rows = _read(Path(args.file), mapping, args.format, progress)
-        for chunk in _chunks(rows, args.chunk_size):
-            posts = [value for _, value in chunk if isinstance(value, Post)]
-            decisions = iter(triager.decide_many(posts, n_jobs=args.jobs))
-            for line, value in chunk:
-                if isinstance(value, RowError):
-                    bad.append(value)
-                    writer.write(_decision_row(line, value.id, None, str(value.error)))
-                    continue
-                decision = next(decisions)
-                routes[decision.route] += 1
-                writer.write(_decision_row(line, value.id, decision, decision.error))
+        rows = _primed(_read(source, mapping, args, progress))  # the header, checked first
+        triager = _triager()
+        with _output(target, _DECISION_COLUMNS, out, formula_guard=args.formula_guard) as writer:
+            for chunk in _chunks(rows, args.chunk_size):
+                posts = [value for _, value in chunk if isinstance(value, Post)]
+                decisions = iter(triager.decide_many(posts, n_jobs=args.jobs))
+                for line, value in chunk:
+                    if isinstance(value, RowError):
+                        bad.append(value)
+                        message = _cli_text(str(value.error))
+                        writer.write(_decision_row(line, value.id, None, message))
+                        continue
+                    decision = next(decisions)
+                    routes[decision.route] += 1
+                    writer.write(_decision_row(line, value.id, decision, decision.error))
     finally:
-        writer.close()
         progress.close()
     total = sum(routes.values())
     summary = ", ".join(f"{route} {count:,}" for route, count in routes.most_common())
     err.write(f"triaged {total:,} post(s) in {progress.elapsed:.1f} s: {summary or 'none'}\n")
+    if not total and not bad:
+        err.write(f"warning: {source.path} holds no posts (only a header or blank lines)\n")
     _report_bad_rows(bad, err, kept=True)
     return 1 if bad else 0
 
@@ -269,29 +569,47 @@ def _analyse(
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Group an export into conversations, triage, run SLA clocks and report the metrics."""
     mapping = _mapping(args)
+    source = _source(args)
+    target = _target(args.output, args.output_format, source) if args.output else None
+    policy = _load_policy(args.policy)
+    _warn_unmapped_keys(source, args, err)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
     posts: list[Post] = []
-    for _, value in _read(Path(args.file), mapping, args.format, progress):
-        if isinstance(value, RowError):
-            bad.append(value)
-        else:
-            posts.append(value)
-    progress.close()
+    origins: list[tuple[int, int]] = []  # (index, line) of each post in the file
+    try:
+        for index, (line, value) in enumerate(_read(source, mapping, args, progress)):
+            if isinstance(value, RowError):
+                bad.append(value)
+            else:
+                posts.append(value)
+                origins.append((index, line))
+    finally:
+        progress.close()
     built = build_conversations(posts, brand=args.brand or None)
+    # build_conversations counts positions in the list of posts; name the file's rows instead.
+    built_errors = [
+        dataclasses.replace(e, index=origins[e.index][0], line=origins[e.index][1])
+        for e in built.errors
+    ]
     if not built.conversations:
-        err.write("no conversations in the file\n")
-        _report_bad_rows(bad, err, kept=False)
-        return 1 if bad else 0
-    policy = _load_policy(args.policy)
+        err.write(f"no conversations in {source.path}\n")
+        _report_bad_rows([*bad, *built_errors], err, kept=False)
+        return 1 if bad or built_errors else 0
+    if not any(c.brand_posts for c in built.conversations):
+        err.write(
+            "warning: no post was found from the brand, so every post counts as a customer's "
+            "and reply rates and SLA attainment read 0%. Name the brand's author ids or handles "
+            "with --brand (repeatable, e.g. --brand AcmeSupport), or map a column that marks "
+            "them with --map author.is_brand=COLUMN.\n"
+        )
     now = _now(args.now, built)
     by = [part for part in (args.by or "").split(",") if part]
     _, rep, _ = _analyse(built, policy, now, by, args.tz)
-    if args.output:
-        writer = _Writer(args.output, args.output_format, _report_columns(rep), out)
-        for row in _flat_rows(rep):
-            writer.write(row)
-        writer.close()
+    if target is not None:
+        with _output(target, _report_columns(rep), out, formula_guard=args.formula_guard) as writer:
+            for row in _flat_rows(rep):
+                writer.write(row)
     else:
         out.write(_render_table(rep))
     err.write(
@@ -299,8 +617,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{built.duplicates_dropped:,} duplicate(s) dropped, "
         f"{built.missing_parents:,} reply(ies) without their parent\n"
     )
-    _report_bad_rows([*bad, *built.errors], err, kept=False)
-    return 1 if bad or built.errors else 0
+    _report_bad_rows([*bad, *built_errors], err, kept=False)
+    return 1 if bad or built_errors else 0
 
 
 def _now(value: str | None, built: BuildResult) -> datetime:
@@ -317,10 +635,27 @@ def _now(value: str | None, built: BuildResult) -> datetime:
 
 
 def _flat_rows(rep: Report) -> Iterator[dict[str, Any]]:
+    """One flat row per group; durations become ``<name>_seconds`` numbers."""
     for row in rep.to_dicts():
         flat: dict[str, Any] = {}
         _flatten("", row, flat)
-        yield flat
+        yield {_seconds_name(key): _seconds(value) for key, value in flat.items()}
+
+
+@functools.cache
+def _duration_keys() -> frozenset[str]:
+    from socialcare.metrics._durations import DURATION_METRICS
+
+    parts = ("mean", "median", "p90", "p95", "min", "max")
+    return frozenset(f"{name}_{part}" for name in DURATION_METRICS for part in parts)
+
+
+def _seconds_name(key: str) -> str:
+    return f"{key}_seconds" if key in _duration_keys() else key
+
+
+def _seconds(value: Any) -> Any:
+    return value.total_seconds() if isinstance(value, timedelta) else value
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
@@ -490,8 +825,14 @@ def _progress_on(args: argparse.Namespace, err: TextIO) -> bool:
 
 
 def _add_reading(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="a CSV or JSON Lines export")
+    parser.add_argument("file", help="a CSV, TSV or JSON Lines export")
     parser.add_argument("--format", choices=("csv", "jsonl"), help="input format (from the name)")
+    parser.add_argument(
+        "--delimiter",
+        type=_delimiter_arg,
+        metavar="CHAR",
+        help="CSV delimiter: one character, or tab (default: from the header line; .tsv: tab)",
+    )
     parser.add_argument(
         "--preset",
         choices=sorted(PRESETS),
@@ -510,14 +851,24 @@ def _add_reading(parser: argparse.ArgumentParser) -> None:
         metavar="FIELD=VALUE",
         help="value of a field the export lacks (repeatable)",
     )
-    parser.add_argument("--platform", help="platform of every post, when the export lacks it")
+    parser.add_argument(
+        "--platform", type=_platform_arg, help="platform of every post, when the export lacks it"
+    )
     parser.add_argument(
         "--assume-tz",
+        type=_zone_arg,
         metavar="ZONE",
         help="IANA zone of naive timestamps (otherwise they are bad rows)",
     )
     parser.add_argument("-o", "--output", help="write results here (.csv or .jsonl); - is stdout")
     parser.add_argument("--output-format", choices=("csv", "jsonl"))
+    parser.add_argument(
+        "--formula-guard",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="in CSV output, prefix text cells starting with = + - @ tab or CR with ' so "
+        "spreadsheets do not run them as formulas (default: on)",
+    )
     parser.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -538,7 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     triage = commands.add_parser("triage", help="decide a route for every post of an export")
     _add_reading(triage)
-    triage.add_argument("--chunk-size", type=int, default=4096, help="posts decided at once")
+    triage.add_argument(
+        "--chunk-size", type=_positive_int, default=4096, help="posts decided at once"
+    )
     triage.add_argument("--jobs", type=int, default=None, help="cores for batch scoring")
     triage.set_defaults(run=cmd_triage)
 
@@ -556,7 +909,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--policy", help="SLA policy as JSON (default: 15m first response, 24/7)")
     report.add_argument("--now", help="evaluate SLA clocks as of this instant (default: end)")
-    report.add_argument("--tz", default="UTC", help="zone of the weekly periods")
+    report.add_argument("--tz", default="UTC", type=_zone_arg, help="zone of the weekly periods")
     report.set_defaults(run=cmd_report)
     return parser
 
@@ -564,32 +917,58 @@ def build_parser() -> argparse.ArgumentParser:
 def main(
     argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (see the module docstring)."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "chunk_size", 1) < 1:
-        parser.error("--chunk-size must be at least 1")
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or unusable arguments (argparse said why)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         status: int = args.run(args, out, err)
-    except _UsageError as exc:
-        err.write(f"socialcare: error: {exc}\n")
+    except (_UsageError, SocialcareError) as exc:
+        err.write(f"socialcare: error: {_cli_text(str(exc))}\n")
         return 2
-    except SocialcareError as exc:
-        err.write(f"socialcare: error: {exc}\n")
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: main_entry ends quietly
+    except OSError as exc:  # a full disk, a file vanishing under us: no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.write(f"socialcare: error: {where}{exc.strerror or exc}\n")
         return 2
+    except KeyboardInterrupt:
+        err.write(_stopped("interrupted (SIGINT)", args))
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        err.write(_stopped("terminated (SIGTERM)", args))
+        return EXIT_TERMINATED
     return status
+
+
+def _stopped(how: str, args: argparse.Namespace) -> str:
+    output = getattr(args, "output", None)
+    kept = f"; {output} was left as it was" if output not in (None, "-") else ""
+    return f"\nsocialcare: {how}: stopped before the end{kept}\n"
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def main_entry() -> None:
     """Console-script entry point: run :func:`main` and exit with its status."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:  # text the terminal cannot show is escaped, not fatal
+            reconfigure(errors="backslashreplace")
     try:
         status = main()
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (``socialcare demo | head``): not an error
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 0
     raise SystemExit(status)
