@@ -533,7 +533,7 @@ def test_report_names_the_file_line_of_a_conflicting_duplicate(tmp_path: Path) -
     text = jsonl_post(id="1") + "\n" + jsonl_post(id="2") + jsonl_post(id="1", text="changed")
     status, _, err = run("report", str(write(tmp_path / "posts.jsonl", text)))
     assert status == 1
-    assert "  line 4 (id '1'): post id '1' was seen before" in err
+    assert "  line 4 (id '1'): post id '1' on twitter was seen before" in err
 
 
 @pytest.mark.skipif(not Path("/dev/null").exists(), reason="needs /dev/null")
