@@ -579,3 +579,20 @@ def test_jsonl_map_to_a_key_the_records_lack_warns(tmp_path: Path) -> None:
     assert "no key 'message' (named by --map text=message)" in err
     status, _, err = run("triage", str(path), "--map", "text=text")
     assert "warning" not in err
+
+
+def test_triage_brand_posts_get_no_triage(tmp_path: Path) -> None:
+    """Brand replies: route none, no priority, no sensitivity flag (issue #15)."""
+    text = (
+        HEADER
+        + "1,x,ana,2024-01-01T10:00:00Z,my lawyer will sue you\n"
+        + "2,x,AcmeHelp,2024-01-01T10:05:00Z,our lawyer says sorry: DM us your order\n"
+    )
+    posts = write(tmp_path / "posts.csv", text)
+    out = tmp_path / "out.csv"
+    status, _, err = run("triage", str(posts), "-o", str(out), "--brand", "@acmehelp")
+    assert status == 0, err
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert (rows[0]["route"], rows[0]["sensitive"]) == ("specialist", "legal_threat")
+    assert (rows[1]["route"], rows[1]["priority"], rows[1]["sensitive"]) == ("none", "", "")
+    assert "brand" in rows[1]["reasons"]

@@ -497,6 +497,19 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+def _brand_input(post: Post, brand: set[str]) -> Any:
+    """The post, or its triage input marked as the brand's when its author is in ``brand``."""
+    from socialcare._triage._input import TriageInput
+
+    author = post.author
+    if author.is_brand is not None or (
+        author.id.casefold() not in brand
+        and (author.handle is None or author.handle.casefold() not in brand)
+    ):
+        return post
+    return TriageInput.from_post(post).model_copy(update={"is_brand": True})
+
+
 def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Decide a route for every post of an export, streaming; one output row per input row."""
     mapping = _mapping(args)
@@ -506,12 +519,17 @@ def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
     routes: Counter[str] = Counter()
+    brand = {entry.removeprefix("@").casefold() for entry in args.brand or ()}
     try:
         rows = _primed(_read(source, mapping, args, progress))  # the header, checked first
         triager = _triager()
         with _output(target, _DECISION_COLUMNS, out, formula_guard=args.formula_guard) as writer:
             for chunk in _chunks(rows, args.chunk_size):
-                posts = [value for _, value in chunk if isinstance(value, Post)]
+                posts = [
+                    _brand_input(value, brand) if brand else value
+                    for _, value in chunk
+                    if isinstance(value, Post)
+                ]
                 decisions = iter(triager.decide_many(posts, n_jobs=args.jobs))
                 for line, value in chunk:
                     if isinstance(value, RowError):
@@ -893,6 +911,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--chunk-size", type=_positive_int, default=4096, help="posts decided at once"
     )
     triage.add_argument("--jobs", type=int, default=None, help="cores for batch scoring")
+    triage.add_argument(
+        "--brand",
+        action="append",
+        help="author id or handle that speaks for the brand (repeatable): its posts get route "
+        "none, no priority and no flag",
+    )
     triage.set_defaults(run=cmd_triage)
 
     report = commands.add_parser("report", help="metrics of an export, by conversation")

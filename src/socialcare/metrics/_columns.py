@@ -419,12 +419,15 @@ def to_columns(
 
 
 def _time_column(value: Any, name: str, n: int | None) -> TimeArray:
+    tz = getattr(getattr(value, "dtype", None), "tz", None)
+    if tz is not None:  # a time-zone-aware pandas column: to UTC at once (NaT stays missing)
+        value = value.dt.tz_convert("UTC").dt.tz_localize(None)
     array = np.asarray(value)
     if array.dtype == object:
         from socialcare._time import parse_timestamp
 
         try:
-            array = _times([_us(None if v is None else parse_timestamp(v)) for v in array])
+            array = _times([_us(None if _missing(v) else parse_timestamp(v)) for v in array])
         except ValueError as exc:  # TimezoneError is a ValueError too
             raise type(exc)(f"{name}: {exc}") from None
     if array.dtype.kind != "M":
@@ -434,6 +437,11 @@ def _time_column(value: Any, name: str, n: int | None) -> TimeArray:
     if array.ndim != 1 or (n is not None and len(array) != n):
         raise InvalidInputError(f"{name} must be one-dimensional with {n} rows")
     return array.astype("datetime64[us]")
+
+
+def _missing(value: Any) -> bool:
+    """None, NaN or NaT (a missing instant; ``NaT != NaT`` like NaN)."""
+    return value is None or (value != value) is True
 
 
 def _int_column(value: Any, name: str, n: int, default: int = 0) -> IntArray:
