@@ -123,7 +123,8 @@ def test_long_texts_on_every_road(length: int) -> None:
         assert decided == one_by_one(batch)
         assert decided[batch.index(text)] == alone
     assert alone.sensitive == "legal_threat"
-    assert alone.uncertain == (length > triager().rules.max_length)
+    # past what the models read, a person reads the rest
+    assert alone.uncertain == (length > triager()._engine.max_chars)
 
 
 @pytest.mark.parametrize("unit", ["a?!", "ok😡 ", "#NeverAgain ", "@a "])
@@ -306,3 +307,20 @@ def test_make_decision_equals_a_validated_decision(values: dict[str, Any]) -> No
     assert Decision.model_validate(fast) == slow
     with pytest.raises(Exception, match="frozen"):
         fast.route = "auto"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("length", [2_047, 3_000, 4_990])
+def test_keywords_past_what_the_models_read_still_count(length: int) -> None:
+    """A threat after the models' first characters: still sensitive, never auto (issue #11)."""
+    tail = " my lawyer will sue you"
+    calm = " ".join(calm_posts()[:400])
+    text = calm[: length - len(tail)] + tail
+    assert len(text) == length
+    assert triager()._engine.max_chars < length - len(tail)
+    alone = triager().decide(text)
+    assert alone.sensitive == "legal_threat"
+    assert any("keyword 'lawyer'" in r for r in alone.reasons)  # found in the unread tail
+    assert alone.route == "specialist"
+    assert alone.uncertain
+    assert any("a person should read the rest" in r for r in alone.reasons)
+    assert triager().decide_many(["hi", text])[1] == alone

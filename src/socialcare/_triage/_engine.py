@@ -137,6 +137,20 @@ class Engine:
             sensitivity.index("none") if sensitivity is not None and "none" in sensitivity else None
         )
 
+    def keyword_hits(
+        self, texts: Mapping[int, str]
+    ) -> dict[int, tuple[tuple[str, str] | None, str | None]]:
+        """``(sensitive keyword, private word)`` found in each text (texts by post index)."""
+        if not texts:
+            return {}
+        keys = list(texts)
+        normalised = normalise_batch([texts[k] for k in keys], tidy=False)
+        sensitive, private = self.keywords.find_all(normalised, len(keys))
+        return {
+            k: (hit, None if word is None else word[1])
+            for k, hit, word in zip(keys, sensitive, private, strict=True)
+        }
+
     def memos(self, n_chunks: int) -> list[WordMemo | None]:
         """One word memo per featuriser for a batch of ``n_chunks`` chunks (None for one)."""
         return [g.scorer.memo() if n_chunks > 1 else None for g in self.groups]
@@ -169,12 +183,14 @@ class Engine:
             ]
         tail = _Tail.small if n <= FEW_POSTS else _Tail.batch
         columns = tail(self, probs)
+        max_chars = self.max_chars
         return [
             Signals(*fields)
             for fields in zip(
                 *columns,
                 letters,
                 lengths,
+                [min(length, max_chars) for length in lengths],
                 *_Tail.sentiment(self, probs),
                 *_Tail.sensitivity(self, probs, n),
                 keyword_hits,

@@ -188,8 +188,12 @@ class _Compiled:
             )
         if signals.length > self.max_length:
             reasons.append(
-                f"unusually long post ({signals.length:,} characters, "
-                f"limit {self.max_length:,})"
+                f"unusually long post ({signals.length:,} characters, limit {self.max_length:,})"
+            )
+        elif 0 <= signals.read < signals.length:
+            reasons.append(
+                f"long post: the models read its first {signals.read:,} of "
+                f"{signals.length:,} characters; a person should read the rest"
             )
 
     def apply(self, signals: Signals, item: TriageInput) -> Decision:
@@ -204,7 +208,7 @@ class _Compiled:
             return _not_triaged(signals, item, certain=certain)
         reasons: list[str] = []
         enough = signals.letters >= self.min_letters
-        if not enough or signals.length > self.max_length:
+        if not enough or signals.length > self.max_length or 0 <= signals.read < signals.length:
             certain = False
             self.unreadable_text(signals, reasons)
         elif certain:

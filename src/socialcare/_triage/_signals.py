@@ -31,6 +31,8 @@ class Signals(NamedTuple):
     """Letters and digits in the post as read (its first ``max_chars`` characters)."""
     length: int
     """The post's full length in characters."""
+    read: int = -1
+    """How many of its characters the models read (-1: all of them)."""
     sentiment: str = "neutral"
     """negative, neutral or positive (neutral without a sentiment model)."""
     sentiment_confidence: float = 1.0

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["Triager"]
 
 _FILE_KIND = "triager"
+_TAIL_OVERLAP = 64  # the tail of a long post starts this far back (a keyword cut in two)
 
 
 class Triager:
@@ -211,12 +212,16 @@ class Triager:
         max_chars = engine.max_chars
         texts: list[str] = []
         lengths: list[int] = []
-        for row, item in zip(rows, inputs, strict=True):
+        tails: dict[int, str] = {}  # the rest of posts longer than the models read
+        for i, (row, item) in enumerate(zip(rows, inputs, strict=True)):
             text = item.text if item is not None else row if type(row) is str else ""
             texts.append(text[:max_chars])
             lengths.append(len(text))
+            if len(text) > max_chars:
+                tails[i] = text[max_chars - _TAIL_OVERLAP : max(max_chars, self.rules.max_length)]
         from socialcare._triage._engine import chunk_bounds
 
+        tail_hits = engine.keyword_hits(tails)
         bounds = chunk_bounds(lengths, max_chars)
         memos = engine.memos(len(bounds))
         rules = self.rules
@@ -229,8 +234,11 @@ class Triager:
                 item = inputs[i]
                 if errors and i in errors:
                     append(unreadable(errors[i], rules))
-                else:
-                    append(apply(s, TEXT_ONLY if item is None else item))
+                    continue
+                if i in tail_hits:  # keywords past what the models read still count
+                    keyword, private = tail_hits[i]
+                    s = s._replace(keyword=s.keyword or keyword, private=s.private or private)
+                append(apply(s, TEXT_ONLY if item is None else item))
         return out
 
     def _decide_conversations(self, conversations: Sequence[Conversation]) -> list[Decision]:
