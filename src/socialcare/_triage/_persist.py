@@ -1,12 +1,17 @@
 """A safe file format for trained text classifiers: numpy arrays and JSON in a zip.
 
-Nothing in a file is executed when it is loaded: arrays are read with
-``allow_pickle=False`` and metadata is plain JSON. The metadata records the format name and
-version and a SHA-256 digest of every array, so a truncated, edited or foreign file fails with
-a :class:`~socialcare.PersistenceError` that says what is wrong. (The digest detects accidental
-or careless tampering; it is not a signature. The format cannot carry code, so a malicious file
-can at worst hold wrong numbers.) Pickle and joblib files are refused unless the caller passes
-``trusted=True``.
+Nothing in a file is executed when it is loaded: arrays are parsed from their ``.npy`` header
+and raw bytes (never unpickled) and metadata is plain JSON. The metadata records the format name
+and version and the dtype, shape and SHA-256 digest of every array, so a truncated, edited or
+foreign file fails with a `PersistenceError` that says what is wrong. (The digest detects
+accidental or careless tampering; it is not a signature. The format cannot carry code, so a
+malicious file can at worst hold wrong numbers.) Pickle and joblib files are refused unless the
+caller passes ``trusted=True``.
+
+Reading is bounded: the file (`MAX_FILE_BYTES`), the metadata (`MAX_META_BYTES`), every
+member's declared and actual inflated size, and their total (`MAX_INFLATED_BYTES`, and at most
+`MAX_INFLATION_RATIO` times the file's size beyond `INFLATION_FLOOR`) are checked before any
+memory is spent, so a small crafted file cannot cost gigabytes.
 """
 
 from __future__ import annotations
@@ -14,20 +19,59 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
+import os
 import pickle
+import re
+import stat
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from socialcare._errors import PersistenceError
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "read_archive", "unpickle_trusted", "write_archive"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
+    "MAX_INFLATED_BYTES",
+    "MAX_META_BYTES",
+    "read_archive",
+    "read_model_file",
+    "unpickle_trusted",
+    "write_archive",
+]
 
 FORMAT = "socialcare-text-model"
 FORMAT_VERSION = 1
 _META = "meta.json"
 _MAGIC_ZIP = b"PK\x03\x04"
+
+MAX_FILE_BYTES = 1 << 30
+"""Largest model file read (1 GiB)."""
+MAX_META_BYTES = 4 << 20
+"""Largest ``meta.json`` (4 MiB; the bundled model's is 3 KiB)."""
+MAX_INFLATED_BYTES = 2 << 30
+"""Largest total size of the members once inflated (2 GiB)."""
+MAX_INFLATION_RATIO = 32
+"""Beyond `INFLATION_FLOOR`, members may inflate to at most this many times the file's size."""
+INFLATION_FLOOR = 64 << 20
+"""Inflated size (64 MiB) allowed whatever the file's size (numpy arrays barely compress)."""
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of lists and objects accepted in the metadata."""
+_MAX_ARRAYS = 1024
+_MAX_NDIM = 4
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+# numeric dtypes only: a file never holds objects, strings or structured records
+_DTYPES = frozenset(
+    [
+        *("bool", "int8", "int16", "int32", "int64"),
+        *("uint8", "uint16", "uint32", "uint64", "float32", "float64"),
+    ]
+)
 
 
 def _digest(array: Any) -> str:
@@ -53,14 +97,64 @@ def write_archive(meta: dict[str, Any], arrays: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
+def read_model_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a model file: a regular file of at most `MAX_FILE_BYTES`.
+
+    FIFOs, devices (``/dev/zero``), sockets and directories are refused without reading them.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise PersistenceError(
+            f"expected the path of a model file (str or pathlib.Path), got {type(path).__name__}"
+        )
+    shown = repr(str(Path(path)))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)  # non-blocking: opening a FIFO must not wait for a writer
+    except (OSError, ValueError) as exc:
+        raise PersistenceError(f"cannot read model file {shown}: {exc}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise PersistenceError(
+                f"cannot read model file {shown}: it is {kind} (a FIFO, device or socket is "
+                "refused too); give the path of a file written by save()"
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise PersistenceError(_too_big(shown, info.st_size))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        if isinstance(exc, PersistenceError):
+            raise
+        raise PersistenceError(f"cannot read model file {shown}: {exc}") from exc
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:  # the file grew while being read
+        raise PersistenceError(_too_big(shown, len(data)))
+    return data
+
+
+def _too_big(shown: str, size: int) -> str:
+    return (
+        f"model file {shown} is {size:,} bytes, more than the {MAX_FILE_BYTES:,} a socialcare "
+        "model may have; it is not a model saved by save()"
+    )
+
+
 def _looks_like_pickle(data: bytes) -> bool:
     return data[:1] == b"\x80" or data[:2] in (b"(d", b"(l", b"cc")
 
 
 def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Read and verify an archive written by :func:`write_archive`; never runs code."""
+    """Read and verify an archive written by `write_archive`; never runs code.
+
+    Every failure (damaged, truncated, crafted or foreign file) is a `PersistenceError`.
+    """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise PersistenceError(f"expected the bytes of a saved model, got {type(data).__name__}")
+    if len(data) > MAX_FILE_BYTES:
+        raise PersistenceError(_too_big("(bytes)", len(data)))
     data = bytes(data)
     if _looks_like_pickle(data):
         raise PersistenceError(
@@ -72,34 +166,227 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
             "not a socialcare model file (no zip header); was it saved with save()?"
         )
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            meta = json.loads(archive.read(_META))
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise PersistenceError(f"not a socialcare model file (format is not {FORMAT!r})")
-            version = meta.get("format_version")
-            if version != FORMAT_VERSION:
-                raise PersistenceError(
-                    f"model file format version {version!r} is not supported by this socialcare "
-                    f"(which reads version {FORMAT_VERSION}); retrain or save it again with "
-                    "a matching socialcare version"
-                )
-            arrays: dict[str, Any] = {}
-            for name, spec in meta["arrays"].items():
-                with archive.open(f"{name}.npy") as handle:
-                    array = np.lib.format.read_array(io.BytesIO(handle.read()), allow_pickle=False)
-                if str(array.dtype) != spec["dtype"] or list(array.shape) != spec["shape"]:
-                    raise PersistenceError(f"array {name!r} has the wrong type or shape")
-                if _digest(array) != spec["sha256"]:
-                    raise PersistenceError(
-                        f"array {name!r} does not match its checksum: the file was modified or "
-                        "corrupted"
-                    )
-                arrays[name] = array
+        return _read_zip(data)
     except PersistenceError:
         raise
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError) as exc:
-        raise PersistenceError(f"model file is damaged or incomplete: {exc}") from exc
+    except Exception as exc:  # a crafted file must never escape as anything else
+        raise PersistenceError(
+            f"model file is damaged or incomplete ({type(exc).__name__}: {exc}); "
+            "save the model again"
+        ) from exc
+
+
+def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = _check_members(archive, len(data))
+        meta = _parse_meta(_inflate(archive, members[_META], MAX_META_BYTES))
+        specs = _check_meta(meta)
+        expected = {f"{name}.npy" for name in specs} | {_META}
+        unknown = sorted(set(members) - expected)
+        if unknown:
+            raise PersistenceError(
+                f"model file holds members it should not: {', '.join(map(repr, unknown[:5]))}"
+            )
+        missing = sorted(expected - set(members))
+        if missing:
+            raise PersistenceError(
+                f"model file is incomplete: missing {', '.join(map(repr, missing[:5]))}"
+            )
+        total = members[_META].file_size
+        budget = _inflation_budget(len(data))
+        for name, (dtype, shape, _) in specs.items():
+            info = members[f"{name}.npy"]
+            size = _npy_size(dtype, shape)
+            if info.file_size > size + 65536:
+                raise PersistenceError(
+                    f"array {name!r} claims {info.file_size:,} bytes but its metadata describes "
+                    f"{size:,}; the file is damaged or crafted"
+                )
+            total += info.file_size
+            if total > budget:
+                raise PersistenceError(_over_budget(total, budget, len(data)))
+        arrays: dict[str, Any] = {}
+        for name, (dtype, shape, digest) in specs.items():
+            payload = _inflate(archive, members[f"{name}.npy"], MAX_INFLATED_BYTES)
+            array = _parse_npy(name, payload, dtype, shape)
+            del payload
+            if _digest(array) != digest:
+                raise PersistenceError(
+                    f"array {name!r} does not match its checksum: the file was modified or "
+                    "corrupted"
+                )
+            arrays[name] = array
     return meta, arrays
+
+
+def _inflation_budget(file_size: int) -> int:
+    return min(MAX_INFLATED_BYTES, max(INFLATION_FLOOR, MAX_INFLATION_RATIO * file_size))
+
+
+def _over_budget(total: int, budget: int, file_size: int) -> str:
+    return (
+        f"model file of {file_size:,} bytes would inflate to more than {budget:,} bytes "
+        f"(at least {total:,}); a socialcare model never compresses that well, so it is "
+        "refused as a zip bomb"
+    )
+
+
+def _check_members(archive: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
+    """The members by name, once each, stored or deflated, unencrypted, sizes in bounds."""
+    infos = archive.infolist()
+    if len(infos) > _MAX_ARRAYS + 1:
+        raise PersistenceError(f"model file holds {len(infos)} members; too many for a model")
+    members: dict[str, zipfile.ZipInfo] = {}
+    compressed = 0
+    declared = 0
+    budget = _inflation_budget(file_size)
+    for info in infos:
+        name = info.filename
+        if name in members:
+            raise PersistenceError(f"model file holds {name!r} twice")
+        if info.is_dir() or info.flag_bits & 0x1:
+            raise PersistenceError(f"model file member {name!r} is a directory or encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise PersistenceError(
+                f"model file member {name!r} uses compression method {info.compress_type}; "
+                "socialcare writes deflate only"
+            )
+        compressed += info.compress_size
+        declared += info.file_size
+        if compressed > file_size:
+            raise PersistenceError(
+                "model file is damaged or crafted: its members claim more compressed bytes "
+                "than the file holds"
+            )
+        if declared > budget:
+            raise PersistenceError(_over_budget(declared, budget, file_size))
+        members[name] = info
+    if _META not in members:
+        raise PersistenceError(f"not a socialcare model file: no {_META}")
+    return members
+
+
+def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A member's bytes, inflating no more than its declared size (checked against ``limit``).
+
+    ``ZipExtFile.read(n)`` inflates at most about ``n`` bytes, so a member that declares a small
+    size but holds a bomb costs only its declared size; one that inflates to more or less than
+    it declares is refused.
+    """
+    if info.file_size > limit:
+        raise PersistenceError(
+            f"model file member {info.filename!r} declares {info.file_size:,} bytes, more "
+            f"than the {limit:,} allowed"
+        )
+    with archive.open(info) as handle:
+        payload = handle.read(info.file_size)
+        extra = handle.read(1) if len(payload) == info.file_size else b""
+    if len(payload) != info.file_size or extra:
+        raise PersistenceError(
+            f"model file member {info.filename!r} does not inflate to its declared size "
+            f"({info.file_size:,} bytes): the file is damaged or crafted"
+        )
+    return payload
+
+
+def _no_constant(name: str) -> Any:
+    raise PersistenceError(f"model metadata holds {name}, which is not a number JSON allows")
+
+
+def _parse_meta(raw: bytes) -> dict[str, Any]:
+    try:
+        meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError as exc:
+        raise PersistenceError("model metadata is nested too deeply to be a model's") from exc
+    except ValueError as exc:
+        raise PersistenceError(f"model metadata is not valid JSON: {exc}") from exc
+    _check_depth(meta)
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise PersistenceError(f"not a socialcare model file (format is not {FORMAT!r})")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise PersistenceError(
+            f"model file format version {version!r} is not supported by this socialcare "
+            f"(which reads version {FORMAT_VERSION}); retrain or save it again with "
+            "a matching socialcare version"
+        )
+    return meta
+
+
+def _check_depth(value: Any) -> None:
+    """Refuse JSON nested deeper than `MAX_JSON_DEPTH` (later code may recurse over it)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise PersistenceError(
+                f"model metadata is nested more than {MAX_JSON_DEPTH} levels deep"
+            )
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _check_meta(meta: dict[str, Any]) -> dict[str, tuple[np.dtype[Any], tuple[int, ...], str]]:
+    """``{name: (dtype, shape, sha256)}`` of the arrays the metadata lists (each checked)."""
+    arrays = meta.get("arrays")
+    if not isinstance(arrays, dict) or len(arrays) > _MAX_ARRAYS:
+        raise PersistenceError("model metadata has no valid 'arrays' table")
+    specs: dict[str, tuple[np.dtype[Any], tuple[int, ...], str]] = {}
+    for name, spec in arrays.items():
+        if not _NAME.fullmatch(name):
+            raise PersistenceError(f"model metadata names an array {name[:40]!r}; not allowed")
+        if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "sha256"}:
+            raise PersistenceError(f"model metadata of array {name!r} is malformed")
+        dtype, shape, digest = spec["dtype"], spec["shape"], spec["sha256"]
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
+            raise PersistenceError(
+                f"array {name!r} has dtype {dtype!r}; a model holds only bool, integer, float32 "
+                "and float64 arrays"
+            )
+        if not (
+            isinstance(shape, list)
+            and len(shape) <= _MAX_NDIM
+            and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)
+        ):
+            raise PersistenceError(f"array {name!r} has an invalid shape {shape!r}")
+        if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+            raise PersistenceError(f"array {name!r} has an invalid checksum")
+        specs[name] = (np.dtype(dtype), tuple(shape), digest)
+    return specs
+
+
+def _npy_size(dtype: np.dtype[Any], shape: tuple[int, ...]) -> int:
+    return math.prod(shape) * dtype.itemsize
+
+
+def _parse_npy(name: str, payload: bytes, dtype: np.dtype[Any], shape: tuple[int, ...]) -> Any:
+    """The array in ``.npy`` bytes, which must hold exactly ``dtype`` and ``shape``."""
+    stream = io.BytesIO(payload)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            header = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            header = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise PersistenceError(f"array {name!r} uses .npy version {version}; not supported")
+    except PersistenceError:
+        raise
+    except (ValueError, TypeError, SyntaxError, OverflowError) as exc:
+        raise PersistenceError(f"array {name!r} has a damaged header: {exc}") from exc
+    got_shape, fortran, got_dtype = header
+    if got_dtype != dtype or tuple(got_shape) != shape or fortran:
+        raise PersistenceError(
+            f"array {name!r} has the wrong type or shape ({got_dtype}, {tuple(got_shape)}; "
+            f"the metadata says {dtype}, {shape})"
+        )
+    offset = stream.tell()
+    if len(payload) - offset != _npy_size(dtype, shape):
+        raise PersistenceError(f"array {name!r} holds the wrong number of bytes")
+    count = math.prod(shape)
+    return np.frombuffer(payload, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
 def unpickle_trusted(data: bytes) -> Any:
