@@ -127,7 +127,7 @@ class Conversation(_Frozen):
     or handle is in ``brand``; the brand's posts are automated (``bot``) when the post or its
     author says so, otherwise human (``agent``). Everyone else is the customer side.
 
-    Derived values are computed once, on first use; read :attr:`timeline` for all of them.
+    Derived values are computed once, on first use; read `timeline` for all of them.
 
     >>> from datetime import datetime, timezone
     >>> t = lambda m: datetime(2024, 5, 1, 9, m, tzinfo=timezone.utc)
@@ -385,7 +385,7 @@ class RowError:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What :func:`build_conversations` made, and what it had to leave out or repair.
+    """What `build_conversations` made, and what it had to leave out or repair.
 
     Iterating it, ``len()`` and indexing go over the conversations.
     """
@@ -435,7 +435,7 @@ def build_conversations(
     starts its own conversation (counted in ``missing_parents``). A reply cycle is broken at
     its earliest post (counted in ``cycles_broken``). A post repeated exactly is dropped
     (counted); the same id with different content is an error for the later row, and the first
-    one is kept. Rows may be :class:`Post` objects or mappings (validated here).
+    one is kept. Rows may be [Post][socialcare.Post] objects or mappings (validated here).
 
     Args:
         posts: the posts, in any order.

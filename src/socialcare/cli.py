@@ -596,7 +596,7 @@ def main(
 
 
 def main_entry() -> None:
-    """Console-script entry point: run :func:`main` and exit with its status."""
+    """Console-script entry point: run `main` and exit with its status."""
     try:
         status = main()
         sys.stdout.flush()

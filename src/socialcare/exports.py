@@ -3,8 +3,8 @@
 The core never reads files; this module does, for the command line and notebooks. It streams:
 rows are read, mapped and validated one at a time, so memory does not grow with the file.
 
-A :class:`ColumnMapping` says which column holds which post field. Fields are the names of
-:class:`socialcare.Post` fields, with dotted names for the author (``author.id``,
+A `ColumnMapping` says which column holds which post field. Fields are the names of
+[socialcare.Post][socialcare.Post] fields, with dotted names for the author (``author.id``,
 ``author.handle``, ``author.followers``, ``author.verified``, ``author.is_brand``,
 ``author.is_bot``, ``author.display_name``). Presets cover common export shapes:
 
@@ -152,7 +152,7 @@ class ColumnMapping:
         )
 
     def to_post_data(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Turn one flat or nested record into the nested mapping :class:`Post` validates."""
+        """Turn one flat or nested record into the nested mapping `Post` validates."""
         post: dict[str, Any] = {}
         author: dict[str, Any] = {}
         nested_author = record.get(self.column_for("author"))
@@ -243,7 +243,7 @@ class ExportRow:
 
 
 def iter_records(stream: TextIO, format: Format) -> Iterator[ExportRow]:
-    """Stream the records of an open export, one :class:`ExportRow` per data row.
+    """Stream the records of an open export, one `ExportRow` per data row.
 
     A row that cannot be read (bad JSON, a JSON value that is not an object) comes back with
     its error instead of a record, and reading goes on.
@@ -296,7 +296,7 @@ def iter_posts(
 
     Args:
         source: a path, an open text stream, or an iterable of records (dicts).
-        mapping: a :class:`ColumnMapping` or the name of a preset (see :data:`PRESETS`).
+        mapping: a `ColumnMapping` or the name of a preset (see `PRESETS`).
         format: ``"csv"`` or ``"jsonl"``; taken from the file name when not given.
 
     Examples:

@@ -3,9 +3,9 @@
 Each function draws on ``ax`` (a new figure when not given) and returns the Axes, so it fits in
 a notebook or a report. Nothing is shown or saved here: call ``fig.savefig`` yourself.
 
-- :func:`first_response_distribution`: first response times against the target;
-- :func:`sla_attainment_over_time`: share of decided first-response clocks met, per day or week;
-- :func:`volume_by`: conversations per intent (or route, sentiment) and platform.
+- `first_response_distribution`: first response times against the target;
+- `sla_attainment_over_time`: share of decided first-response clocks met, per day or week;
+- `volume_by`: conversations per intent (or route, sentiment) and platform.
 """
 
 from __future__ import annotations

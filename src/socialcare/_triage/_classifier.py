@@ -249,7 +249,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def from_bytes(cls, data: bytes, *, trusted: bool = False) -> IntentClassifier:
-        """Load a classifier from :meth:`to_bytes` output.
+        """Load a classifier from `to_bytes` output.
 
         Args:
             trusted: also accept a pickle of an IntentClassifier. Pickles run code when
@@ -269,7 +269,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, trusted: bool = False) -> IntentClassifier:
-        """Load a classifier saved with :meth:`save` (see :meth:`from_bytes` for ``trusted``)."""
+        """Load a classifier saved with `save` (see `from_bytes` for ``trusted``)."""
         return cls.from_bytes(read_model_file(path), trusted=trusted)
 
     @classmethod

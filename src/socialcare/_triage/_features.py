@@ -440,7 +440,7 @@ def char_chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int
 
 
 class LinearScorer:
-    """Raw class scores of linear heads over a :class:`HashedTfidf`, without a TF-IDF matrix.
+    """Raw class scores of linear heads over a `HashedTfidf`, without a TF-IDF matrix.
 
     A post's score is ``sum(idf * coef) / norm`` over each block's n-grams (characters,
     words), which is the TF-IDF row times the weights. The products ``idf * coef`` are made
@@ -472,7 +472,7 @@ class LinearScorer:
         return weights
 
     def memo(self, bits: int = 16) -> WordMemo:
-        """A fresh :class:`WordMemo` (``2**bits`` words) for the chunks of one batch."""
+        """A fresh `WordMemo` (``2**bits`` words) for the chunks of one batch."""
         return WordMemo(self.weights.shape[1], bits)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -495,7 +495,7 @@ class LinearScorer:
 
         Args:
             memo: words already summed in earlier chunks of the same batch (see
-                :class:`WordMemo`); the scores are the same with or without it.
+                `WordMemo`); the scores are the same with or without it.
             cp: ``_codepoints(normalised)``, if the caller has it already.
         """
         f = self.features
@@ -564,7 +564,7 @@ class LinearScorer:
         return per_post.astype(np.float64)
 
     def _sums_in_place(self, cp: Any, words: _Words, shift: Any, *, several: bool) -> Any:
-        """:meth:`_word_sums` of every word of ``cp``, in order, without copying the words.
+        """`_word_sums` of every word of ``cp``, in order, without copying the words.
 
         Each word's n-grams start from the space before it to its end, and every n-gram
         between words holds a space inside: invalid. So the grid of ``cp`` itself holds each
