@@ -176,8 +176,8 @@ def first_response_distribution(
     Args:
         target: the first response target, drawn as a line (its share met in the legend).
         include_automated: count an automated reply as the first response.
-        start, end: only conversations whose first customer post is in ``[start, end)``
-            (aware datetimes; either may be None).
+        start: only conversations whose first customer post is at or after this (aware).
+        end: only conversations whose first customer post is before this (aware).
 
     Conversations still waiting are counted in the title, not drawn; so are those left out:
     triage routed ``"none"`` (praise, spam: no reply needed), no customer post, or outside
@@ -256,7 +256,8 @@ def sla_attainment_over_time(
     Args:
         metric: ``"first_response"``, ``"next_response"`` or ``"resolution"``.
         period: one point per ``"day"`` or ``"week"`` (weeks start on Monday) in ``tz``.
-        start, end: only clocks that started in ``[start, end)`` (aware datetimes).
+        start: only clocks that started at or after this (an aware datetime).
+        end: only clocks that started before this (an aware datetime).
 
     Each point is annotated with ``n``, the number of decided clocks behind it. Clocks still
     running, conversations no target applies to, unreadable rows and clocks outside the
@@ -354,7 +355,8 @@ def volume_by(
     Args:
         label: what the bars count by.
         split: what the stacks within a bar are.
-        start, end: only conversations that started in ``[start, end)`` (aware datetimes).
+        start: only conversations that started at or after this (an aware datetime).
+        end: only conversations that started before this (an aware datetime).
 
     Each bar is annotated with its total; conversations outside the dates are counted in
     the title.
