@@ -292,7 +292,15 @@ def test_deeply_nested_metadata_is_refused(model_bytes: bytes) -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [b"[]", b'"text"', b"\xff\xfe not utf-8", b'{"format": "socialcare-text-model"}', b"NaN"],
+    [
+        b"[]",
+        b'"text"',
+        b"\xff\xfe not utf-8",
+        b'{"format": "socialcare-text-model"}',
+        b"NaN",
+        b'{"format": "socialcare-text-model", "format_version": 1, "x": 1e400}',
+        b'{"format": "socialcare-text-model", "format_version": 1, "x": -Infinity}',
+    ],
 )
 def test_malformed_metadata_is_refused(model_bytes: bytes, payload: bytes) -> None:
     _refused(_rezip(model_bytes, lambda n, p: [(n, payload if n == "meta.json" else p)]))
@@ -609,3 +617,13 @@ def test_mutated_metadata_is_valid_or_refused(
         return [(name, payload)]
 
     _valid_or_refused(_rezip(model_bytes, change, method=zipfile.ZIP_STORED))
+
+
+def test_overflowing_number_in_metadata_is_refused(model_bytes: bytes) -> None:
+    def change(name: str, payload: bytes) -> list[tuple[str, bytes]]:
+        if name == "meta.json":
+            assert b'"C": 10.0' in payload
+            payload = payload.replace(b'"C": 10.0', b'"C": 1e400')
+        return [(name, payload)]
+
+    _refused(_rezip(model_bytes, change), "too large")

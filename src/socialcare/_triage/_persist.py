@@ -293,9 +293,16 @@ def _no_constant(name: str) -> Any:
     raise PersistenceError(f"model metadata holds {name}, which is not a number JSON allows")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise PersistenceError(f"model metadata holds {text[:20]}, too large to be a number")
+    return value
+
+
 def _parse_meta(raw: bytes) -> dict[str, Any]:
     try:
-        meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        meta = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
     except RecursionError as exc:
         raise PersistenceError("model metadata is nested too deeply to be a model's") from exc
     except ValueError as exc:
