@@ -188,6 +188,7 @@ def test_member_lying_about_its_size_is_not_inflated(model_bytes: bytes) -> None
     assert len(bomb) < 1 << 20
     data = _raw_zip(members)
     assert _peak_mib(lambda: IntentClassifier.from_bytes(data)) < 16
+    _refused(data, "does not inflate to its declared size")
 
 
 def test_array_member_lying_about_its_size_is_not_inflated(model_bytes: bytes) -> None:
@@ -200,6 +201,7 @@ def test_array_member_lying_about_its_size_is_not_inflated(model_bytes: bytes) -
     members[index] = ("idf.npy", stream, 8, honest[3], honest[4], 0)
     data = _raw_zip(members)
     assert _peak_mib(lambda: IntentClassifier.from_bytes(data)) < 16
+    _refused(data, "does not inflate to its declared size")
 
 
 def test_honest_bomb_is_refused_before_inflating(model_bytes: bytes) -> None:
@@ -515,7 +517,7 @@ def test_special_files_are_refused_without_reading(tmp_path: Path) -> None:
     with pytest.raises(PersistenceError, match="directory"):
         IntentClassifier.load(tmp_path)
     if os.path.exists("/dev/zero"):
-        with pytest.raises(PersistenceError, match="not a regular file"):
+        with pytest.raises(PersistenceError, match="a character device, not a regular file"):
             IntentClassifier.load("/dev/zero")
     with pytest.raises(PersistenceError, match="cannot read"):
         IntentClassifier.load(tmp_path / "missing.zip")
@@ -545,7 +547,7 @@ def test_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
         worker.join(10)
         pytest.fail("loading a FIFO blocked waiting for a writer")
     assert isinstance(outcome[0], PersistenceError)
-    assert "not a regular file" in str(outcome[0])
+    assert "a FIFO (named pipe), not a regular file" in str(outcome[0])
 
 
 def test_oversized_file_and_bytes_are_refused(

@@ -24,7 +24,9 @@ import os
 import pickle
 import re
 import stat
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -115,24 +117,38 @@ def read_model_file(path: str | os.PathLike[str]) -> bytes:
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
             raise PersistenceError(
-                f"cannot read model file {shown}: it is {kind} (a FIFO, device or socket is "
-                "refused too); give the path of a file written by save()"
+                f"cannot read model file {shown}: it is {_kind(info.st_mode)}, not a regular "
+                "file; give the path of a file written by save()"
             )
         if info.st_size > MAX_FILE_BYTES:
             raise PersistenceError(_too_big(shown, info.st_size))
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(info.st_size + 1)  # (read(n) reserves n bytes up front)
     except OSError as exc:
         if isinstance(exc, PersistenceError):
             raise
         raise PersistenceError(f"cannot read model file {shown}: {exc}") from exc
     finally:
         os.close(fd)
-    if len(data) > MAX_FILE_BYTES:  # the file grew while being read
-        raise PersistenceError(_too_big(shown, len(data)))
+    if len(data) != info.st_size:
+        raise PersistenceError(
+            f"model file {shown} changed while it was read; load it once it is written"
+        )
     return data
+
+
+def _kind(mode: int) -> str:
+    for test, kind in (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return "a special file"
 
 
 def _too_big(shown: str, size: int) -> str:
@@ -153,8 +169,9 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise PersistenceError(f"expected the bytes of a saved model, got {type(data).__name__}")
-    if len(data) > MAX_FILE_BYTES:
-        raise PersistenceError(_too_big("(bytes)", len(data)))
+    size = data.nbytes if isinstance(data, memoryview) else len(data)
+    if size > MAX_FILE_BYTES:
+        raise PersistenceError(_too_big("(bytes)", size))
     data = bytes(data)
     if _looks_like_pickle(data):
         raise PersistenceError(
@@ -179,7 +196,7 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
 def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = _check_members(archive, len(data))
-        meta = _parse_meta(_inflate(archive, members[_META], MAX_META_BYTES))
+        meta = _parse_meta(_inflate(data, members[_META], MAX_META_BYTES))
         specs = _check_meta(meta)
         expected = {f"{name}.npy" for name in specs} | {_META}
         unknown = sorted(set(members) - expected)
@@ -207,7 +224,7 @@ def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
                 raise PersistenceError(_over_budget(total, budget, len(data)))
         arrays: dict[str, Any] = {}
         for name, (dtype, shape, digest) in specs.items():
-            payload = _inflate(archive, members[f"{name}.npy"], MAX_INFLATED_BYTES)
+            payload = _inflate(data, members[f"{name}.npy"], MAX_INFLATED_BYTES)
             array = _parse_npy(name, payload, dtype, shape)
             del payload
             if _digest(array) != digest:
@@ -266,26 +283,52 @@ def _check_members(archive: zipfile.ZipFile, file_size: int) -> dict[str, zipfil
     return members
 
 
-def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """A member's bytes, inflating no more than its declared size (checked against ``limit``).
+_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
 
-    ``ZipExtFile.read(n)`` inflates at most about ``n`` bytes, so a member that declares a small
-    size but holds a bomb costs only its declared size; one that inflates to more or less than
-    it declares is refused.
+
+def _inflate(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
+    """A member's bytes, inflated to exactly its declared size and never further.
+
+    The compressed bytes are taken from the file (after the member's local header) and
+    inflated with an output limit of the declared size plus one byte, so a member that
+    declares a small size but holds a bomb costs only its declared size; one whose stream
+    inflates to more or less than it declares, or does not end there, is refused, as is one
+    whose CRC-32 differs.
     """
-    if info.file_size > limit:
+    name = info.filename
+    size = info.file_size
+    if size > limit:
         raise PersistenceError(
-            f"model file member {info.filename!r} declares {info.file_size:,} bytes, more "
-            f"than the {limit:,} allowed"
+            f"model file member {name!r} declares {size:,} bytes, more than the {limit:,} allowed"
         )
-    with archive.open(info) as handle:
-        payload = handle.read(info.file_size)
-        extra = handle.read(1) if len(payload) == info.file_size else b""
-    if len(payload) != info.file_size or extra:
+    start = info.header_offset
+    header = data[start : start + _LOCAL_HEADER.size]
+    if len(header) != _LOCAL_HEADER.size or header[:4] != _MAGIC_ZIP:
+        raise PersistenceError(f"model file is damaged: member {name!r} has no local header")
+    fields = _LOCAL_HEADER.unpack(header)
+    name_length, extra_length = fields[-2], fields[-1]
+    begin = start + _LOCAL_HEADER.size + name_length + extra_length
+    raw = data[begin : begin + info.compress_size]
+    if len(raw) != info.compress_size:
+        raise PersistenceError(f"model file is truncated inside member {name!r}")
+    if info.compress_type == zipfile.ZIP_STORED:
+        payload, complete = raw, True
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            payload = inflater.decompress(raw, size + 1)
+        except zlib.error as exc:
+            raise PersistenceError(
+                f"model file member {name!r} is damaged: its compressed data is invalid ({exc})"
+            ) from exc
+        complete = inflater.eof and not inflater.unconsumed_tail and not inflater.unused_data
+    if len(payload) != size or not complete:
         raise PersistenceError(
-            f"model file member {info.filename!r} does not inflate to its declared size "
-            f"({info.file_size:,} bytes): the file is damaged or crafted"
+            f"model file member {name!r} does not inflate to its declared size "
+            f"({size:,} bytes): the file is damaged or crafted"
         )
+    if zlib.crc32(payload) != info.CRC:
+        raise PersistenceError(f"model file member {name!r} fails its CRC-32: it is damaged")
     return payload
 
 
