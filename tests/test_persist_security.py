@@ -629,3 +629,21 @@ def test_overflowing_number_in_metadata_is_refused(model_bytes: bytes) -> None:
         return [(name, payload)]
 
     _refused(_rezip(model_bytes, change), "too large")
+
+
+def test_many_members_are_refused_before_parsing_them(model_bytes: bytes) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("meta.json", b"{}")
+        for index in range(20_000):
+            archive.writestr(zipfile.ZipInfo(str(index)), b"")
+    data = out.getvalue()
+    # zipfile would build 20,000 ZipInfo objects (~12 MiB) before a count could be checked
+    assert _peak_mib(lambda: IntentClassifier.from_bytes(data)) < 4
+    _refused(data, "too many")
+
+
+def test_zip64_records_are_refused(model_bytes: bytes) -> None:
+    end = model_bytes.rfind(b"PK\x05\x06")
+    locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1)
+    _refused(model_bytes[:end] + locator + model_bytes[end:], "ZIP64")

@@ -193,7 +193,32 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         ) from exc
 
 
+_END = struct.Struct("<4s4H2LH")
+_MAX_DIRECTORY = 1 << 20
+
+
+def _check_directory(data: bytes) -> None:
+    """Refuse a zip directory too big for a model before ``zipfile`` parses it.
+
+    ``zipfile`` builds an object per entry (about 600 bytes for a 46-byte entry), so a file of
+    many empty members would cost ten times its size before the member count could be checked.
+    """
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - _END.size - 65535))
+    if end < 0 or len(data) - end < _END.size:
+        raise PersistenceError("model file is damaged or incomplete: no zip directory at its end")
+    fields = _END.unpack(data[end : end + _END.size])
+    entries, size = fields[4], fields[5]
+    if data[max(0, end - 20) : max(0, end - 16)] == b"PK\x06\x07":
+        raise PersistenceError("model file uses ZIP64 records, which a model never needs")
+    if entries > _MAX_ARRAYS + 1 or size > _MAX_DIRECTORY:
+        raise PersistenceError(
+            f"model file lists {entries:,} members in a {size:,}-byte directory; too many for a "
+            "model"
+        )
+
+
 def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    _check_directory(data)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         members = _check_members(archive, len(data))
         meta = _parse_meta(_inflate(data, members[_META], MAX_META_BYTES))
