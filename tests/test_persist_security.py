@@ -647,3 +647,17 @@ def test_zip64_records_are_refused(model_bytes: bytes) -> None:
     end = model_bytes.rfind(b"PK\x05\x06")
     locator = struct.pack("<4sLQL", b"PK\x06\x07", 0, 0, 1)
     _refused(model_bytes[:end] + locator + model_bytes[end:], "ZIP64")
+
+
+def test_saving_refuses_a_model_too_large_to_load(
+    small: IntentClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = small.to_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        size = sum(info.file_size for info in archive.infolist())
+    monkeypatch.setattr(_persist, "INFLATION_FLOOR", 0)
+    monkeypatch.setattr(_persist, "MAX_INFLATED_BYTES", size - 1)
+    with pytest.raises(PersistenceError, match="too large to save"):
+        small.to_bytes()
+    monkeypatch.setattr(_persist, "MAX_INFLATED_BYTES", size)
+    IntentClassifier.from_bytes(small.to_bytes())

@@ -420,8 +420,8 @@ def load_bundle(data: bytes) -> dict[str, IntentClassifier]:
     """
     features, raw, _ = read_bundle(data)
     heads: dict[str, IntentClassifier] = {}
+    known = IntentClassifier().get_params()
     for name, head in raw.items():
-        known = IntentClassifier().get_params()
         unknown = sorted(set(head.params) - set(known))
         if unknown:
             raise PersistenceError(f"model file has unknown parameters {unknown} in head {name!r}")

@@ -81,22 +81,37 @@ def _digest(array: Any) -> str:
 
 
 def write_archive(meta: dict[str, Any], arrays: dict[str, Any]) -> bytes:
-    """Serialise metadata and named arrays into the zip format (deterministic bytes)."""
+    """Serialise metadata and named arrays into the zip format (deterministic bytes).
+
+    A model that `read_archive` would refuse for its size is refused here, before writing.
+    """
+    if len(arrays) > _MAX_ARRAYS:
+        raise PersistenceError(f"a model file holds at most {_MAX_ARRAYS} arrays")
     meta = dict(meta, format=FORMAT, format_version=FORMAT_VERSION)
     meta["arrays"] = {
         name: {"dtype": str(a.dtype), "shape": list(a.shape), "sha256": _digest(a)}
         for name, a in arrays.items()
     }
     buffer = io.BytesIO()
+    text = json.dumps(meta, sort_keys=True, indent=1).encode()
+    inflated = len(text)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         info = zipfile.ZipInfo(_META, date_time=(2000, 1, 1, 0, 0, 0))
-        archive.writestr(info, json.dumps(meta, sort_keys=True, indent=1), zipfile.ZIP_DEFLATED)
+        archive.writestr(info, text, zipfile.ZIP_DEFLATED)
         for name, array in arrays.items():
             payload = io.BytesIO()
             np.lib.format.write_array(payload, np.ascontiguousarray(array), allow_pickle=False)
+            inflated += payload.tell()
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(2000, 1, 1, 0, 0, 0))
             archive.writestr(info, payload.getvalue(), zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+    data = buffer.getvalue()
+    if len(data) > MAX_FILE_BYTES or inflated > _inflation_budget(len(data)):
+        raise PersistenceError(
+            f"this model is too large to save: {inflated:,} bytes ({len(data):,} compressed), "
+            f"more than a model file may hold ({_inflation_budget(len(data)):,} bytes, "
+            f"{MAX_FILE_BYTES:,} compressed); use fewer hash_bits or classes"
+        )
+    return data
 
 
 def read_model_file(path: str | os.PathLike[str]) -> bytes:
