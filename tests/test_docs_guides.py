@@ -44,3 +44,25 @@ def test_testing_guide_runs() -> None:
     # the fixture example is a test of its own: run it with what the plugin would give it
     example = namespace["test_unanswered_complaints_breach_after_15_minutes"]
     example(ConversationFactory(seed=0), FixedClock())  # type: ignore[operator]
+
+
+def test_doctest_fencing_extension() -> None:
+    pytest.importorskip("griffe")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "doctest_blocks", DOCS / "_griffe" / "doctest_blocks.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fence = module.fence_doctests
+    assert fence("Says hi.\n>>> 1 + 1\n2") == "Says hi.\n```pycon\n>>> 1 + 1\n2\n```"
+    text = "Says hi.\n\n>>> x = 1\n>>> x\n1\n\nMore text.\n>>> 2\n2\n"
+    assert fence(text) == (
+        "Says hi.\n\n```pycon\n>>> x = 1\n>>> x\n1\n```\n\nMore text.\n```pycon\n>>> 2\n2\n```\n"
+    )
+    # a doctest at the end is closed; indented (Google "Examples:") and fenced ones are kept
+    kept = "Examples:\n    >>> 1\n    1\n\n```python\n>>> 2\n```"
+    assert fence(kept) == kept

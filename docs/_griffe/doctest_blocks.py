@@ -16,15 +16,8 @@ import griffe
 def fence_doctests(text: str) -> str:
     """``text`` with each unindented ``>>>`` block (up to a blank line) fenced as ``pycon``.
 
-    >>> print(fence_doctests("Says hi.\\n\\n>>> 1 + 1\\n2\\n\\nDone."))
-    Says hi.
-    <BLANKLINE>
-    ```pycon
-    >>> 1 + 1
-    2
-    ```
-    <BLANKLINE>
-    Done.
+    For example ``"Says hi.\n>>> 1 + 1\n2"`` becomes
+    ``"Says hi.\n```pycon\n>>> 1 + 1\n2\n```"`` (tests/test_docs_guides.py checks this).
     """
     out: list[str] = []
     in_fence = False
@@ -41,7 +34,7 @@ def fence_doctests(text: str) -> str:
         out.append(line)
     if in_doctest:
         out.append("```")
-    return "\n".join(out)
+    return "\n".join(out) + ("\n" if text.endswith("\n") else "")
 
 
 class DoctestBlocks(griffe.Extension):
