@@ -16,7 +16,7 @@ class Frozen(BaseModel):
     """Base of our models: frozen, no unknown fields, errors in the socialcare family.
 
     Building a model (the constructor, ``model_validate``, ``model_validate_json`` or
-    :meth:`parse`) raises :class:`InvalidInputError` (also a ``ValueError``) that keeps each
+    `parse`) raises `InvalidInputError` (also a ``ValueError``) that keeps each
     bad field and the reason, instead of pydantic's own error type.
     """
 

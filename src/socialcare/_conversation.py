@@ -142,7 +142,7 @@ class Conversation(_Frozen):
     nothing the customer asked, so the conversation counts as unresolved. The SLA engine and
     the metrics read the same rule from here.
 
-    Derived values are computed once, on first use; read :attr:`timeline` for all of them.
+    Derived values are computed once, on first use; read `timeline` for all of them.
 
     >>> from datetime import datetime, timezone
     >>> t = lambda m: datetime(2024, 5, 1, 9, m, tzinfo=timezone.utc)
@@ -418,7 +418,7 @@ class RowError:
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What :func:`build_conversations` made, and what it had to leave out or repair.
+    """What `build_conversations` made, and what it had to leave out or repair.
 
     Iterating it, ``len()`` and indexing go over the conversations.
     """
@@ -472,7 +472,7 @@ def build_conversations(
     ``cycles_broken``). A post repeated exactly is dropped (counted); the same platform and id
     with different content is an error for the later row, and the first one is kept. A
     conversation id used on several platforms becomes ``"<platform>:<id>"`` for each. Rows may
-    be :class:`Post` objects or mappings (validated here).
+    be `Post` objects or mappings (validated here).
 
     Args:
         posts: the posts, in any order.

@@ -1,6 +1,6 @@
 """The one error family of socialcare.
 
-Every error the library raises on purpose is a :class:`SocialcareError`. The leaves also
+Every error the library raises on purpose is a `SocialcareError`. The leaves also
 subclass the matching built-in exception, so ``except ValueError`` keeps working for callers
 that do not know about socialcare.
 """
@@ -89,7 +89,7 @@ class ValidationIssue:
 def from_pydantic(exc: Any, what: str) -> InvalidInputError:
     """Wrap a ``pydantic.ValidationError`` in our family, keeping each field and reason.
 
-    A time-zone problem becomes a :class:`TimezoneError` so callers can tell it apart.
+    A time-zone problem becomes a `TimezoneError` so callers can tell it apart.
     """
     issues: list[ValidationIssue] = []
     tz_problem = False

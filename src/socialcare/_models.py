@@ -158,7 +158,7 @@ Timestamp = Annotated[datetime, Field(description="An instant; stored as aware U
 class Author(_Frozen):
     """Who wrote a post: a customer, an agent of the brand, or a bot.
 
-    ``is_brand`` is ``None`` when the export does not say; :func:`build_conversations` then
+    ``is_brand`` is ``None`` when the export does not say; `build_conversations` then
     decides from its ``brand`` argument.
 
     >>> Author(id="42", handle="@Ana_B", followers=120).handle

@@ -1,6 +1,6 @@
 """Instants: parsing the timestamp shapes real exports carry, and never guessing a zone.
 
-Every instant socialcare stores is an aware :class:`datetime.datetime` in UTC. Conversion to a
+Every instant socialcare stores is an aware `datetime.datetime` in UTC. Conversion to a
 local zone happens only where local wall-clock time matters (service windows).
 """
 

@@ -103,7 +103,7 @@ class _UsageError(Exception):
 
 
 class _Terminated(BaseException):
-    """SIGTERM arrived (raised by the handler :func:`main_entry` installs)."""
+    """SIGTERM arrived (raised by the handler `main_entry` installs)."""
 
 
 # The library's messages name Python arguments; on the command line they are flags.
@@ -217,7 +217,7 @@ def _source(args: argparse.Namespace) -> _Source:
 def _read(
     source: _Source, mapping: ColumnMapping, args: argparse.Namespace, progress: Progress
 ) -> Iterator[tuple[int, Post | RowError]]:
-    """The rows of the input; file-level problems become :class:`_UsageError` (exit 2)."""
+    """The rows of the input; file-level problems become `_UsageError` (exit 2)."""
     named = [field for field, _ in _pairs(args.map, "--map")]
     rows = iter_posts(
         source.path,
@@ -981,7 +981,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main_entry() -> None:
-    """Console-script entry point: run :func:`main` and exit with its status."""
+    """Console-script entry point: run `main` and exit with its status."""
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)

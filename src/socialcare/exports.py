@@ -3,8 +3,8 @@
 The core never reads files; this module does, for the command line and notebooks. It streams:
 rows are read, mapped and validated one at a time, so memory does not grow with the file.
 
-A :class:`ColumnMapping` says which column holds which post field. Fields are the names of
-:class:`socialcare.Post` fields, with dotted names for the author (``author.id``,
+A `ColumnMapping` says which column holds which post field. Fields are the names of
+[socialcare.Post][socialcare.Post] fields, with dotted names for the author (``author.id``,
 ``author.handle``, ``author.followers``, ``author.verified``, ``author.is_brand``,
 ``author.is_bot``, ``author.display_name``). Presets cover common export shapes:
 
@@ -169,7 +169,7 @@ class ColumnMapping:
         return tuple(missing)
 
     def to_post_data(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Turn one flat or nested record into the nested mapping :class:`Post` validates."""
+        """Turn one flat or nested record into the nested mapping `Post` validates."""
         post: dict[str, Any] = {}
         author: dict[str, Any] = {}
         nested_author = record.get(self.column_for("author"))
@@ -260,7 +260,7 @@ PRESETS: Mapping[str, ColumnMapping] = {
 #: by path, characters in a text stream. A CSV record spread over several lines (a quoted cell
 #: with line breaks) may not be longer in total either.
 #: A longer one means the file is not a line-based export (or has an unclosed quote): reading
-#: stops with :class:`InvalidInputError` rather than holding the whole file in memory.
+#: stops with `InvalidInputError` rather than holding the whole file in memory.
 MAX_LINE_LENGTH = 4_194_304
 #: The longest a CSV cell may be (characters): Python's default ``csv.field_size_limit()``. A
 #: row with a longer cell is a bad row; the rest of the file is read as usual.
@@ -292,7 +292,7 @@ def detect_format(path: str | Path) -> Format:
 
 
 def detect_delimiter(header: str) -> str:
-    """The CSV delimiter of a header line: the most frequent of :data:`CSV_DELIMITERS`.
+    """The CSV delimiter of a header line: the most frequent of `CSV_DELIMITERS`.
 
     A tie goes to the earlier one; a header with none of them (one column) is comma-separated.
 
@@ -500,20 +500,20 @@ def _jsonl_rows(stream: TextIO | BinaryIO) -> Iterator[ExportRow]:
 def iter_records(
     stream: TextIO, format: Format, *, delimiter: str | None = None
 ) -> Iterator[ExportRow]:
-    """Stream the records of an open export, one :class:`ExportRow` per data row.
+    """Stream the records of an open export, one `ExportRow` per data row.
 
     A row that cannot be read (bad JSON, a JSON value that is not an object, a CSV row with
-    more cells than the header or a cell over :data:`MAX_CELL_CHARS`) comes back with its error
+    more cells than the header or a cell over `MAX_CELL_CHARS`) comes back with its error
     instead of a record, and reading goes on. A file that cannot be read at all (a CSV without
-    a header line, text that is not UTF-8, a line over :data:`MAX_LINE_LENGTH`) raises
-    :class:`InvalidInputError`.
+    a header line, text that is not UTF-8, a line over `MAX_LINE_LENGTH`) raises
+    `InvalidInputError`.
 
     Lines end at ``\\n`` (or ``\\r\\n``); a bare ``\\r`` inside a CSV cell is kept in the
     cell. Open a text stream with ``newline="\\n"`` (``io.StringIO``'s default): with
     ``newline=""`` or the default of ``open()``, a bare ``\\r`` ends the line before the
-    reader sees it. A path given to :func:`iter_posts` is read as bytes and split on ``\\n``
+    reader sees it. A path given to `iter_posts` is read as bytes and split on ``\\n``
     only. The CSV ``delimiter`` is found from the header line when not given (see
-    :func:`detect_delimiter`).
+    `detect_delimiter`).
     """
     if format == "csv":
         _, rows = _open_csv(stream, delimiter)
@@ -534,12 +534,12 @@ def iter_posts(
     """Stream posts from an export: ``(line, Post)`` or ``(line, RowError)`` per data row.
 
     ``line`` is the 1-based line the row starts on in a file or stream, or the 1-based position
-    of the record in an iterable. Each :class:`RowError` has ``index``, the 0-based position of
+    of the record in an iterable. Each `RowError` has ``index``, the 0-based position of
     the row among the records, and ``line``, the file line (``None`` for an iterable).
 
     Args:
         source: a path, an open text stream, or an iterable of records (dicts).
-        mapping: a :class:`ColumnMapping` or the name of a preset (see :data:`PRESETS`).
+        mapping: a `ColumnMapping` or the name of a preset (see `PRESETS`).
         format: ``"csv"`` or ``"jsonl"``; taken from the file name when not given.
         delimiter: of a CSV; from the header line when not given (``.tsv`` files: a tab).
         require: post fields whose column a CSV header must have, besides the required ones
@@ -547,7 +547,7 @@ def iter_posts(
 
     Raises:
         MissingColumnsError: a CSV header lacks a column it needs, before any row is read.
-        InvalidInputError: the file cannot be read at all (see :func:`iter_records`).
+        InvalidInputError: the file cannot be read at all (see `iter_records`).
 
     Examples:
         >>> rows = io.StringIO(

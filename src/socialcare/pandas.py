@@ -1,8 +1,8 @@
 """pandas adapter (``pip install socialcare[pandas]``): DataFrame in, DataFrame out.
 
-An edge over the core's batch paths: :func:`triage_frame` calls ``Triager.decide_many`` once
-over a whole column, :func:`conversations_frame` flattens conversations with
-``metrics.to_columns``, :func:`report_frame` returns ``metrics.report`` as a frame. No
+An edge over the core's batch paths: `triage_frame` calls ``Triager.decide_many`` once
+over a whole column, `conversations_frame` flattens conversations with
+``metrics.to_columns``, `report_frame` returns ``metrics.report`` as a frame. No
 per-row Python loop of ours sits between a DataFrame and the core's vectorised work, except
 where the core itself works per conversation (SLA clocks).
 
@@ -145,9 +145,9 @@ def _missing(value: Any) -> bool:
 def posts_from_frame(
     frame: pd.DataFrame, mapping: ColumnMapping | str = "socialcare"
 ) -> tuple[list[Post], list[RowError]]:
-    """Validate each row of ``frame`` into a :class:`Post` (see :mod:`socialcare.exports`).
+    """Validate each row of ``frame`` into a `Post` (see `socialcare.exports`).
 
-    Returns the posts and a :class:`RowError` per bad row (``index`` is the row's position).
+    Returns the posts and a `RowError` per bad row (``index`` is the row's position).
     """
     pd = _pandas()
     _require_frame(frame)

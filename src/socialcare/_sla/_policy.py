@@ -3,7 +3,7 @@
 A policy is a list of targets. Each target names a metric (first response, next response,
 resolution), a duration, the service window its clock runs in (calendar time if none), and a
 condition on the conversation. For each metric the first target whose condition matches
-applies. :meth:`SLAPolicy.evaluate` runs the clocks of one conversation as of an instant.
+applies. `SLAPolicy.evaluate` runs the clocks of one conversation as of an instant.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _parse_duration(value: Any) -> timedelta:
 
 
 def format_duration(value: timedelta) -> str:
-    """The compact text :func:`parse_duration` reads back (``"1h30m"``)."""
+    """The compact text `parse_duration` reads back (``"1h30m"``)."""
     total = value // timedelta(microseconds=1)
     if total % 1_000_000:
         return f"{total / 1_000_000}s"
@@ -225,7 +225,7 @@ class SLATarget(_Model):
             ``"resolution"`` (first customer post to resolution, paused while waiting on the
             customer).
         duration: the target, more than zero and at most 3660 days (``MAX_TARGET``, about
-            ten years; text such as ``"15m"`` is read with :func:`parse_duration`).
+            ten years; text such as ``"15m"`` is read with `parse_duration`).
         window: the service window the clock runs in; ``ServiceWindow.always()`` (the
             default) is calendar time.
         when: the condition on the conversation (default: every conversation).
@@ -270,7 +270,7 @@ class SLATarget(_Model):
         return not self.window.is_always
 
     def to_dict(self) -> dict[str, Any]:
-        """The plain form :meth:`SLAPolicy.from_dict` reads for a target."""
+        """The plain form `SLAPolicy.from_dict` reads for a target."""
         out: dict[str, Any] = {"metric": self.metric, "duration": format_duration(self.duration)}
         out["window"] = "calendar" if self.window.is_always else self.window.to_dict()
         when = self.when.to_dict()
@@ -558,7 +558,7 @@ class SLAPolicy(_Model):
             raise from_pydantic(exc, "SLA policy") from None
 
     def to_dict(self) -> dict[str, Any]:
-        """The plain form :meth:`from_dict` reads back."""
+        """The plain form `from_dict` reads back."""
         out: dict[str, Any] = {"targets": [target.to_dict() for target in self.targets]}
         if self.at_risk != 0.75:
             out["at_risk"] = self.at_risk
@@ -674,7 +674,7 @@ class SLAPolicy(_Model):
 
         Raises:
             TimezoneError: ``now`` is naive.
-            InvalidInputError: ``conversation`` is not a :class:`Conversation`, or a clock
+            InvalidInputError: ``conversation`` is not a `Conversation`, or a clock
                 needs an instant beyond the years 1 to 9999 (``now`` or a due time too close
                 to ``datetime.max``).
         """
@@ -710,9 +710,9 @@ class SLAPolicy(_Model):
     def evaluate_many(
         self, conversations: Iterable[Conversation | Mapping[str, Any]], now: datetime
     ) -> list[SLAReport | RowError]:
-        """:meth:`evaluate` for many conversations: a report or a :class:`RowError` per row.
+        """`evaluate` for many conversations: a report or a [RowError][socialcare.RowError] per row.
 
-        Rows may be :class:`Conversation` objects or mappings (validated here). One bad row
+        Rows may be `Conversation` objects or mappings (validated here). One bad row
         never sinks the batch.
 
         Raises:

@@ -4,7 +4,7 @@ All arithmetic runs on integer microseconds since the Unix epoch in UTC. The loc
 window (openings by weekday, holidays) are turned into a sorted array of UTC open intervals
 and a running total of open time, built lazily for the range of dates a query needs and
 extended on demand. Business time up to an instant is then one binary search, so a whole
-array of instants is answered with :func:`numpy.searchsorted` and no per-item Python loop.
+array of instants is answered with `numpy.searchsorted` and no per-item Python loop.
 """
 
 from __future__ import annotations
@@ -452,8 +452,8 @@ class _Span:
 class ServiceWindow:
     """When a brand promises to be there, in a time zone, and business time inside it.
 
-    Build one with :meth:`always` (24/7), :meth:`weekly` (openings per weekday in an IANA zone,
-    minus holidays), or the presets :meth:`twelve_hours` and :meth:`office_hours`.
+    Build one with `always` (24/7), `weekly` (openings per weekday in an IANA zone,
+    minus holidays), or the presets `twelve_hours` and `office_hours`.
 
     The rules, exactly:
 
@@ -468,12 +468,12 @@ class ServiceWindow:
     - an opening boundary whose wall time is skipped by a DST gap moves to the first instant
       after the gap (the instant of the jump); one whose wall time occurs twice (a DST fold) is
       its first occurrence;
-    - :meth:`add` gives the earliest instant ``u >= t`` with ``elapsed(t, u) == d``: a clock that
+    - `add` gives the earliest instant ``u >= t`` with ``elapsed(t, u) == d``: a clock that
       starts while closed starts at the next opening, and a due time that lands exactly on a
       closing time is that closing time.
 
     Instants in are aware datetimes in any zone; instants out are aware UTC datetimes (use
-    :meth:`to_local` for the window's wall clock). numpy ``datetime64`` values are UTC by
+    `to_local` for the window's wall clock). numpy ``datetime64`` values are UTC by
     convention (numpy has no zones). Zone data is pytz's IANA database, whose transitions stop
     in 2037: later years keep the offset in force then.
 
@@ -505,7 +505,7 @@ class ServiceWindow:
         holiday_dates: frozenset[date] = frozenset(),
         holiday_lookup: Container[Any] | None = None,
     ) -> None:
-        """Use :meth:`always`, :meth:`weekly` or a preset instead of calling this."""
+        """Use `always`, `weekly` or a preset instead of calling this."""
         self._zone = zone
         self._week = week
         self._never_open = zone is not None and not any(week)
@@ -608,7 +608,7 @@ class ServiceWindow:
         return cls.weekly(data["timezone"], data["hours"], data.get("holidays", ()))
 
     def to_dict(self) -> dict[str, Any]:
-        """The plain form :meth:`from_dict` reads (holidays as ISO dates).
+        """The plain form `from_dict` reads (holidays as ISO dates).
 
         A live calendar (such as one of the ``holidays`` package) is written as the dates it
         holds at the time of the call.
@@ -630,7 +630,7 @@ class ServiceWindow:
 
     @property
     def timezone(self) -> str | None:
-        """The IANA zone name, or ``None`` for :meth:`always`."""
+        """The IANA zone name, or ``None`` for `always`."""
         return self._zone
 
     @property
@@ -674,7 +674,7 @@ class ServiceWindow:
     def __get_pydantic_core_schema__(
         cls, source: Any, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        """Validate from a window or its plain form; serialise to :meth:`to_dict`."""
+        """Validate from a window or its plain form; serialise to `to_dict`."""
         return core_schema.no_info_plain_validator_function(
             cls.from_dict,
             serialization=core_schema.plain_serializer_function_ser_schema(
@@ -683,7 +683,7 @@ class ServiceWindow:
         )
 
     def to_local(self, at: datetime) -> datetime:
-        """``at`` on the window's wall clock (UTC for :meth:`always`).
+        """``at`` on the window's wall clock (UTC for `always`).
 
         >>> w = ServiceWindow.office_hours("Asia/Kathmandu")
         >>> w.to_local(datetime(2024, 1, 1, tzinfo=timezone.utc)).strftime("%H:%M")
@@ -943,16 +943,16 @@ class ServiceWindow:
     # Batch API ---------------------------------------------------------------------------------
 
     def add_many(self, starts: Any, duration: Any) -> npt.NDArray[np.datetime64]:
-        """:meth:`add` for many starts at once: a ``datetime64[us]`` array (UTC).
+        """`add` for many starts at once: a ``datetime64[us]`` array (UTC).
 
         Args:
             starts: aware datetimes (``None`` for missing), or a ``datetime64`` array (UTC).
             duration: one ``timedelta`` for all, or a ``timedelta64`` array (one per start).
 
         Missing starts (``None``, ``NaT``) and missing durations give ``NaT``, and so does a
-        row whose due time cannot be represented: past ``datetime.max`` for :meth:`always`,
+        row whose due time cannot be represented: past ``datetime.max`` for `always`,
         or, for a weekly window, a start or due time outside the dates the engine handles
-        (0001-01-05 to 9999-12-27 UTC), as :meth:`elapsed_many` does for such instants. The
+        (0001-01-05 to 9999-12-27 UTC), as `elapsed_many` does for such instants. The
         other rows are computed as usual.
 
         >>> import numpy as np
@@ -1017,7 +1017,7 @@ class ServiceWindow:
     def elapsed_many(
         self, starts: Any, ends: Any, *, on_error: Literal["nat", "raise"] = "nat"
     ) -> npt.NDArray[np.timedelta64]:
-        """:meth:`elapsed` for many pairs at once: a ``timedelta64[us]`` array.
+        """`elapsed` for many pairs at once: a ``timedelta64[us]`` array.
 
         Args:
             starts: aware datetimes (``None`` for missing), or a ``datetime64`` array (UTC).

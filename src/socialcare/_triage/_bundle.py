@@ -41,51 +41,163 @@ class Head:
 
 
 def read_bundle(data: bytes) -> tuple[HashedTfidf, dict[str, Head], dict[str, Any]]:
-    """Read a bundle saved by ``save_bundle`` (safe: no code runs) into numpy structures."""
+    """Read a bundle saved by ``save_bundle`` (safe: no code runs) into numpy structures.
+
+    Every parameter is checked as the constructors check it, and every array against the
+    others (dtypes, shapes, bucket range, finite weights): a failure is a `PersistenceError`.
+    """
     meta, arrays = read_archive(data)
     if meta.get("kind") != KIND:
         raise PersistenceError(f"model file holds {meta.get('kind')!r}, not a {KIND}")
     try:
-        spec = meta["features"]
-        if spec["sublinear_tf"]:  # a field kept for other versions; this one never sets it
-            raise PersistenceError(
-                "model file uses sublinear term frequencies, which this version of socialcare"
-                " does not support; load it with the version that saved it"
-            )
-        features = HashedTfidf(
-            buckets=arrays["buckets"],
-            idf=arrays["idf"],
-            bits=int(spec["bits"]),
-            char_range=(int(spec["char_range"][0]), int(spec["char_range"][1])),
-            word_range=(int(spec["word_range"][0]), int(spec["word_range"][1])),
-            max_chars=int(spec["max_chars"]),
-        )
-        n_features = features.n_features
-        if features.idf.shape != (n_features,):
-            raise PersistenceError("model file is inconsistent: idf and buckets differ in length")
-        heads: dict[str, Head] = {}
-        for name, head_meta in meta["heads"].items():
-            params = {
-                k: tuple(v) if isinstance(v, list) else v for k, v in head_meta["params"].items()
-            }
-            coef = arrays[f"{name}.coef"]
-            intercept = arrays[f"{name}.intercept"].astype(np.float64)
-            classes = np.asarray(head_meta["classes"])
-            if coef.shape != (classes.shape[0], n_features) or intercept.shape != (
-                classes.shape[0],
-            ):
-                raise PersistenceError(f"model file is inconsistent: head {name!r} has bad shapes")
-            coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
-            coef_t.flags.writeable = False
-            heads[name] = Head(classes, coef_t, intercept, params)
+        features = _features(meta.get("features"), arrays)
+        heads = _heads(meta.get("heads"), arrays, features.n_features)
     except PersistenceError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise PersistenceError(f"model file is incomplete or from another version: {exc}") from exc
+    except Exception as exc:  # a crafted file must never escape as anything else
+        raise PersistenceError(
+            f"model file is incomplete or from another version ({type(exc).__name__}: {exc})"
+        ) from exc
     extra = meta.get("extra", {})
     if not isinstance(extra, dict):
         raise PersistenceError("model file is inconsistent: 'extra' is not an object")
     return features, heads, extra
+
+
+# Bounds on loaded numbers. A fitted idf is 1 + log((1 + n) / (1 + df)), in [1, 1 + log(1 + n)];
+# logistic weights are small. Wider bounds than these cannot come from fit() and could overflow
+# the float32 sums of scoring into inf (and the probabilities into NaN).
+_MAX_IDF = 1e4
+_MAX_WEIGHT = 1e9
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _ngram_range(name: str, value: Any) -> tuple[int, int]:
+    if not (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_is_int(v) for v in value)
+        and 0 <= value[0] <= value[1] <= 8
+    ):
+        raise PersistenceError(
+            f"model file is invalid: features.{name} is {value!r}, not [min, max] with "
+            "0 <= min <= max <= 8"
+        )
+    return int(value[0]), int(value[1])
+
+
+def _array(arrays: dict[str, Any], name: str, dtype: Any, shape: tuple[int, ...]) -> Any:
+    array = arrays.get(name)
+    if array is None:
+        raise PersistenceError(f"model file is incomplete: array {name!r} is missing")
+    if array.dtype != np.dtype(dtype) or array.shape != shape:
+        raise PersistenceError(
+            f"model file is inconsistent: array {name!r} is {array.dtype} {array.shape}, "
+            f"expected {np.dtype(dtype)} {shape}"
+        )
+    return array
+
+
+def _features(spec: Any, arrays: dict[str, Any]) -> HashedTfidf:
+    if not isinstance(spec, dict):
+        raise PersistenceError("model file is invalid: no 'features' object")
+    if spec.get("sublinear_tf") is not False:
+        if spec.get("sublinear_tf") is True:  # a field kept for other versions
+            raise PersistenceError(
+                "model file uses sublinear term frequencies, which this version of socialcare"
+                " does not support; load it with the version that saved it"
+            )
+        raise PersistenceError("model file is invalid: features.sublinear_tf is not false")
+    bits: Any = spec.get("bits")
+    if not (_is_int(bits) and 10 <= bits <= 24):
+        raise PersistenceError(f"model file is invalid: features.bits is {bits!r}, not 10..24")
+    char_range = _ngram_range("char_range", spec.get("char_range"))
+    word_range = _ngram_range("word_range", spec.get("word_range"))
+    if char_range[1] == 0 and word_range[1] == 0:
+        raise PersistenceError("model file is invalid: it uses neither characters nor words")
+    max_chars: Any = spec.get("max_chars")
+    if not (_is_int(max_chars) and max_chars >= 1):
+        raise PersistenceError(f"model file is invalid: features.max_chars is {max_chars!r}")
+    buckets = arrays.get("buckets")
+    if buckets is None or buckets.ndim != 1:
+        raise PersistenceError("model file is incomplete: no 1-D 'buckets' array")
+    n = int(buckets.shape[0])
+    buckets = _array(arrays, "buckets", np.uint32, (n,))
+    idf = _array(arrays, "idf", np.float32, (n,))
+    if n and (int(buckets[-1]) >= 1 << bits or bool(np.any(buckets[1:] <= buckets[:-1]))):
+        raise PersistenceError(
+            f"model file is inconsistent: buckets are not increasing and below 2**{bits}"
+        )
+    if not bool(np.all((idf > 0) & (idf <= _MAX_IDF))):  # also refuses NaN
+        raise PersistenceError(
+            f"model file is invalid: idf values are not finite numbers in (0, {_MAX_IDF:g}]"
+        )
+    return HashedTfidf(
+        buckets=buckets,
+        idf=idf,
+        bits=bits,
+        char_range=char_range,
+        word_range=word_range,
+        max_chars=max_chars,
+    )
+
+
+def _classes(name: str, values: Any) -> Any:
+    if not (isinstance(values, list) and len(values) >= 2):
+        raise PersistenceError(f"model file is invalid: head {name!r} lists fewer than 2 classes")
+    if all(isinstance(v, str) for v in values):
+        classes = np.asarray(values, dtype=str)
+    elif all(_is_int(v) for v in values):
+        try:
+            classes = np.asarray(values, dtype=np.int64)
+        except OverflowError as exc:
+            raise PersistenceError(
+                f"model file is invalid: a class of head {name!r} is out of range"
+            ) from exc
+    else:
+        raise PersistenceError(
+            f"model file is invalid: classes of head {name!r} must be all strings or all ints"
+        )
+    if np.unique(classes).shape[0] != classes.shape[0]:
+        raise PersistenceError(f"model file is invalid: head {name!r} repeats a class")
+    return classes
+
+
+def _finite_weights(name: str, array: Any) -> None:
+    if not bool(np.all(np.abs(array) <= _MAX_WEIGHT)):  # also refuses NaN and inf
+        raise PersistenceError(
+            f"model file is invalid: array {name!r} holds NaN, infinite or absurd weights"
+        )
+
+
+def _heads(spec: Any, arrays: dict[str, Any], n_features: int) -> dict[str, Head]:
+    if not isinstance(spec, dict) or not spec:
+        raise PersistenceError("model file is invalid: no 'heads' object")
+    expected = {"buckets", "idf"} | {f"{h}.{part}" for h in spec for part in ("coef", "intercept")}
+    unknown = sorted(set(arrays) - expected)
+    if unknown:
+        raise PersistenceError(f"model file holds arrays no head uses: {unknown[:5]}")
+    heads: dict[str, Head] = {}
+    for name, head_meta in spec.items():
+        if not isinstance(head_meta, dict) or not isinstance(head_meta.get("params"), dict):
+            raise PersistenceError(f"model file is invalid: head {name!r} is malformed")
+        classes = _classes(name, head_meta.get("classes"))
+        k = int(classes.shape[0])
+        coef = _array(arrays, f"{name}.coef", np.float32, (k, n_features))
+        intercept = _array(arrays, f"{name}.intercept", np.float64, (k,))
+        _finite_weights(f"{name}.coef", coef)
+        _finite_weights(f"{name}.intercept", intercept)
+        params = {
+            key: tuple(v) if isinstance(v, list) else v
+            for key, v in head_meta["params"].items()
+        }
+        coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
+        coef_t.flags.writeable = False
+        heads[name] = Head(classes, coef_t, intercept, params)
+    return heads
 
 
 def read_default_bundle() -> tuple[HashedTfidf, dict[str, Head], dict[str, Any]]:

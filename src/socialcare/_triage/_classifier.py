@@ -21,7 +21,7 @@ from socialcare._triage._bundle import (
     write_bundle,
 )
 from socialcare._triage._features import HashedTfidf, char_chunks
-from socialcare._triage._persist import unpickle_trusted
+from socialcare._triage._persist import read_model_file, unpickle_trusted
 from socialcare._triage._scorer import LinearScorer
 from socialcare._triage._text import normalise_batch
 
@@ -247,7 +247,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def from_bytes(cls, data: bytes, *, trusted: bool = False) -> IntentClassifier:
-        """Load a classifier from :meth:`to_bytes` output.
+        """Load a classifier from `to_bytes` output.
 
         Args:
             trusted: also accept a pickle of an IntentClassifier. Pickles run code when
@@ -267,12 +267,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, trusted: bool = False) -> IntentClassifier:
-        """Load a classifier saved with :meth:`save` (see :meth:`from_bytes` for ``trusted``)."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise PersistenceError(f"cannot read model file {str(path)!r}: {exc}") from exc
-        return cls.from_bytes(data, trusted=trusted)
+        """Load a classifier saved with `save` (see `from_bytes` for ``trusted``)."""
+        return cls.from_bytes(read_model_file(path), trusted=trusted)
 
     @classmethod
     def default(cls) -> IntentClassifier:
@@ -367,6 +363,10 @@ def fit_shared(
     return heads
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def save_bundle(
     heads: Mapping[str, IntentClassifier], extra: Mapping[str, Any] | None = None
 ) -> bytes:
@@ -381,14 +381,27 @@ def save_bundle(
 
 
 def load_bundle(data: bytes) -> dict[str, IntentClassifier]:
-    """Read heads saved by :func:`save_bundle` as classifiers (safe: no code runs)."""
+    """Read heads saved by `save_bundle` as classifiers (safe: no code runs).
+
+    Each head's parameters are checked as `IntentClassifier.fit` checks them; any failure is a
+    `PersistenceError`.
+    """
     features, raw, _ = read_bundle(data)
     heads: dict[str, IntentClassifier] = {}
+    known = IntentClassifier().get_params()
     for name, head in raw.items():
+        unknown = sorted(set(head.params) - set(known))
+        if unknown:
+            raise PersistenceError(f"model file has unknown parameters {unknown} in head {name!r}")
+        clf = IntentClassifier(**head.params)
         try:
-            clf = IntentClassifier(**head.params)
-        except TypeError as exc:
-            raise PersistenceError(f"model file has unknown parameters: {exc}") from exc
+            clf._check_params()
+        except InvalidInputError as exc:
+            raise PersistenceError(f"model file is invalid: head {name!r}: {exc}") from exc
+        if not (_is_int(clf.max_iter) and clf.max_iter >= 1):
+            raise PersistenceError(
+                f"model file is invalid: head {name!r}: max_iter is {clf.max_iter!r}"
+            )
         clf._set_fitted(features, head.classes, np.ascontiguousarray(head.coef_t.T), head.intercept)
         heads[name] = clf
     return heads

@@ -1,4 +1,4 @@
-"""What triage decides for one post: the :class:`Decision` model and its columns.
+"""What triage decides for one post: the `Decision` model and its columns.
 
 This module imports neither numpy nor scikit-learn, so the edges (exports, the CLI, pandas)
 can name the decision columns without loading a model.
@@ -78,7 +78,7 @@ DECISION_COLUMNS: tuple[str, ...] = _FIELDS
 
 
 def decision_row(decision: Decision) -> dict[str, Any]:
-    """The decision as one flat row of :data:`DECISION_COLUMNS` (reasons joined by ``; ``).
+    """The decision as one flat row of `DECISION_COLUMNS` (reasons joined by ``; ``).
 
     >>> d = Decision(route="none", intent=None, confidence=0.0, uncertain=True, priority=None,
     ...              sensitive=None, sentiment="neutral", take_private=False, reasons=("a", "b"))

@@ -1,4 +1,4 @@
-"""The triage engine: a batch of texts in, one :class:`Signals` per text out.
+"""The triage engine: a batch of texts in, one `Signals` per text out.
 
 It normalises the batch once, scores every head (intent, sentiment, sensitivity) in one pass,
 finds keywords and counts letters, all over the whole chunk with numpy. It knows nothing of
@@ -158,7 +158,7 @@ class Engine:
     def signals(
         self, texts: list[str], lengths: Sequence[int], memos: Sequence[WordMemo | None]
     ) -> list[Signals]:
-        """One :class:`Signals` per text of a chunk (texts already cut to ``max_chars``)."""
+        """One `Signals` per text of a chunk (texts already cut to ``max_chars``)."""
         n = len(texts)
         normalised = normalise_batch(texts, tidy=False)
         cp = _codepoints(normalised)

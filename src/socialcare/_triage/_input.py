@@ -1,4 +1,4 @@
-"""What triage reads of a post: :class:`TriageInput`, built from a post, a text or a row."""
+"""What triage reads of a post: `TriageInput`, built from a post, a text or a row."""
 
 from __future__ import annotations
 

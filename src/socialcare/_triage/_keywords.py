@@ -192,7 +192,7 @@ class PairMatcher:
         return out_a, out_b
 
     def _scanned(self, normalised: str) -> Iterator[tuple[int, int]]:
-        """The places of :meth:`_candidates` found by a regular expression (for short text).
+        """The places of `_candidates` found by a regular expression (for short text).
 
         It finds the keywords of either matcher that follow a character that is not a word
         character, and the very start of the text (bits 3: both matchers are tried there).

@@ -4,7 +4,7 @@ The lists live in ``keywords/<kind>/<lang>.txt`` beside this module, one file pe
 language, so a native speaker can review one language at a time. File format (UTF-8):
 
 - one keyword per line; a trailing ``*`` matches the start of a word, a space matches any run
-  of spaces or punctuation (see :class:`~socialcare._triage._triager.KeywordMatcher`);
+  of spaces or punctuation (see `socialcare._triage._triager.KeywordMatcher`);
 - ``#`` starts a comment, on a line of its own or after a keyword (``abogad*  # lawyer``);
 - ``#+ text`` is an example that must match a keyword of the file, ``#- text`` one that must
   not (the tests check both).
@@ -59,7 +59,7 @@ class KeywordFile:
 def parse_keywords(text: str, source: str = "<text>") -> KeywordFile:
     """Parse the text of one keyword file; ``source`` names it in error messages.
 
-    Raises :class:`~socialcare.InvalidInputError` naming ``source`` and the line of the first
+    Raises `socialcare.InvalidInputError` naming ``source`` and the line of the first
     malformed line: a ``*`` anywhere but at the end of a keyword, a keyword with no letter or
     digit, a character normalisation would drop without trace (an invisible mark, say), a
     keyword repeated in the file, or an empty example.
@@ -169,7 +169,7 @@ def _merged(kind: str) -> tuple[str, ...]:
 
 
 def sensitive_keywords() -> dict[str, tuple[str, ...]]:
-    """Keywords per sensitive kind, kinds in :data:`KINDS` order, each list deduplicated and sorted.
+    """Keywords per sensitive kind, kinds in `KINDS` order, each list deduplicated and sorted.
 
     >>> keywords = sensitive_keywords()
     >>> tuple(keywords) == KINDS, "tribunal*" in keywords["legal_threat"]
@@ -191,7 +191,7 @@ def private_keywords() -> tuple[str, ...]:
 def keyword_examples() -> list[tuple[str, str, str, bool]]:
     """Every ``#+``/``#-`` example of the files: (kind, language, text, must_match).
 
-    ``kind`` is one of :data:`KINDS` or ``"private"``.
+    ``kind`` is one of `KINDS` or ``"private"``.
 
     >>> ("legal_threat", "es", "pondré una denuncia", True) in keyword_examples()
     True

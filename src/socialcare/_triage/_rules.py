@@ -197,7 +197,7 @@ class _Compiled:
             )
 
     def apply(self, signals: Signals, item: TriageInput) -> Decision:
-        """:func:`apply_rules` with these rules."""
+        """`apply_rules` with these rules."""
         rules = self.rules
         intent = signals.intent
         confidence = signals.confidence

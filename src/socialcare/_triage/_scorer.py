@@ -1,10 +1,10 @@
 """Inference: raw class scores of linear heads over hashed features, without a TF-IDF matrix.
 
-The reference featuriser (:mod:`socialcare._triage._features`) builds TF-IDF rows for training;
-scoring does not need them. :class:`LinearScorer` sums each post's n-gram weights directly
-(the TF-IDF row times the weights, in one sparse product), and :class:`WordMemo` keeps each
+The reference featuriser (`socialcare._triage._features`) builds TF-IDF rows for training;
+scoring does not need them. `LinearScorer` sums each post's n-gram weights directly
+(the TF-IDF row times the weights, in one sparse product), and `WordMemo` keeps each
 word's character n-gram sums from one chunk of a batch to the next. Both give the same numbers
-for a post whatever the batch around it (the contract of :mod:`socialcare._triage._fastpaths`).
+for a post whatever the batch around it (the contract of `socialcare._triage._fastpaths`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ __all__ = ["LinearScorer", "WordMemo"]
 
 
 class LinearScorer:
-    """Raw class scores of linear heads over a :class:`HashedTfidf`, without a TF-IDF matrix.
+    """Raw class scores of linear heads over a `HashedTfidf`, without a TF-IDF matrix.
 
     A post's score is ``sum(idf * coef) / norm`` over each block's n-grams (characters,
     words), which is the TF-IDF row times the weights. The products ``idf * coef`` are made
@@ -65,7 +65,7 @@ class LinearScorer:
         return weights
 
     def memo(self, bits: int = 16) -> WordMemo:
-        """A fresh :class:`WordMemo` (``2**bits`` words) for the chunks of one batch."""
+        """A fresh `WordMemo` (``2**bits`` words) for the chunks of one batch."""
         return WordMemo(self.weights.shape[1], bits)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -88,7 +88,7 @@ class LinearScorer:
 
         Args:
             memo: words already summed in earlier chunks of the same batch (see
-                :class:`WordMemo`); the scores are the same with or without it.
+                `WordMemo`); the scores are the same with or without it.
             cp: ``_codepoints(normalised)``, if the caller has it already.
         """
         f = self.features
@@ -157,7 +157,7 @@ class LinearScorer:
         return per_post.astype(np.float64)
 
     def _sums_in_place(self, cp: Any, words: _Words, shift: Any, *, several: bool) -> Any:
-        """:meth:`_word_sums` of every word of ``cp``, in order, without copying the words.
+        """`_word_sums` of every word of ``cp``, in order, without copying the words.
 
         Each word's n-grams start from the space before it to its end, and every n-gram
         between words holds a space inside: invalid. So the grid of ``cp`` itself holds each

@@ -1,7 +1,7 @@
-"""The typed boundary between the triage engine and the rules: :class:`Signals`, per post.
+"""The typed boundary between the triage engine and the rules: `Signals`, per post.
 
 The engine (models, keywords, text checks) turns a batch of posts into one ``Signals`` per
-post; the rules (:func:`socialcare._triage._rules.apply_rules`) turn one ``Signals`` and its
+post; the rules (`socialcare._triage._rules.apply_rules`) turn one ``Signals`` and its
 input into a decision, knowing nothing of numpy, models or batch size. Build a ``Signals`` by
 hand to test a rule without any model.
 """

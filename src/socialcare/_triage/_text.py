@@ -70,7 +70,7 @@ def normalise_batch(texts: Sequence[str], *, tidy: bool = True) -> str:
     Each text in the result is surrounded by single spaces and holds single-space separated
     tokens, so the caller can split it by the separator or hash it directly. With
     ``tidy=False`` the last two steps (punctuation to spaces, collapsing white space) are left
-    to the featuriser, which does them on code points (see :func:`blank_table`); the tokens
+    to the featuriser, which does them on code points (see `blank_table`); the tokens
     it sees are the same.
 
     >>> normalise_batch(["Hi @Acme!!!", "Soooo slow 😡😡😡 #NeverAgain"]).split(SEPARATOR)

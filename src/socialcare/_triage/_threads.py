@@ -1,7 +1,7 @@
 """Triage of whole conversations: the open customer turn, decided with the thread as context.
 
 A conversation is decided on its latest customer turn (the customer's consecutive posts since
-the brand last spoke, read as one text), then the thread rules of :func:`thread_rules` apply:
+the brand last spoke, read as one text), then the thread rules of `thread_rules` apply:
 
 - a thread once sensitive stays sensitive (to a specialist);
 - a follow-up in a complaint thread stays a complaint (never auto-answered);
@@ -219,7 +219,7 @@ _NO_CUSTOMER_LABELS: dict[str, Any] = {
 def thread_labels(turns: Sequence[Decision], latest: Decision) -> dict[str, Any]:
     """What a conversation is about, from all its turns (the labels of ``triage_conversations``).
 
-    ``latest`` is the thread's decision (:func:`thread_rules`); the labels describe the whole
+    ``latest`` is the thread's decision (`thread_rules`); the labels describe the whole
     conversation, not only its open turn, so a query answered and closed with "thanks!" stays
     a query that needed an answer:
 
@@ -279,7 +279,7 @@ def triage_conversations(
     """The conversations labelled by triage, for SLA conditions and metrics.
 
     Each gets ``intent``, ``route``, ``priority``, ``sentiment``, ``sensitive`` and
-    ``language`` from :func:`thread_labels`: every customer turn decided, with the thread
+    ``language`` from `thread_labels`: every customer turn decided, with the thread
     rules of [`Triager.decide`][socialcare.Triager.decide] on the latest. A conversation with
     no customer post gets route ``none`` and no other label. ``triager`` defaults to
     ``Triager.default()``.

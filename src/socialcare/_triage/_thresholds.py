@@ -53,7 +53,7 @@ class ThresholdPolicy(Frozen):
         return threshold is not None and confidence >= threshold and margin >= self.min_margin
 
     def accept_mask(self, proba: Any, classes: Any) -> Any:
-        """Vectorised :meth:`accepts` over a probability matrix; returns a boolean array."""
+        """Vectorised `accepts` over a probability matrix; returns a boolean array."""
         import numpy as np
 
         proba = np.asarray(proba, dtype=np.float64)
@@ -85,7 +85,7 @@ class IntentThreshold(Frozen):
 
 
 class ThresholdTuning(Frozen):
-    """The result of :func:`tune_thresholds`: a policy and what it buys.
+    """The result of [tune_thresholds][socialcare.tune_thresholds]: a policy and what it buys.
 
     ``curve_coverage`` and ``curve_precision`` trace every operating point the tuning
     considered (coverage = share of all posts automated, precision = share of automated posts
@@ -148,7 +148,7 @@ def tune_thresholds(
 ) -> ThresholdTuning:
     """Choose per-intent thresholds so that automated answers reach ``target_precision``.
 
-    The classifier (an unfitted :class:`IntentClassifier` by default, or any scikit-learn
+    The classifier (an unfitted `IntentClassifier` by default, or any scikit-learn
     classifier with ``predict_proba``) is cross-validated; on the out-of-fold probabilities,
     each intent gets the lowest threshold that keeps the precision of all automated posts
     together at or above the target while automating as many posts as possible (or, with

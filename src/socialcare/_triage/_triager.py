@@ -170,7 +170,7 @@ class Triager:
         return [make_decision(dict(zip(names, v, strict=True))) for r in results for v in r]
 
     def _decide_values(self, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """:meth:`_decide_rows`, each decision as a tuple of its field values."""
+        """`_decide_rows`, each decision as a tuple of its field values."""
         names = field_order()
         return [tuple(map(d.__dict__.__getitem__, names)) for d in self._decide_rows(rows)]
 
@@ -267,7 +267,7 @@ class Triager:
         return write_bundle(group.features, group.heads(), extra)
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write :meth:`to_bytes` to ``path``."""
+        """Write `to_bytes` to ``path``."""
         data = self.to_bytes()
         try:
             Path(path).write_bytes(data)
@@ -278,7 +278,7 @@ class Triager:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Triager:
-        """Read a Triager saved by :meth:`to_bytes` (safe: no code runs)."""
+        """Read a Triager saved by `to_bytes` (safe: no code runs)."""
         from socialcare._errors import SocialcareError
         from socialcare._triage._bundle import read_bundle
 
@@ -300,7 +300,7 @@ class Triager:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Triager:
-        """Read a Triager saved by :meth:`save` (safe: no code runs)."""
+        """Read a Triager saved by `save` (safe: no code runs)."""
         try:
             data = Path(path).read_bytes()
         except OSError as exc:

@@ -1,7 +1,7 @@
 """Metrics of social customer care: response and resolution times, rates, CSAT, NPS, SLA.
 
 Pure functions over conversations and, for large exports, over plain numpy columns
-(:func:`to_columns`, :func:`from_columns`). Durations are medians and percentiles first, with
+(`to_columns`, `from_columns`). Durations are medians and percentiles first, with
 means beside them; a duration that cannot be computed is ``None``, never zero; items still
 waiting are excluded from the statistics and counted. Exact definitions: docs/metrics.md.
 

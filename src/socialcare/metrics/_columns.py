@@ -160,10 +160,10 @@ class Scores:
 class Columns:
     """Conversations as plain numpy columns, one row per conversation.
 
-    Build it with :func:`to_columns` (from conversations) or :func:`from_columns` (from arrays
+    Build it with `to_columns` (from conversations) or `from_columns` (from arrays
     you already have). Instants are ``datetime64[us]`` in UTC with NaT for "not yet"; labels
-    are :class:`Labels`. Exchange tables and survey tables are optional for ``from_columns``:
-    metrics that need them raise :class:`~socialcare.InvalidInputError` when absent.
+    are `Labels`. Exchange tables and survey tables are optional for ``from_columns``:
+    metrics that need them raise [InvalidInputError][socialcare.InvalidInputError] when absent.
     """
 
     first_customer_at: TimeArray
@@ -304,7 +304,7 @@ def to_columns(
     policy: Any = None,
     now: datetime | None = None,
 ) -> Columns:
-    """Flatten conversations into :class:`Columns` in one pass.
+    """Flatten conversations into `Columns` in one pass.
 
     Args:
         conversations: the conversations.
@@ -597,7 +597,7 @@ def from_columns(
     nps_score: Any = None,
     sla: Mapping[str, Any] | None = None,
 ) -> Columns:
-    """Build :class:`Columns` from arrays you already have (one row per conversation).
+    """Build `Columns` from arrays you already have (one row per conversation).
 
     Instants are ``datetime64`` (read as UTC) or aware datetimes; NaT/None is "not yet". Labels
     are sequences of text (None for missing) or ``(codes, categories)`` pairs, the fast path
@@ -609,8 +609,8 @@ def from_columns(
 
     ``reopened`` is read strictly: ``True``/``False``, ``1``/``0``, or the text
     ``true``/``false``, ``yes``/``no``, ``1``/``0`` (any case); ``None``, NaN and empty text
-    are missing, read as ``False``; anything else is an :class:`~socialcare.InvalidInputError`
-    naming the row. As for :class:`~socialcare.Conversation`, a ``resolved_at`` before
+    are missing, read as ``False``; anything else is an `socialcare.InvalidInputError`
+    naming the row. As for `socialcare.Conversation`, a ``resolved_at`` before
     ``first_customer_at`` does not count (the row is unresolved), and a ``first_resolved_at``
     before it is replaced by ``resolved_at``.
 

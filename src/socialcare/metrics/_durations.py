@@ -157,7 +157,7 @@ def samples(
     window: BusinessClock | None = None,
     include_automated: bool = False,
 ) -> Samples:
-    """The measured durations of ``metric`` over columns (see :func:`first_response_time`)."""
+    """The measured durations of ``metric`` over columns (see `first_response_time`)."""
     needs = cols.needs_reply
     if metric == "first_response_time":
         rows = np.arange(len(cols), dtype=np.int64)
@@ -263,7 +263,7 @@ def reply_wait_time(
     """How long customers waited for each reply: every turn, the first one included.
 
     It is the union of first and next response times, one sample per customer turn, so a
-    conversation with many back-and-forths weighs more than in :func:`first_response_time`.
+    conversation with many back-and-forths weighs more than in `first_response_time`.
     """
     return _one(conversations, "reply_wait_time", window, include_automated)
 

@@ -117,7 +117,7 @@ class Report:
         return iter(self.rows)
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """Plain dicts, one per row (see :meth:`ReportRow.to_dict`)."""
+        """Plain dicts, one per row (see `ReportRow.to_dict`)."""
         return [row.to_dict() for row in self.rows]
 
     def to_pandas(self) -> Any:
@@ -180,7 +180,7 @@ def report(
     """Every metric, broken down by any of platform, intent, route, agent and period.
 
     Args:
-        conversations: conversations, or :class:`Columns` for large exports (fast path).
+        conversations: conversations, or `Columns` for large exports (fast path).
         by: breakdown keys among ``platform``, ``intent``, ``route``, ``agent`` (the first
             human responder), ``period``. Empty or ``None``: one row for everything.
         window: a service window: durations in its business time (calendar time without).

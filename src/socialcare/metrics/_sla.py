@@ -109,7 +109,7 @@ def sla_attainment(
     ``source`` is loosely coupled to the SLA engine: a mapping ``metric -> states`` (strings
     such as ``"met"``, enums whose ``.value`` is one, or results with ``.state``), an iterable
     of evaluations (``SLAPolicy.evaluate`` results: mappings metric -> result, or objects with
-    ``first_response`` / ``next_response`` / ``resolution`` attributes), or :class:`Columns`
+    ``first_response`` / ``next_response`` / ``resolution`` attributes), or `Columns`
     built with ``to_columns(..., policy=, now=)``.
 
     >>> r = sla_attainment({"first_response": ["met", "breached", "met", "pending"]})

@@ -2,7 +2,7 @@
 
 Also a pytest plugin (registered on install): the fixtures ``socialcare_clock``,
 ``post_factory`` and ``conversation_factory`` are available in any test suite. Hypothesis
-strategies live in :mod:`socialcare.testing.strategies` (needs ``hypothesis``).
+strategies live in `socialcare.testing.strategies` (needs ``hypothesis``).
 
 >>> from socialcare.testing import ConversationFactory
 >>> conv = ConversationFactory(seed=1).answered(after_minutes=12)

@@ -1,8 +1,8 @@
 """pytest plugin of the socialcare test kit (registered through the ``pytest11`` entry point).
 
-Fixtures: ``socialcare_clock`` (a :class:`~socialcare.testing.FixedClock` at Monday
+Fixtures: ``socialcare_clock`` (a [FixedClock][socialcare.testing.FixedClock] at Monday
 2024-03-04 09:00 UTC), ``post_factory`` and ``conversation_factory`` (seeded, so tests are
-deterministic), and ``stub_classifier`` (a fitted :class:`~socialcare.testing.StubClassifier`).
+deterministic), and ``stub_classifier`` (a fitted `StubClassifier`).
 """
 
 from __future__ import annotations
