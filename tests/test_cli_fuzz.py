@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from socialcare import Post, RowError
@@ -271,6 +271,8 @@ def test_report_csv(tmp_path: Path, records: list[dict[str, str]]) -> None:
 @FUZZ
 @given(records=st.lists(CSV_RECORD, max_size=6))
 def test_reader_one_result_per_record(records: list[dict[str, str]]) -> None:
+    # an unquoted \r closing a line's last cell reads as a \r\n line ending: ambiguous
+    assume(not any(expand(record[COLUMNS[-1]]).endswith("\r") for record in records))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
