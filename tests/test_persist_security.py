@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from socialcare import PersistenceError
-from socialcare._triage import _persist
+from socialcare._triage import _persist, _zipguard
 from socialcare._triage._bundle import read_bundle
 from socialcare._triage._classifier import IntentClassifier, load_bundle
 from socialcare._triage._persist import write_archive
@@ -655,9 +655,9 @@ def test_saving_refuses_a_model_too_large_to_load(
     data = small.to_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         size = sum(info.file_size for info in archive.infolist())
-    monkeypatch.setattr(_persist, "INFLATION_FLOOR", 0)
-    monkeypatch.setattr(_persist, "MAX_INFLATED_BYTES", size - 1)
+    monkeypatch.setattr(_zipguard, "INFLATION_FLOOR", 0)
+    monkeypatch.setattr(_zipguard, "MAX_INFLATED_BYTES", size - 1)
     with pytest.raises(PersistenceError, match="too large to save"):
         small.to_bytes()
-    monkeypatch.setattr(_persist, "MAX_INFLATED_BYTES", size)
+    monkeypatch.setattr(_zipguard, "MAX_INFLATED_BYTES", size)
     IntentClassifier.from_bytes(small.to_bytes())

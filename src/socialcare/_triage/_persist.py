@@ -24,15 +24,26 @@ import os
 import pickle
 import re
 import stat
-import struct
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from socialcare._errors import PersistenceError
+from socialcare._triage._zipguard import (
+    MAX_ARRAYS,
+    MAX_FILE_BYTES,
+    MAX_INFLATED_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_META_BYTES,
+    META,
+    check_directory,
+    check_members,
+    inflate,
+    inflation_budget,
+    over_budget,
+)
 
 __all__ = [
     "FORMAT",
@@ -48,22 +59,8 @@ __all__ = [
 
 FORMAT = "socialcare-text-model"
 FORMAT_VERSION = 1
-_META = "meta.json"
 _MAGIC_ZIP = b"PK\x03\x04"
 
-MAX_FILE_BYTES = 1 << 30
-"""Largest model file read (1 GiB)."""
-MAX_META_BYTES = 4 << 20
-"""Largest ``meta.json`` (4 MiB; the bundled model's is 3 KiB)."""
-MAX_INFLATED_BYTES = 2 << 30
-"""Largest total size of the members once inflated (2 GiB)."""
-MAX_INFLATION_RATIO = 32
-"""Beyond `INFLATION_FLOOR`, members may inflate to at most this many times the file's size."""
-INFLATION_FLOOR = 64 << 20
-"""Inflated size (64 MiB) allowed whatever the file's size (numpy arrays barely compress)."""
-MAX_JSON_DEPTH = 32
-"""Deepest nesting of lists and objects accepted in the metadata."""
-_MAX_ARRAYS = 1024
 _MAX_NDIM = 4
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -85,8 +82,8 @@ def write_archive(meta: dict[str, Any], arrays: dict[str, Any]) -> bytes:
 
     A model that `read_archive` would refuse for its size is refused here, before writing.
     """
-    if len(arrays) > _MAX_ARRAYS:
-        raise PersistenceError(f"a model file holds at most {_MAX_ARRAYS} arrays")
+    if len(arrays) > MAX_ARRAYS:
+        raise PersistenceError(f"a model file holds at most {MAX_ARRAYS} arrays")
     meta = dict(meta, format=FORMAT, format_version=FORMAT_VERSION)
     meta["arrays"] = {
         name: {"dtype": str(a.dtype), "shape": list(a.shape), "sha256": _digest(a)}
@@ -96,7 +93,7 @@ def write_archive(meta: dict[str, Any], arrays: dict[str, Any]) -> bytes:
     text = json.dumps(meta, sort_keys=True, indent=1).encode()
     inflated = len(text)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo(_META, date_time=(2000, 1, 1, 0, 0, 0))
+        info = zipfile.ZipInfo(META, date_time=(2000, 1, 1, 0, 0, 0))
         archive.writestr(info, text, zipfile.ZIP_DEFLATED)
         for name, array in arrays.items():
             payload = io.BytesIO()
@@ -105,10 +102,10 @@ def write_archive(meta: dict[str, Any], arrays: dict[str, Any]) -> bytes:
             info = zipfile.ZipInfo(f"{name}.npy", date_time=(2000, 1, 1, 0, 0, 0))
             archive.writestr(info, payload.getvalue(), zipfile.ZIP_DEFLATED)
     data = buffer.getvalue()
-    if len(data) > MAX_FILE_BYTES or inflated > _inflation_budget(len(data)):
+    if len(data) > MAX_FILE_BYTES or inflated > inflation_budget(len(data)):
         raise PersistenceError(
             f"this model is too large to save: {inflated:,} bytes ({len(data):,} compressed), "
-            f"more than a model file may hold ({_inflation_budget(len(data)):,} bytes, "
+            f"more than a model file may hold ({inflation_budget(len(data)):,} bytes, "
             f"{MAX_FILE_BYTES:,} compressed); use fewer hash_bits or classes"
         )
     return data
@@ -208,37 +205,13 @@ def read_archive(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
         ) from exc
 
 
-_END = struct.Struct("<4s4H2LH")
-_MAX_DIRECTORY = 1 << 20
-
-
-def _check_directory(data: bytes) -> None:
-    """Refuse a zip directory too big for a model before ``zipfile`` parses it.
-
-    ``zipfile`` builds an object per entry (about 600 bytes for a 46-byte entry), so a file of
-    many empty members would cost ten times its size before the member count could be checked.
-    """
-    end = data.rfind(b"PK\x05\x06", max(0, len(data) - _END.size - 65535))
-    if end < 0 or len(data) - end < _END.size:
-        raise PersistenceError("model file is damaged or incomplete: no zip directory at its end")
-    fields = _END.unpack(data[end : end + _END.size])
-    entries, size = fields[4], fields[5]
-    if data[max(0, end - 20) : max(0, end - 16)] == b"PK\x06\x07":
-        raise PersistenceError("model file uses ZIP64 records, which a model never needs")
-    if entries > _MAX_ARRAYS + 1 or size > _MAX_DIRECTORY:
-        raise PersistenceError(
-            f"model file lists {entries:,} members in a {size:,}-byte directory; too many for a "
-            "model"
-        )
-
-
 def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
-    _check_directory(data)
+    check_directory(data)
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        members = _check_members(archive, len(data))
-        meta = _parse_meta(_inflate(data, members[_META], MAX_META_BYTES))
+        members = check_members(archive, len(data))
+        meta = _parse_meta(inflate(data, members[META], MAX_META_BYTES))
         specs = _check_meta(meta)
-        expected = {f"{name}.npy" for name in specs} | {_META}
+        expected = {f"{name}.npy" for name in specs} | {META}
         unknown = sorted(set(members) - expected)
         if unknown:
             raise PersistenceError(
@@ -249,8 +222,8 @@ def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
             raise PersistenceError(
                 f"model file is incomplete: missing {', '.join(map(repr, missing[:5]))}"
             )
-        total = members[_META].file_size
-        budget = _inflation_budget(len(data))
+        total = members[META].file_size
+        budget = inflation_budget(len(data))
         for name, (dtype, shape, _) in specs.items():
             info = members[f"{name}.npy"]
             size = _npy_size(dtype, shape)
@@ -261,10 +234,10 @@ def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
                 )
             total += info.file_size
             if total > budget:
-                raise PersistenceError(_over_budget(total, budget, len(data)))
+                raise PersistenceError(over_budget(total, budget, len(data)))
         arrays: dict[str, Any] = {}
         for name, (dtype, shape, digest) in specs.items():
-            payload = _inflate(data, members[f"{name}.npy"], MAX_INFLATED_BYTES)
+            payload = inflate(data, members[f"{name}.npy"], MAX_INFLATED_BYTES)
             array = _parse_npy(name, payload, dtype, shape)
             del payload
             if _digest(array) != digest:
@@ -274,102 +247,6 @@ def _read_zip(data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
                 )
             arrays[name] = array
     return meta, arrays
-
-
-def _inflation_budget(file_size: int) -> int:
-    return min(MAX_INFLATED_BYTES, max(INFLATION_FLOOR, MAX_INFLATION_RATIO * file_size))
-
-
-def _over_budget(total: int, budget: int, file_size: int) -> str:
-    return (
-        f"model file of {file_size:,} bytes would inflate to more than {budget:,} bytes "
-        f"(at least {total:,}); a socialcare model never compresses that well, so it is "
-        "refused as a zip bomb"
-    )
-
-
-def _check_members(archive: zipfile.ZipFile, file_size: int) -> dict[str, zipfile.ZipInfo]:
-    """The members by name, once each, stored or deflated, unencrypted, sizes in bounds."""
-    infos = archive.infolist()
-    if len(infos) > _MAX_ARRAYS + 1:
-        raise PersistenceError(f"model file holds {len(infos)} members; too many for a model")
-    members: dict[str, zipfile.ZipInfo] = {}
-    compressed = 0
-    declared = 0
-    budget = _inflation_budget(file_size)
-    for info in infos:
-        name = info.filename
-        if name in members:
-            raise PersistenceError(f"model file holds {name!r} twice")
-        if info.is_dir() or info.flag_bits & 0x1:
-            raise PersistenceError(f"model file member {name!r} is a directory or encrypted")
-        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise PersistenceError(
-                f"model file member {name!r} uses compression method {info.compress_type}; "
-                "socialcare writes deflate only"
-            )
-        compressed += info.compress_size
-        declared += info.file_size
-        if compressed > file_size:
-            raise PersistenceError(
-                "model file is damaged or crafted: its members claim more compressed bytes "
-                "than the file holds"
-            )
-        if declared > budget:
-            raise PersistenceError(_over_budget(declared, budget, file_size))
-        members[name] = info
-    if _META not in members:
-        raise PersistenceError(f"not a socialcare model file: no {_META}")
-    return members
-
-
-_LOCAL_HEADER = struct.Struct("<4s5H3L2H")
-
-
-def _inflate(data: bytes, info: zipfile.ZipInfo, limit: int) -> bytes:
-    """A member's bytes, inflated to exactly its declared size and never further.
-
-    The compressed bytes are taken from the file (after the member's local header) and
-    inflated with an output limit of the declared size plus one byte, so a member that
-    declares a small size but holds a bomb costs only its declared size; one whose stream
-    inflates to more or less than it declares, or does not end there, is refused, as is one
-    whose CRC-32 differs.
-    """
-    name = info.filename
-    size = info.file_size
-    if size > limit:
-        raise PersistenceError(
-            f"model file member {name!r} declares {size:,} bytes, more than the {limit:,} allowed"
-        )
-    start = info.header_offset
-    header = data[start : start + _LOCAL_HEADER.size]
-    if len(header) != _LOCAL_HEADER.size or header[:4] != _MAGIC_ZIP:
-        raise PersistenceError(f"model file is damaged: member {name!r} has no local header")
-    fields = _LOCAL_HEADER.unpack(header)
-    name_length, extra_length = fields[-2], fields[-1]
-    begin = start + _LOCAL_HEADER.size + name_length + extra_length
-    raw = data[begin : begin + info.compress_size]
-    if len(raw) != info.compress_size:
-        raise PersistenceError(f"model file is truncated inside member {name!r}")
-    if info.compress_type == zipfile.ZIP_STORED:
-        payload, complete = raw, True
-    else:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        try:
-            payload = inflater.decompress(raw, size + 1)
-        except zlib.error as exc:
-            raise PersistenceError(
-                f"model file member {name!r} is damaged: its compressed data is invalid ({exc})"
-            ) from exc
-        complete = inflater.eof and not inflater.unconsumed_tail and not inflater.unused_data
-    if len(payload) != size or not complete:
-        raise PersistenceError(
-            f"model file member {name!r} does not inflate to its declared size "
-            f"({size:,} bytes): the file is damaged or crafted"
-        )
-    if zlib.crc32(payload) != info.CRC:
-        raise PersistenceError(f"model file member {name!r} fails its CRC-32: it is damaged")
-    return payload
 
 
 def _no_constant(name: str) -> Any:
@@ -421,7 +298,7 @@ def _check_depth(value: Any) -> None:
 def _check_meta(meta: dict[str, Any]) -> dict[str, tuple[np.dtype[Any], tuple[int, ...], str]]:
     """``{name: (dtype, shape, sha256)}`` of the arrays the metadata lists (each checked)."""
     arrays = meta.get("arrays")
-    if not isinstance(arrays, dict) or len(arrays) > _MAX_ARRAYS:
+    if not isinstance(arrays, dict) or len(arrays) > MAX_ARRAYS:
         raise PersistenceError("model metadata has no valid 'arrays' table")
     specs: dict[str, tuple[np.dtype[Any], tuple[int, ...], str]] = {}
     for name, spec in arrays.items():
