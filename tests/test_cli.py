@@ -596,3 +596,14 @@ def test_triage_brand_posts_get_no_triage(tmp_path: Path) -> None:
     assert (rows[0]["route"], rows[0]["sensitive"]) == ("specialist", "legal_threat")
     assert (rows[1]["route"], rows[1]["priority"], rows[1]["sensitive"]) == ("none", "", "")
     assert "brand" in rows[1]["reasons"]
+
+
+def test_policy_naming_a_label_triage_never_produces_is_refused(twcs: Path, tmp_path: Path) -> None:
+    """`intent: question` would silently match nothing: the default triage says `query`."""
+    policy = tmp_path / "policy.json"
+    target = {"metric": "first_response", "duration": "1h", "when": {"intent": "question"}}
+    policy.write_text(json.dumps({"targets": [target]}), encoding="utf-8")
+    status, _, err = run("report", str(twcs), "--preset", "twcs", "--policy", str(policy))
+    assert status == 2
+    assert "question" in err
+    assert "query" in err  # the known labels are listed

@@ -561,7 +561,14 @@ def _load_policy(path: str | None) -> SLAPolicy:
     except OSError as exc:
         raise _UsageError(f"cannot read the SLA policy {path!r}: {exc.strerror}") from None
     try:
-        return SLAPolicy.from_dict(text)
+        policy = SLAPolicy.from_dict(text)
+        # a condition on a label the triage never produces would silently match nothing
+        return policy.validate_labels(
+            intents=_triager().intents,
+            sentiments=("negative", "neutral", "positive"),
+            routes=("auto", "agent", "specialist", "none"),
+            priorities=("urgent", "high", "normal", "low"),
+        )
     except SocialcareError as exc:
         raise _UsageError(f"{path}: {exc}") from None
 
