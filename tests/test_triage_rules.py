@@ -321,3 +321,20 @@ def test_apply_rules_is_pure_and_never_auto_when_unsafe(
     else:
         assert d.priority is not None
         assert d.reasons
+
+
+def test_decisions_from_the_rules_list_their_fields_in_the_models_order() -> None:
+    """The rules' hot path skips the order check of make_decision: it must build in order."""
+    import json
+    from importlib import resources
+
+    from socialcare import Triager
+    from socialcare._triage._decision import DECISION_COLUMNS
+
+    triager = Triager.default()
+    corpus = resources.files("socialcare._triage") / "corpus" / "en.jsonl"
+    texts = [json.loads(line)["text"] for line in corpus.read_text("utf-8").splitlines()][:400]
+    items = [*texts, None, "", {"text": "sorry", "is_brand": True}, "x" * 6_000]
+    for decision in triager.decide_many(items):
+        assert tuple(decision.__dict__) == DECISION_COLUMNS
+        assert decision.model_dump_json() == Decision(**decision.model_dump()).model_dump_json()

@@ -9,7 +9,7 @@ batches take different roads to identical signals (see ``_fastpaths.py``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -157,7 +157,7 @@ class Engine:
 
     def signals(
         self, texts: list[str], lengths: Sequence[int], memos: Sequence[WordMemo | None]
-    ) -> list[Signals]:
+    ) -> Iterator[Signals]:
         """One `Signals` per text of a chunk (texts already cut to ``max_chars``)."""
         n = len(texts)
         normalised = normalise_batch(texts, tidy=False)
@@ -184,9 +184,11 @@ class Engine:
         tail = _Tail.small if n <= FEW_POSTS else _Tail.batch
         columns = tail(self, probs)
         max_chars = self.max_chars
-        return [
-            Signals(*fields)
-            for fields in zip(
+        # an iterator: each post's signals live only while its rules run (never kept in bulk,
+        # so the garbage collector never meets them)
+        return map(
+            Signals._make,
+            zip(
                 *columns,
                 letters,
                 lengths,
@@ -197,8 +199,8 @@ class Engine:
                 [None if hit is None else hit[1] for hit in private_hits],
                 blank,
                 strict=True,
-            )
-        ]
+            ),
+        )
 
 
 class _Tail:

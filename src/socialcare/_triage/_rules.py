@@ -11,7 +11,14 @@ from __future__ import annotations
 from pydantic import Field, PrivateAttr
 
 from socialcare._base import Frozen
-from socialcare._triage._decision import Decision, Priority, Route, Sentiment, make_decision
+from socialcare._triage._decision import (
+    Decision,
+    Priority,
+    Route,
+    Sentiment,
+    make_decision,
+    make_ordered_decision,
+)
 from socialcare._triage._input import TriageInput
 from socialcare._triage._lexicon import private_keywords, sensitive_keywords
 from socialcare._triage._signals import Signals
@@ -159,6 +166,7 @@ class _Compiled:
         "no_reply",
         "priorities",
         "rules",
+        "sensitivity_threshold",
         "take_private_intents",
         "threshold_reasons",
         "thresholds",
@@ -177,6 +185,7 @@ class _Compiled:
         self.auto = rules.auto_intents
         self.no_reply = rules.no_reply_intents
         self.take_private_intents = rules.take_private_intents
+        self.sensitivity_threshold = rules.sensitivity_threshold
 
     def unreadable_text(self, signals: Signals, reasons: list[str]) -> None:
         """Why a post's text cannot be classified with confidence: too little, or too long."""
@@ -198,7 +207,6 @@ class _Compiled:
 
     def apply(self, signals: Signals, item: TriageInput) -> Decision:
         """`apply_rules` with these rules."""
-        rules = self.rules
         intent = signals.intent
         confidence = signals.confidence
         threshold, intent_repr = self.thresholds.get(intent) or self.threshold(intent)
@@ -216,7 +224,14 @@ class _Compiled:
         else:
             reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
 
-        sensitive = _sensitive(signals, rules, reasons)
+        sensitive = signals.sensitive_kind
+        if sensitive is not None and signals.sensitive_p >= self.sensitivity_threshold:
+            reasons.append(f"sensitive: {sensitive} (model, {signals.sensitive_p:.2f})")
+        elif signals.keyword is not None:
+            sensitive = signals.keyword[0]
+            reasons.append(f"sensitive: {sensitive} (keyword {signals.keyword[1]!r})")
+        else:
+            sensitive = None
         followers = item.followers
         limit = self.followers
         influencer = (item.verified and self.verified_counts) or (
@@ -251,7 +266,7 @@ class _Compiled:
         sentiment = signals.sentiment
         key = (intent, sensitive, sentiment, influencer, route)
         priority = self.priorities.get(key) or self.priority(*key)
-        return make_decision(
+        return make_ordered_decision(
             {
                 "route": route,
                 "intent": intent,
@@ -374,14 +389,3 @@ def _uncertain_reason(
     )
 
 
-def _sensitive(signals: Signals, rules: TriageRules, reasons: list[str]) -> str | None:
-    """The sensitivity kind: the model's when it reaches the threshold, else a keyword's."""
-    kind = signals.sensitive_kind
-    if kind is not None and signals.sensitive_p >= rules.sensitivity_threshold:
-        reasons.append(f"sensitive: {kind} (model, {signals.sensitive_p:.2f})")
-        return kind
-    keyword = signals.keyword
-    if keyword is not None:
-        reasons.append(f"sensitive: {keyword[0]} (keyword {keyword[1]!r})")
-        return keyword[0]
-    return None

@@ -235,7 +235,7 @@ class Triager:
                 if errors and i in errors:
                     append(unreadable(errors[i], rules))
                     continue
-                if i in tail_hits:  # keywords past what the models read still count
+                if tail_hits and i in tail_hits:  # keywords past what the models read count
                     keyword, private = tail_hits[i]
                     s = s._replace(keyword=s.keyword or keyword, private=s.private or private)
                 append(apply(s, TEXT_ONLY if item is None else item))
