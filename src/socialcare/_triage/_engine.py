@@ -9,7 +9,7 @@ batches take different roads to identical signals (see ``_fastpaths.py``).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -175,7 +175,7 @@ class Engine:
         for head in self.foreign:
             probs[head.name] = head.probabilities(texts)
         letters = _letters(normalised, n, cp)
-        blank = [False] * n
+        blank: Iterable[bool] = itertools.repeat(object=False)
         if 0 in letters:
             parts = normalised.split(SEPARATOR)
             blank = [
@@ -184,6 +184,9 @@ class Engine:
         tail = _Tail.small if n <= FEW_POSTS else _Tail.batch
         columns = tail(self, probs)
         max_chars = self.max_chars
+        read: Iterable[int] = itertools.repeat(-1)  # every post read whole...
+        if max(lengths, default=0) > max_chars:  # ...but these
+            read = [min(length, max_chars) for length in lengths]
         # an iterator: each post's signals live only while its rules run (never kept in bulk,
         # so the garbage collector never meets them)
         return map(
@@ -192,13 +195,13 @@ class Engine:
                 *columns,
                 letters,
                 lengths,
-                [min(length, max_chars) for length in lengths],
+                read,
                 *_Tail.sentiment(self, probs),
                 *_Tail.sensitivity(self, probs, n),
                 keyword_hits,
                 [None if hit is None else hit[1] for hit in private_hits],
                 blank,
-                strict=True,
+                strict=False,  # (``read`` and ``blank`` may repeat one value: every list has n)
             ),
         )
 

@@ -168,7 +168,7 @@ class _Thread:
 
 def _decide_turns(triager: Triager, conversations: Sequence[Conversation]) -> list[_Thread | None]:
     """Every customer turn of every conversation decided in one batch (None: no customer)."""
-    inputs: list[TriageInput | None] = []
+    inputs: list[TriageInput] = []
     plans: list[tuple[int, int, bool, bool] | None] = []  # (first input, turns, asked, open)
     for conversation in conversations:
         turns, is_open = customer_turns(conversation)
@@ -177,7 +177,7 @@ def _decide_turns(triager: Triager, conversations: Sequence[Conversation]) -> li
             continue
         plans.append((len(inputs), len(turns), turns[-1].brand_asked, is_open))
         inputs.extend(turn.as_input() for turn in turns)
-    decided = triager._decide_inputs(inputs, inputs, {}) if inputs else []
+    decided = triager._decide_inputs(inputs) if inputs else []
     out: list[_Thread | None] = []
     for plan in plans:
         if plan is None:

@@ -189,36 +189,40 @@ class Triager:
 
     def _decide_rows(self, rows: Sequence[Any]) -> list[Decision]:
         """Decisions for posts, texts, inputs or mappings (not conversations)."""
-        inputs: list[TriageInput | None] = []
+        inputs: list[TriageInput] = []
+        texts: list[str] = []
         errors: dict[int, str] = {}
         for i, row in enumerate(rows):
-            if type(row) is str:
-                inputs.append(None)  # (the common case: a plain text, every other field default)
-            else:
-                item, error = as_input(row)
-                if item is None:
-                    errors[i] = error or "unreadable"
-                inputs.append(item)
-        return self._decide_inputs(rows, inputs, errors)
+            if type(row) is str:  # the common case: a plain text, every other field default
+                inputs.append(TEXT_ONLY)
+                texts.append(row)
+                continue
+            item, error = as_input(row)
+            if item is None:
+                errors[i] = error or "unreadable"
+                item = TEXT_ONLY
+            inputs.append(item)
+            texts.append(item.text if error is None else "")
+        return self._decide_texts(texts, inputs, errors)
 
-    def _decide_inputs(
-        self,
-        rows: Sequence[Any],
-        inputs: Sequence[TriageInput | None],
-        errors: dict[int, str],
+    def _decide_inputs(self, inputs: Sequence[TriageInput]) -> list[Decision]:
+        """Decide inputs already read (the turns of conversations)."""
+        return self._decide_texts([item.text for item in inputs], inputs, {})
+
+    def _decide_texts(
+        self, texts: list[str], inputs: Sequence[TriageInput], errors: dict[int, str]
     ) -> list[Decision]:
-        """Decide rows already read: ``inputs[i]`` None means ``rows[i]`` is a plain text."""
+        """The engine and the rules over posts read: their texts, inputs, and unreadable rows."""
         engine = self._engine
         max_chars = engine.max_chars
-        texts: list[str] = []
-        lengths: list[int] = []
+        lengths = [len(text) for text in texts]
         tails: dict[int, str] = {}  # the rest of posts longer than the models read
-        for i, (row, item) in enumerate(zip(rows, inputs, strict=True)):
-            text = item.text if item is not None else row if type(row) is str else ""
-            texts.append(text[:max_chars])
-            lengths.append(len(text))
-            if len(text) > max_chars:
-                tails[i] = text[max_chars - _TAIL_OVERLAP : max(max_chars, self.rules.max_length)]
+        if lengths and max(lengths) > max_chars:
+            end = max(max_chars, self.rules.max_length)
+            for i, text in enumerate(texts):
+                if len(text) > max_chars:
+                    tails[i] = text[max_chars - _TAIL_OVERLAP : end]
+            texts = [text[:max_chars] for text in texts]
         from socialcare._triage._engine import chunk_bounds
 
         tail_hits = engine.keyword_hits(tails)
@@ -231,14 +235,13 @@ class Triager:
         for start, end in bounds:
             signals = engine.signals(texts[start:end], lengths[start:end], memos)
             for i, s in enumerate(signals, start):
-                item = inputs[i]
                 if errors and i in errors:
                     append(unreadable(errors[i], rules))
                     continue
                 if tail_hits and i in tail_hits:  # keywords past what the models read count
                     keyword, private = tail_hits[i]
                     s = s._replace(keyword=s.keyword or keyword, private=s.private or private)
-                append(apply(s, TEXT_ONLY if item is None else item))
+                append(apply(s, inputs[i]))
         return out
 
     def _decide_conversations(self, conversations: Sequence[Conversation]) -> list[Decision]:
