@@ -1,7 +1,9 @@
 """A helpdesk embedding socialcare: decide, thread and time every incoming post.
 
 What a helpdesk backend does when a webhook delivers a post: triage it (route, intent,
-priority, take-it-private), add it to its conversation, and ask the SLA policy what is due when.
+priority, take-it-private), add it to its conversation, ask the SLA policy what is due when,
+and show agents a queue: each conversation decided on its open turn with the thread as
+context, the most urgent first (``queue_key``).
 Run: ``python examples/helpdesk_embedding.py``.
 """
 
@@ -18,6 +20,7 @@ from socialcare import (
     SLAPolicy,
     Triager,
     build_conversations,
+    queue_key,
 )
 
 BRAND = Author(id="acme_care", handle="AcmeCare", is_brand=True)
@@ -115,15 +118,29 @@ def main() -> None:
     )
 
     now = START + timedelta(minutes=20)
-    print(f"\nSLA clocks at {now:%a %H:%M} UTC:")
-    for report in POLICY.evaluate_many(inbox.conversations(), now):
+    conversations = inbox.conversations()
+    queue = []
+    for conversation, report in zip(
+        conversations, POLICY.evaluate_many(conversations, now), strict=True
+    ):
         if isinstance(report, RowError):
             print(f"  could not evaluate: {report}")
             continue
+        # The latest customer turn, with the thread as context (a sensitive thread stays
+        # sensitive, a complaint's follow-up stays a complaint). For many conversations at
+        # once, decide_many(conversations) does them in one batch.
+        decision = inbox.triager.decide(conversation)
+        waiting = conversation.timeline.first_customer_at
+        key = queue_key(decision, report, now=now, waiting_since=waiting)
+        queue.append((key, conversation.id, decision, report))
+
+    print(f"\nQueue at {now:%a %H:%M} UTC, most urgent first:")
+    for _, conversation_id, decision, report in sorted(queue, key=lambda item: item[0]):
+        print(f"  {conversation_id:<5} {decision.route:<10} priority {decision.priority}")
         for result in report:
             due = "-" if result.due_at is None else f"{result.due_at:%a %H:%M} UTC"
             print(
-                f"  {report.conversation_id:<5} {result.metric:<15} {result.state.value:<9} "
+                f"        {result.metric:<15} {result.state.value:<9} "
                 f"due {due}, used {result.share:.0%}"
             )
 

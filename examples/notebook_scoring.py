@@ -1,8 +1,9 @@
 """Scoring an export the way a notebook would: DataFrame in, DataFrame out, plots to look at.
 
 Reads the bundled demo export (a JSON Lines file, as a social tool exports it), triages every
-post in one batch, builds conversations, runs the SLA clocks and the metrics report, and saves
-three plots. Needs ``pip install 'socialcare[pandas,plot]'``.
+post in one batch, builds conversations and labels them with ``triage_conversations`` (each
+decided on its latest customer turn, the thread as context), runs the SLA clocks and the
+metrics report, and saves three plots. Needs ``pip install 'socialcare[pandas,plot]'``.
 Run: ``python examples/notebook_scoring.py [OUTPUT_DIR]``.
 """
 
@@ -24,8 +25,8 @@ from socialcare import (
     SLAPolicy,
     Triager,
     build_conversations,
+    triage_conversations,
 )
-from socialcare.cli import DEFAULT_POLICY
 from socialcare.exports import iter_posts
 from socialcare.pandas import (
     conversations_frame,
@@ -37,6 +38,26 @@ from socialcare.plot import (
     first_response_distribution,
     sla_attainment_over_time,
     volume_by,
+)
+
+NEEDS_REPLY = {"route": ["auto", "agent", "specialist"]}
+# Best practice for social care: 15 minutes to a first answer, 24/7; sensitive threads faster.
+POLICY = SLAPolicy.from_dict(
+    {
+        "name": "social care best practice",
+        "window": "always",
+        "targets": [
+            {
+                "metric": "first_response",
+                "duration": "5m",
+                "when": {"sensitive": ["legal_threat", "safety", "media_crisis"]},
+            },
+            {"metric": "first_response", "duration": "15m", "when": NEEDS_REPLY},
+            {"metric": "next_response", "duration": "1h", "when": NEEDS_REPLY},
+            {"metric": "resolution", "duration": "4h", "when": {**NEEDS_REPLY, "intent": "query"}},
+            {"metric": "resolution", "duration": "2d", "when": NEEDS_REPLY},
+        ],
+    }
 )
 
 
@@ -58,31 +79,26 @@ def main() -> None:
             "is_brand": [bool(p.author.is_brand) for p in posts],
         }
     )
-    customers = frame[~frame["is_brand"]]
+    triager = Triager.default()
     decisions = triage_frame(
-        customers,
+        frame,
         followers="followers",
         verified="verified",
         channel="channel",
-        triager=Triager.default(),
+        is_brand="is_brand",  # the brand's own replies: route none, no priority
+        triager=triager,
     )
-    scored = customers.join(decisions)
-    print("routes by platform:")
-    print(pd.crosstab(scored["platform"], scored["route"]).to_string(), "\n")
+    scored = frame.join(decisions)
+    customers = scored[~scored["is_brand"]]
+    print("routes of customer posts by platform:")
+    print(pd.crosstab(customers["platform"], customers["route"]).to_string(), "\n")
 
-    by_id = dict(zip(scored["id"], scored.to_dict("records"), strict=True))
-    conversations = []
-    for conversation in build_conversations(posts):
-        first = next(iter(conversation.customer_posts), None)
-        row = by_id.get(first.id) if first is not None else None
-        if row is None:
-            conversations.append(conversation)
-            continue
-        conversations.append(
-            conversation.attach(
-                intent=row["intent"], route=row["route"], sentiment=row["sentiment"]
-            )
-        )
+    # One batch for every conversation: intent, route, priority, sentiment, sensitive, language.
+    conversations = triage_conversations(build_conversations(posts).conversations, triager)
+    labels = pd.DataFrame([{"route": c.route, "priority": c.priority} for c in conversations])
+    print("conversations by route and priority:")
+    print(pd.crosstab(labels["route"], labels["priority"].fillna("-")).to_string(), "\n")
+
     per_conversation = conversations_frame(conversations)
     print("first human response, minutes, by intent (median):")
     medians = (
@@ -95,16 +111,15 @@ def main() -> None:
     )
     print(medians.to_string(), "\n")
 
-    policy = SLAPolicy.from_dict(DEFAULT_POLICY)
     now = max(p.created_at for p in posts) + timedelta(seconds=1)
-    states = sla_frame(conversations, policy, now)
+    states = sla_frame(conversations, POLICY, now)
     print("SLA states:")
     print(pd.crosstab(states["metric"], states["state"]).to_string(), "\n")
-    report = report_frame(conversations, by=["platform"], policy=policy, now=now)
+    report = report_frame(conversations, by=["platform"], policy=POLICY, now=now)
     print(f"report: {len(report)} rows x {len(report.columns)} columns")
 
     first_response_distribution(conversations).figure.savefig(out_dir / "frt.png")
-    sla_attainment_over_time(conversations, policy, now).figure.savefig(out_dir / "sla.png")
+    sla_attainment_over_time(conversations, POLICY, now).figure.savefig(out_dir / "sla.png")
     volume_by(conversations).figure.savefig(out_dir / "volume.png")
     print(f"plots written to {out_dir}")
 
