@@ -33,7 +33,14 @@ __all__ = [
     "sensitive_keywords",
 ]
 
-KINDS: tuple[str, ...] = ("legal_threat", "safety", "privacy", "harassment", "media_crisis")
+KINDS: tuple[str, ...] = (
+    "self_harm",
+    "safety",
+    "harassment",
+    "privacy",
+    "legal_threat",
+    "media_crisis",
+)
 """The sensitive kinds, in rank order: when several match a post, the first listed wins."""
 
 PRIVATE_KIND = "private"
