@@ -66,3 +66,20 @@ def test_doctest_fencing_extension() -> None:
     # a doctest at the end is closed; indented (Google "Examples:") and fenced ones are kept
     kept = "Examples:\n    >>> 1\n    1\n\n```python\n>>> 2\n```"
     assert fence(kept) == kept
+
+
+def test_sensitive_kinds_page_is_up_to_date() -> None:
+    """docs/sensitive-kinds.md is generated from the pattern files: regenerate it when they change
+    (``python scripts/make_sensitive_doc.py``)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location(
+        "make_doc", root / "scripts/make_sensitive_doc.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    page = (root / "docs" / "sensitive-kinds.md").read_text(encoding="utf-8")
+    assert page == module.render()

@@ -93,25 +93,58 @@ def test_too_long_is_uncertain() -> None:
 
 
 def test_sensitive_model_kind_at_or_above_threshold_goes_to_a_specialist() -> None:
-    at = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=0.15), text(), RULES)
+    limit = RULES.sensitivity_threshold
+    at = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=limit), text(), RULES)
     assert (at.route, at.sensitive, at.priority) == ("specialist", "legal_threat", "urgent")
-    assert "sensitive: legal_threat (model, 0.15)" in at.reasons
-    below = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=0.1499), text(), RULES)
+    assert f"sensitive: legal_threat (model, {limit:.2f})" in at.reasons
+    below = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=limit - 1e-4), text(), RULES)
     assert (below.route, below.sensitive) == ("auto", None)
     high = apply_rules(sig(sensitive_kind="privacy", sensitive_p=0.9), text(), RULES)
     assert (high.route, high.priority) == ("specialist", "high")
 
 
-def test_keyword_goes_to_a_specialist_and_the_model_wins_over_it() -> None:
+def test_each_kind_has_its_own_threshold() -> None:
+    rules = TriageRules(sensitivity_threshold=0.9, sensitivity_thresholds={"self_harm": 0.2})
+    low = sig(sensitive_kind="self_harm", sensitive_p=0.25)
+    d = apply_rules(low, text(), rules)
+    assert (d.route, d.sensitive, d.priority, d.crisis) == (
+        "specialist",
+        "self_harm",
+        "urgent",
+        True,
+    )
+    other = apply_rules(sig(sensitive_kind="privacy", sensitive_p=0.25), text(), rules)
+    assert (other.sensitive, other.crisis) == (None, False)
+
+
+def test_phrase_goes_to_a_specialist_and_the_first_kind_listed_wins() -> None:
     d = apply_rules(sig(keyword=("safety", "burn")), text(), RULES)
     assert (d.route, d.sensitive, d.priority) == ("specialist", "safety", "urgent")
-    assert "sensitive: safety (keyword 'burn')" in d.reasons
+    assert "sensitive: safety (phrase 'burn')" in d.reasons
     both = apply_rules(
-        sig(sensitive_kind="harassment", sensitive_p=0.5, keyword=("safety", "burn")),
+        sig(sensitive_kind="harassment", sensitive_p=0.9, keyword=("safety", "burn")),
         text(),
         RULES,
     )
-    assert both.sensitive == "harassment"
+    assert both.sensitive == "safety"  # safety is listed before harassment
+    self_harm = apply_rules(
+        sig(sensitive_kind="self_harm", sensitive_p=0.9, keyword=("legal_threat", "sue")),
+        text(),
+        RULES,
+    )
+    assert (self_harm.sensitive, self_harm.crisis) == ("self_harm", True)
+
+
+@pytest.mark.parametrize("intent", ["query", "praise", "spam"])
+def test_self_harm_and_safety_are_never_auto_or_none(intent: str) -> None:
+    """Whatever the intent, confidence or author (short of the brand itself)."""
+    for kind in ("self_harm", "safety"):
+        for item in (text(), text(followers=10**6, verified=True), text(public=False)):
+            d = apply_rules(
+                sig(intent=intent, confidence=1.0, margin=1.0, keyword=(kind, "x")), item, RULES
+            )
+            assert d.route == "specialist"
+            assert d.priority == "urgent"
 
 
 def test_influencers_by_followers_and_by_verified() -> None:
@@ -257,7 +290,7 @@ def test_unreadable() -> None:
 # ----------------------------------------------------------------------------- properties
 
 INTENTS = ["query", "request", "complaint", "praise", "feedback", "spam"]
-KINDS = ["legal_threat", "safety", "privacy", "harassment", "media_crisis"]
+KINDS = ["self_harm", "safety", "harassment", "privacy", "legal_threat", "media_crisis"]
 unit = st.floats(0.0, 1.0, allow_nan=False)
 
 signals = st.builds(

@@ -58,6 +58,10 @@ class Decision(Frozen):
     sentiment: Sentiment
     take_private: bool
     influencer: bool = False
+    crisis: bool = Field(
+        default=False,
+        description="A self-harm post: show crisis resources, page a lead (always urgent).",
+    )
     language: str | None = Field(default=None, description="The post's language, if known.")
     reasons: tuple[str, ...]
     error: str | None = Field(default=None, description="Why the input could not be read.")

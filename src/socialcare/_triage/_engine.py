@@ -259,10 +259,10 @@ class _Tail:
         none_col = engine._none_col
         if none_col is None:
             return [names[k] for k in p.argmax(axis=1).tolist()], p.max(axis=1).tolist()
-        sensitive_p = 1.0 - p[:, none_col]
         masked = p.copy()
         masked[:, none_col] = -1.0
-        return [names[k] for k in masked.argmax(axis=1).tolist()], sensitive_p.tolist()
+        top = masked.argmax(axis=1)
+        return [names[k] for k in top.tolist()], p[np.arange(n), top].tolist()
 
 
 def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:

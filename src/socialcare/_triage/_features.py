@@ -9,8 +9,10 @@ strings). Two n-grams can share a bucket; with 2**20 buckets that happens rarely
 matter for accuracy. Character n-grams are taken within word boundaries, with the word padded
 by a space on each side, exactly like ``char_wb``; word n-grams never cross posts.
 
-Each block (characters, words) is TF-IDF weighted (raw counts, smooth idf) and L2-normalised
-on its own, so the many character n-grams do not drown the word features.
+Each block (characters, words) is TF-IDF weighted (raw counts, smooth idf) and normalised on
+its own, so the many character n-grams do not drown the word features. The norm is
+``sqrt(sum of idf**2 over the block's n-grams x their number)``: a post said twice (or fifty
+times) has the features of the post said once, so repetition cannot inflate a score.
 """
 
 from __future__ import annotations
@@ -355,7 +357,8 @@ class HashedTfidf:
     def transform(self, texts: Sequence[str]) -> FeatureBatch:
         """Featurise texts (already strings) in one batch.
 
-        Values are ``idf`` per occurrence, L2-normalised per post and block over occurrences;
+        Values are ``idf`` per occurrence, divided per post and block by
+        ``sqrt(sum of idf**2 x number of occurrences)``;
         a repeated n-gram appears as repeated entries, which sparse products sum.
         """
         chunk = [t[: self.max_chars] for t in texts]
@@ -370,7 +373,11 @@ class HashedTfidf:
         row, col, block = row[known], col[known].astype(np.int64), block[known]
         val = self.idf[col]
         slot = row * 2 + block
-        norms = np.sqrt(np.bincount(slot, weights=val * val, minlength=2 * n_docs))
+        # sqrt(sum of idf^2 x number of n-grams), per post and block: a post said twice has
+        # the same features as said once (repetition cannot inflate a score), unlike
+        # sqrt(sum of idf^2) alone, which grows with the square root of the repeats
+        squares = np.bincount(slot, weights=val * val, minlength=2 * n_docs)
+        norms = np.sqrt(squares * np.bincount(slot, minlength=2 * n_docs))
         val = (val / norms[slot]).astype(np.float32)
         order = np.argsort(row, kind="stable")  # post order (each kind is in post order)
         row, col, val = row[order], col[order], val[order]

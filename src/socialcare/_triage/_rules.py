@@ -20,11 +20,13 @@ from socialcare._triage._decision import (
     make_ordered_decision,
 )
 from socialcare._triage._input import TriageInput
-from socialcare._triage._lexicon import private_keywords, sensitive_keywords
+from socialcare._triage._lexicon import KINDS, private_keywords, sensitive_keywords
 from socialcare._triage._signals import Signals
 from socialcare._triage._thresholds import ThresholdPolicy
 
 __all__ = ["PriorityRule", "TriageRules", "apply_rules", "unreadable"]
+
+_RANK = {kind: rank for rank, kind in enumerate(KINDS)}  # the first kind listed wins
 
 
 class PriorityRule(Frozen):
@@ -58,7 +60,8 @@ class PriorityRule(Frozen):
 
 DEFAULT_PRIORITY_RULES: tuple[PriorityRule, ...] = (
     PriorityRule(
-        priority="urgent", sensitive=frozenset({"safety", "legal_threat", "media_crisis"})
+        priority="urgent",
+        sensitive=frozenset({"self_harm", "safety", "legal_threat", "media_crisis"}),
     ),
     PriorityRule(priority="high", sensitive=frozenset({"privacy", "harassment"})),
     PriorityRule(priority="high", influencer=True, routes=frozenset({"specialist", "agent"})),
@@ -91,12 +94,20 @@ class TriageRules(Frozen):
     influencer_followers: int | None = Field(default=10_000, ge=0)
     verified_is_influencer: bool = True
     sensitivity_threshold: float = Field(
-        default=0.15,
+        default=0.5,
         ge=0.0,
         le=1.0,
         description=(
-            "Flag a post as sensitive when P(any sensitive kind) reaches this. Low on purpose:"
-            " a missed legal threat costs more than a specialist reading a harmless post."
+            "Flag a post as sensitive when the sensitivity model's most likely kind reaches"
+            " this probability (kinds without their own threshold)."
+        ),
+    )
+    sensitivity_thresholds: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Kind -> the probability of that kind that flags a post. The bundled model's are"
+            " calibrated on out-of-fold predictions (lower for self_harm and safety, which"
+            " must not be missed; higher for the rest, which must not flood specialists)."
         ),
     )
     sensitive_keywords: dict[str, tuple[str, ...]] = Field(
@@ -167,6 +178,7 @@ class _Compiled:
         "priorities",
         "rules",
         "sensitivity_threshold",
+        "sensitivity_thresholds",
         "take_private_intents",
         "threshold_reasons",
         "thresholds",
@@ -186,6 +198,7 @@ class _Compiled:
         self.no_reply = rules.no_reply_intents
         self.take_private_intents = rules.take_private_intents
         self.sensitivity_threshold = rules.sensitivity_threshold
+        self.sensitivity_thresholds = rules.sensitivity_thresholds
 
     def unreadable_text(self, signals: Signals, reasons: list[str]) -> None:
         """Why a post's text cannot be classified with confidence: too little, or too long."""
@@ -204,6 +217,29 @@ class _Compiled:
                 f"long post: the models read its first {signals.read:,} of "
                 f"{signals.length:,} characters; a person should read the rest"
             )
+
+    def sensitivity(self, signals: Signals, reasons: list[str]) -> str | None:
+        """The sensitivity kind: a phrase pattern's, else the model's at its kind's threshold.
+
+        Patterns are phrases in context, written per kind and language, and flag on their
+        own; the model flags a kind when its probability reaches that kind's calibrated
+        threshold. When both speak, the kind listed first in `KINDS` wins.
+        """
+        keyword = signals.keyword
+        kind = signals.sensitive_kind
+        if kind is not None and signals.sensitive_p < self.sensitivity_thresholds.get(
+            kind, self.sensitivity_threshold
+        ):
+            kind = None  # the model is not sure enough of its kind
+        last = len(_RANK)  # (a kind of your own ranks after the built-in ones)
+        if keyword is not None and (
+            kind is None or _RANK.get(keyword[0], last) <= _RANK.get(kind, last)
+        ):
+            reasons.append(f"sensitive: {keyword[0]} (phrase {keyword[1]!r})")
+            return keyword[0]
+        if kind is not None:
+            reasons.append(f"sensitive: {kind} (model, {signals.sensitive_p:.2f})")
+        return kind
 
     def apply(self, signals: Signals, item: TriageInput) -> Decision:
         """`apply_rules` with these rules."""
@@ -224,14 +260,7 @@ class _Compiled:
         else:
             reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
 
-        sensitive = signals.sensitive_kind
-        if sensitive is not None and signals.sensitive_p >= self.sensitivity_threshold:
-            reasons.append(f"sensitive: {sensitive} (model, {signals.sensitive_p:.2f})")
-        elif signals.keyword is not None:
-            sensitive = signals.keyword[0]
-            reasons.append(f"sensitive: {sensitive} (keyword {signals.keyword[1]!r})")
-        else:
-            sensitive = None
+        sensitive = self.sensitivity(signals, reasons)
         followers = item.followers
         limit = self.followers
         influencer = (item.verified and self.verified_counts) or (
@@ -277,6 +306,7 @@ class _Compiled:
                 "sentiment": sentiment,
                 "take_private": take_private,
                 "influencer": influencer,
+                "crisis": sensitive == "self_harm",
                 "language": item.language,
                 "reasons": tuple(reasons),
                 "error": None,
@@ -329,6 +359,7 @@ def unreadable(error: str, rules: TriageRules) -> Decision:
             "sentiment": "neutral",
             "take_private": False,
             "influencer": False,
+            "crisis": False,
             "language": None,
             "reasons": (f"cannot read this row ({error}); a person should look",),
             "error": error,
@@ -366,6 +397,7 @@ def _not_triaged(signals: Signals, item: TriageInput, *, certain: bool) -> Decis
             "sentiment": signals.sentiment,
             "take_private": False,
             "influencer": False,
+            "crisis": False,
             "language": item.language,
             "reasons": (f"posted by {who}: no reply",),
             "error": None,
@@ -387,5 +419,3 @@ def _uncertain_reason(
         f"uncertain: {intent_repr} leads the runner-up by only {signals.margin:.2f} "
         f"(minimum {min_margin:.2f})"
     )
-
-

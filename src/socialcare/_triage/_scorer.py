@@ -38,8 +38,9 @@ class LinearScorer:
     A post's score is ``sum(idf * coef) / norm`` over each block's n-grams (characters,
     words), which is the TF-IDF row times the weights. The products ``idf * coef`` are made
     once (in float32: half the memory to read per n-gram; sums stay within about 1e-6 of
-    float64 ones), with ``idf ** 2`` as one more column, so one sparse product of n-gram *counts*
-    gives every head's sums and the block norms together; unknown n-grams point at a row of
+    float64 ones), with ``idf ** 2`` and ``1`` as two more columns, so one sparse product of
+    n-gram *counts* gives every head's sums and the block norms (``sqrt(sum idf**2 x count)``)
+    together; unknown n-grams point at a row of
     zeros, so nothing needs filtering. The counts are laid out one row per n-gram kind and
     post: each kind's n-grams already come in post order, so no sorting is needed.
 
@@ -58,9 +59,10 @@ class LinearScorer:
         n_features = self.features.n_features
         k = self.coef_t.shape[1]
         idf = self.features.idf.astype(np.float64)
-        weights = np.zeros((n_features + 1, k + 1), dtype=np.float32)
+        weights = np.zeros((n_features + 1, k + 2), dtype=np.float32)
         weights[:n_features, :k] = np.asarray(self.coef_t, dtype=np.float64) * idf[:, None]
         weights[:n_features, k] = idf * idf
+        weights[:n_features, k + 1] = 1.0  # counts the known n-grams (the last row: unknown)
         weights.flags.writeable = False
         return weights
 
@@ -113,24 +115,24 @@ class LinearScorer:
             blocks.append(sums.reshape(len(docs), n_docs, width).sum(axis=0, dtype=np.float64))
         if n_docs <= FEW_POSTS:  # the same arithmetic in Python: numpy calls cost more here
             return np.array(self._finish_rows([b.tolist() for b in blocks], n_docs))
-        k = width - 1
+        k = width - 2
         out = np.zeros((n_docs, k), dtype=np.float64)
         for total in blocks:
-            norm = np.sqrt(total[:, k])
+            norm = np.sqrt(total[:, k] * total[:, k + 1])
             norm[norm == 0.0] = 1.0
             out += total[:, :k] / norm[:, None]
         out += self.intercept
         return out
 
     def _finish_rows(self, blocks: list[list[list[float]]], n_docs: int) -> list[list[float]]:
-        """Each block's sums divided by their norm (last column), added up, plus intercept."""
+        """Each block's sums divided by their norm (last two columns), added up, plus intercept."""
         intercept = self._intercept
         out = []
         for i in range(n_docs):
             row = [0.0] * len(intercept)
             for block in blocks:
-                *sums, square = block[i]
-                norm = math.sqrt(square) or 1.0
+                *sums, square, count = block[i]
+                norm = math.sqrt(square * count) or 1.0
                 row = [r + x / norm for r, x in zip(row, sums, strict=True)]
             out.append([r + b for r, b in zip(row, intercept, strict=True)])
         return out

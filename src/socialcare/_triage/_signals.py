@@ -40,7 +40,7 @@ class Signals(NamedTuple):
     sensitive_kind: str | None = None
     """The sensitivity model's most likely kind other than ``none`` (None without a model)."""
     sensitive_p: float = 0.0
-    """The sensitivity model's P(any sensitive kind)."""
+    """The sensitivity model's probability of ``sensitive_kind``."""
     keyword: tuple[str, str] | None = None
     """The first sensitive keyword found: ``(kind, the words that matched)``."""
     private: str | None = None

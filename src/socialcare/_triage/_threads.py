@@ -124,6 +124,7 @@ def thread_rules(
     if sensitive is None and flagged is not None:
         sensitive = flagged
         fields["sensitive"] = flagged
+        fields["crisis"] = flagged == "self_harm"
         fields["route"] = "specialist"
         reasons.append(f"thread flagged {flagged} earlier: it stays sensitive")
     intent = latest.intent
@@ -266,6 +267,7 @@ def _no_customer(rules: TriageRules) -> Decision:
             "sentiment": "neutral",
             "take_private": False,
             "influencer": False,
+            "crisis": False,
             "language": None,
             "reasons": ("no customer post in this conversation: nothing to answer",),
             "error": None,

@@ -100,7 +100,10 @@ class Triager:
         features, heads, extra = read_default_bundle()
         if rules is None:
             policy = extra.get("policy")
-            rules = TriageRules(policy=ThresholdPolicy(**policy)) if policy else TriageRules()
+            rules = TriageRules(
+                policy=ThresholdPolicy(**policy) if policy else ThresholdPolicy(threshold=0.6),
+                sensitivity_thresholds=extra.get("sensitivity_thresholds", {}),
+            )
         return cls._from_heads(features, heads, rules)
 
     @classmethod
@@ -266,7 +269,10 @@ class Triager:
                 "scikit-learn classifier with its own tools (skops, joblib)"
             )
         group = engine.groups[0]
-        extra = {"saved": _FILE_KIND, "rules": self.rules.model_dump(mode="json")}
+        rules = self.rules.model_dump(mode="json")
+        # the file's JSON sorts keys: keep the kinds' order, which decides which kind wins
+        rules["sensitive_keywords"] = [[k, v] for k, v in rules["sensitive_keywords"].items()]
+        extra = {"saved": _FILE_KIND, "rules": rules}
         return write_bundle(group.features, group.heads(), extra)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -296,8 +302,12 @@ class Triager:
                 "IntentClassifier.load, or save a Triager with Triager.save"
             )
         try:
-            rules = TriageRules.model_validate(extra.get("rules", {}))
-        except SocialcareError as exc:
+            saved = dict(extra.get("rules", {}))
+            pairs = saved.get("sensitive_keywords")
+            if isinstance(pairs, list):  # (kind, keywords) pairs, in their order
+                saved["sensitive_keywords"] = {str(kind): words for kind, words in pairs}
+            rules = TriageRules.model_validate(saved)
+        except (SocialcareError, TypeError, ValueError) as exc:
             raise PersistenceError(f"the saved triager's rules are invalid: {exc}") from exc
         return cls._from_heads(features, heads, rules)
 

@@ -192,6 +192,7 @@ class StubTriager:
                 "sentiment": "neutral",
                 "take_private": False,
                 "influencer": False,
+                "crisis": False,
                 "language": None,
                 "reasons": (reason,),
                 "error": error if text is None else None,
