@@ -31,8 +31,8 @@ def test_keyword_pair_scan_equals_two_scans() -> None:
     pair = PairMatcher(sensitive, private).find_all(normalised, len(texts))
     alone = (sensitive.find_all(normalised, len(texts)), private.find_all(normalised, len(texts)))
     assert pair == alone
-    assert sum(hit is not None for hit in pair[0]) > 500
-    assert sum(hit is not None for hit in pair[1]) > 500
+    assert sum(hit is not None for hit in pair[0]) > 300  # (phrases: fewer random hits)
+    assert sum(hit is not None for hit in pair[1]) > 300
 
 
 _PIECES = ["tv", "x", "my data", "order", "orders", "sue", "😡", "?", 'עו"ד', "données", "ab"]

@@ -70,6 +70,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             3-fold out-of-fold scores (the fit costs about 4x; prediction costs nothing
             extra). On small corpora plain logistic regression is under-confident; this fixes
             it (see docs/model-card.md). ``None`` keeps the raw logistic probabilities.
+        norm: how each post's features are scaled. ``"l2"``: by ``sqrt(sum of idf**2)`` over
+            its n-grams (best for intents). ``"repeat_invariant"``: by that times the number
+            of n-grams, so a post pasted fifty times scores as the post once (the bundled
+            sensitivity head uses it: repetition must not look like evidence).
 
     >>> clf = IntentClassifier().fit(
     ...     ["where is my order?", "when do you open?", "love it!", "great service, thanks"],
@@ -90,6 +94,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         class_weight: str | None = None,
         max_iter: int = 1000,
         calibration: str | None = "temperature",
+        norm: str = "l2",
     ) -> None:
         self.C = C
         self.char_ngram_range = char_ngram_range
@@ -100,6 +105,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.class_weight = class_weight
         self.max_iter = max_iter
         self.calibration = calibration
+        self.norm = norm
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -135,6 +141,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise InvalidInputError("class_weight must be None or 'balanced'")
         if self.calibration not in (None, "temperature"):
             raise InvalidInputError("calibration must be None or 'temperature'")
+        if self.norm not in ("l2", "repeat_invariant"):
+            raise InvalidInputError(f"norm must be 'l2' or 'repeat_invariant', got {self.norm!r}")
 
     def fit(self, X: Any, y: Any) -> IntentClassifier:  # noqa: N803 - scikit-learn's name
         """Learn intents from posts ``X`` (strings) and their labels ``y``; returns self."""
@@ -142,7 +150,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         texts = as_texts(X, "X")
         labels = _as_labels(y, len(texts))
         features = self._fit_features(texts)
-        matrix = _matrix(features, texts)
+        matrix = _matrix(features, texts, self.norm)
         self._fit_head(features, matrix, labels)
         return self
 
@@ -196,7 +204,8 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         coef_t = np.ascontiguousarray(coef.T, dtype=np.float32)
         coef_t.flags.writeable = False
         self.head_ = Head(classes, coef_t, intercept, self.get_params())
-        self.scorer_ = LinearScorer(features, coef_t, intercept)
+        invariant = np.full(coef_t.shape[1], self.norm == "repeat_invariant")
+        self.scorer_ = LinearScorer(features, coef_t, intercept, invariant)
 
     # -------------------------------------------------------------- predicting
     def _check_fitted(self) -> None:
@@ -332,10 +341,11 @@ def _as_labels(y: Any, n: int) -> Any:
     return labels
 
 
-def _matrix(features: HashedTfidf, texts: Sequence[str]) -> Any:
+def _matrix(features: HashedTfidf, texts: Sequence[str], norm: str = "l2") -> Any:
     from scipy import sparse
 
-    parts = [b.to_csr(features.n_features) for _, b in features.transform_chunks(texts)]
+    chunks = features.transform_chunks(texts, norm)
+    parts = [b.to_csr(features.n_features) for _, b in chunks]
     matrix = sparse.vstack(parts, format="csr") if len(parts) > 1 else parts[0]
     matrix.sum_duplicates()
     return matrix
@@ -353,12 +363,15 @@ def fit_shared(
     base = IntentClassifier(**shared)
     base._check_params()
     features = base._fit_features(texts)
-    matrix = _matrix(features, texts)
+    matrices: dict[str, Any] = {}  # one TF-IDF matrix per norm the heads ask for
     heads: dict[str, IntentClassifier] = {}
     for name, y in labels.items():
         own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith(f"{name}__")}
         head = IntentClassifier(**{**shared, **own})
-        head._fit_head(features, matrix, _as_labels(y, len(texts)))
+        head._check_params()
+        if head.norm not in matrices:
+            matrices[head.norm] = _matrix(features, texts, head.norm)
+        head._fit_head(features, matrices[head.norm], _as_labels(y, len(texts)))
         heads[name] = head
     return heads
 

@@ -44,7 +44,13 @@ class LinearGroup:
         intercept = np.concatenate([h.intercept for h in heads.values()])
         bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
-        self.scorer = LinearScorer(features, coef_t, intercept)
+        invariant = np.concatenate(
+            [
+                np.full(h.coef_t.shape[1], h.params.get("norm", "l2") == "repeat_invariant")
+                for h in heads.values()
+            ]
+        )
+        self.scorer = LinearScorer(features, coef_t, intercept, invariant)
 
     def heads(self) -> dict[str, Head]:
         """The heads again (their weights are views of the stacked matrix: no copies kept)."""

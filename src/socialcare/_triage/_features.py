@@ -10,9 +10,10 @@ matter for accuracy. Character n-grams are taken within word boundaries, with th
 by a space on each side, exactly like ``char_wb``; word n-grams never cross posts.
 
 Each block (characters, words) is TF-IDF weighted (raw counts, smooth idf) and normalised on
-its own, so the many character n-grams do not drown the word features. The norm is
-``sqrt(sum of idf**2 over the block's n-grams x their number)``: a post said twice (or fifty
-times) has the features of the post said once, so repetition cannot inflate a score.
+its own, so the many character n-grams do not drown the word features: by
+``sqrt(sum of idf**2 over the block's n-grams)`` (``norm="l2"``), or by that times the number
+of n-grams (``norm="repeat_invariant"``: a post said twice, or fifty times, has the features
+of the post said once, so repetition cannot inflate a score).
 """
 
 from __future__ import annotations
@@ -354,17 +355,19 @@ class HashedTfidf:
             max_chars=max_chars,
         )
 
-    def transform(self, texts: Sequence[str]) -> FeatureBatch:
+    def transform(self, texts: Sequence[str], norm: str = "l2") -> FeatureBatch:
         """Featurise texts (already strings) in one batch.
 
         Values are ``idf`` per occurrence, divided per post and block by
-        ``sqrt(sum of idf**2 x number of occurrences)``;
+        ``sqrt(sum of idf**2)`` (times the number of occurrences for ``"repeat_invariant"``);
         a repeated n-gram appears as repeated entries, which sparse products sum.
         """
         chunk = [t[: self.max_chars] for t in texts]
-        return self.transform_normalised(normalise_batch(chunk, tidy=False), len(texts))
+        return self.transform_normalised(normalise_batch(chunk, tidy=False), len(texts), norm)
 
-    def transform_normalised(self, normalised: str, n_docs: int) -> FeatureBatch:
+    def transform_normalised(
+        self, normalised: str, n_docs: int, norm: str = "l2"
+    ) -> FeatureBatch:
         """Featurise ``normalise_batch`` output, tidy or not (texts cut to ``max_chars``)."""
         cells = ngram_cells(normalised, self.char_range, self.word_range, self.bits)
         row, keys, block = cells.rows_and_buckets()
@@ -373,20 +376,21 @@ class HashedTfidf:
         row, col, block = row[known], col[known].astype(np.int64), block[known]
         val = self.idf[col]
         slot = row * 2 + block
-        # sqrt(sum of idf^2 x number of n-grams), per post and block: a post said twice has
-        # the same features as said once (repetition cannot inflate a score), unlike
-        # sqrt(sum of idf^2) alone, which grows with the square root of the repeats
         squares = np.bincount(slot, weights=val * val, minlength=2 * n_docs)
-        norms = np.sqrt(squares * np.bincount(slot, minlength=2 * n_docs))
+        if norm == "repeat_invariant":  # x the number of n-grams: said twice = said once
+            squares = squares * np.bincount(slot, minlength=2 * n_docs)
+        norms = np.sqrt(squares)
         val = (val / norms[slot]).astype(np.float32)
         order = np.argsort(row, kind="stable")  # post order (each kind is in post order)
         row, col, val = row[order], col[order], val[order]
         return FeatureBatch(n_docs=n_docs, row=row, col=col, val=val)
 
-    def transform_chunks(self, texts: Sequence[str]) -> Iterator[tuple[int, FeatureBatch]]:
+    def transform_chunks(
+        self, texts: Sequence[str], norm: str = "l2"
+    ) -> Iterator[tuple[int, FeatureBatch]]:
         """Featurise a long sequence in chunks (bounded memory); yields (offset, batch)."""
         for start in range(0, len(texts), CHUNK_ROWS):
-            yield start, self.transform(texts[start : start + CHUNK_ROWS])
+            yield start, self.transform(texts[start : start + CHUNK_ROWS], norm)
 
 
 def char_chunks(texts: Sequence[str], max_chars: int) -> Iterator[tuple[int, int]]:

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 FORMAT = "socialcare-text-model"
-FORMAT_VERSION = 2  # 2: features normalised by sqrt(sum idf^2 x n-grams) (repeats bounded)
+FORMAT_VERSION = 1
 _MAGIC_ZIP = b"PK\x03\x04"
 
 _MAX_NDIM = 4

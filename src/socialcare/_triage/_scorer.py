@@ -39,20 +39,33 @@ class LinearScorer:
     words), which is the TF-IDF row times the weights. The products ``idf * coef`` are made
     once (in float32: half the memory to read per n-gram; sums stay within about 1e-6 of
     float64 ones), with ``idf ** 2`` and ``1`` as two more columns, so one sparse product of
-    n-gram *counts* gives every head's sums and the block norms (``sqrt(sum idf**2 x count)``)
-    together; unknown n-grams point at a row of
-    zeros, so nothing needs filtering. The counts are laid out one row per n-gram kind and
-    post: each kind's n-grams already come in post order, so no sorting is needed.
+    n-gram *counts* gives every head's sums and the block norms together (``sqrt(sum idf**2)``,
+    or ``sqrt(sum idf**2 x count)`` for the columns of ``repeat_invariant`` heads); unknown
+    n-grams point at a row of zeros, so nothing needs filtering. The counts are laid out one
+    row per n-gram kind and post: each kind's n-grams already come in post order, so no
+    sorting is needed.
 
     Immutable after construction and safe to share between threads; pickles without its
     weight matrix, which is rebuilt on unpickling.
     """
 
-    def __init__(self, features: HashedTfidf, coef_t: Any, intercept: Any) -> None:
+    def __init__(
+        self,
+        features: HashedTfidf,
+        coef_t: Any,
+        intercept: Any,
+        repeat_invariant: Any = None,
+    ) -> None:
         self.features = features
         self.coef_t = coef_t
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self._intercept: list[float] = self.intercept.tolist()
+        # per class column: divide by sqrt(sum idf^2 x count) instead of sqrt(sum idf^2)
+        k = int(np.asarray(coef_t).shape[1])
+        mask = np.zeros(k, dtype=bool) if repeat_invariant is None else repeat_invariant
+        self.repeat_invariant = np.asarray(mask, dtype=bool)
+        self._invariant: list[bool] = self.repeat_invariant.tolist()
+        self._any_invariant = bool(self.repeat_invariant.any())
         self.weights = self._weights()
 
     def _weights(self) -> Any:
@@ -72,12 +85,13 @@ class LinearScorer:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        del state["weights"], state["_intercept"]  # both rebuilt on unpickling
+        del state["weights"], state["_intercept"], state["_invariant"]  # rebuilt on unpickling
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._intercept = self.intercept.tolist()
+        self._invariant = self.repeat_invariant.tolist()
         self.weights = self._weights()
 
     def scores(
@@ -118,9 +132,12 @@ class LinearScorer:
         k = width - 2
         out = np.zeros((n_docs, k), dtype=np.float64)
         for total in blocks:
-            norm = np.sqrt(total[:, k] * total[:, k + 1])
+            norm = np.sqrt(total[:, k])[:, None]
+            if self._any_invariant:
+                invariant = np.sqrt(total[:, k] * total[:, k + 1])[:, None]
+                norm = np.where(self.repeat_invariant, invariant, norm)
             norm[norm == 0.0] = 1.0
-            out += total[:, :k] / norm[:, None]
+            out += total[:, :k] / norm
         out += self.intercept
         return out
 
@@ -132,8 +149,12 @@ class LinearScorer:
             row = [0.0] * len(intercept)
             for block in blocks:
                 *sums, square, count = block[i]
-                norm = math.sqrt(square * count) or 1.0
-                row = [r + x / norm for r, x in zip(row, sums, strict=True)]
+                plain = math.sqrt(square) or 1.0
+                invariant = math.sqrt(square * count) or 1.0
+                row = [
+                    r + x / (invariant if mine else plain)
+                    for r, x, mine in zip(row, sums, self._invariant, strict=True)
+                ]
             out.append([r + b for r, b in zip(row, intercept, strict=True)])
         return out
 

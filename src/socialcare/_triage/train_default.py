@@ -41,6 +41,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "word_ngram_range": (1, 2),
     "min_df": 2,
     "sensitivity__class_weight": "balanced",
+    # pasting a harmless phrase fifty times must not make it look fifty times as sensitive
+    "sensitivity__norm": "repeat_invariant",
 }
 
 
@@ -88,7 +90,7 @@ def calibrate_sensitivity(texts: list[str], kinds: list[str], cv: int = 5) -> di
     shared = {k: v for k, v in DEFAULT_PARAMS.items() if "__" not in k}
     classes, encoded = np.unique(np.asarray(kinds), return_inverse=True)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=0)
-    clf = IntentClassifier(**shared, class_weight="balanced")
+    clf = IntentClassifier(**shared, class_weight="balanced", norm="repeat_invariant")
     proba = _out_of_fold(clf, texts, classes, encoded, folds, None)
     names = [str(c) for c in classes]
     masked = proba.copy()
@@ -101,18 +103,17 @@ def calibrate_sensitivity(texts: list[str], kinds: list[str], cv: int = 5) -> di
         if name == "none":
             continue
         target = SENSITIVITY_PRECISION.get(name, SENSITIVITY_PRECISION_OTHERS)
-        mine = top == k
-        chosen = 1.0
-        for t in np.unique(np.round(top_p[mine], 3))[::-1]:  # from sure to unsure
-            flagged = mine & (top_p >= t)
-            if (truth[flagged] == name).mean() < target:
-                break
-            chosen = float(t)
-        flagged = mine & (top_p >= chosen)
-        hits = int((truth[flagged] == name).sum())
+        mine = np.flatnonzero(top == k)
+        order = mine[np.argsort(-top_p[mine], kind="stable")]  # surest first
+        right = np.cumsum(truth[order] == name)
+        precision = right / np.arange(1, order.shape[0] + 1)
+        cut = np.flatnonzero(precision >= target)  # the widest flag set that keeps the target
+        chosen = float(top_p[order[cut[-1]]]) if cut.shape[0] else 1.0
+        hits = int(right[cut[-1]]) if cut.shape[0] else 0
+        flagged = int(cut[-1]) + 1 if cut.shape[0] else 0
         out["thresholds"][name] = chosen
         out["recall"][name] = hits / max(int((truth == name).sum()), 1)
-        out["precision"][name] = hits / max(int(flagged.sum()), 1)
+        out["precision"][name] = hits / max(flagged, 1)
     return out
 
 
