@@ -35,18 +35,16 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     from socialcare import IntentClassifier
-    from socialcare._triage._keywords import KeywordMatcher
-    from socialcare._triage._rules import TriageRules
-    from socialcare._triage._text import normalise_batch
     from socialcare._triage._thresholds import _tune_from_proba
     from socialcare._triage.train_default import (
         DEFAULT_PARAMS,
         MIN_MARGIN,
         TARGET_PRECISION,
+        is_test,
         load_corpus,
     )
 
-    rows = load_corpus()
+    rows = [r for r in load_corpus() if not is_test(r["text"])]  # the training split
     texts = [r["text"] for r in rows]
     intents = np.array([r["intent"] for r in rows])
     langs = np.array([r["language"] for r in rows])
@@ -220,78 +218,11 @@ def main() -> None:
     print()
     print(table(["sentiment", "precision %", "recall %"], out))
     print()
-    k_classes, k_enc = np.unique(sensitivity, return_inverse=True)
-    k_proba = cross_val_predict(
-        IntentClassifier(**shared, class_weight="balanced"),
-        texts,
-        k_enc,
-        cv=folds,
-        method="predict_proba",
-        n_jobs=2,
-    )
-    rules = TriageRules()
-    none_col = list(k_classes).index("none")
-    flagged_model = 1 - k_proba[:, none_col] >= rules.sensitivity_threshold
-    masked = k_proba.copy()
-    masked[:, none_col] = -1
-    kind_model = k_classes[masked.argmax(axis=1)]
-    matcher = KeywordMatcher(rules.sensitive_keywords)
-    hits = matcher.find_all(normalise_batch(texts), len(texts))
-    kind = np.where(flagged_model, kind_model, "none").astype(object)
-    for i, hit in enumerate(hits):
-        if kind[i] == "none" and hit is not None:
-            kind[i] = hit[0]
-    truth_sensitive = sensitivity != "none"
-    out = []
-    for name, flags in (
-        ("model only", flagged_model),
-        ("keywords only", np.array([h is not None for h in hits])),
-        ("model or keywords (what the Triager does)", kind != "none"),
-    ):
-        tp = int((flags & truth_sensitive).sum())
-        out.append(
-            [
-                name,
-                pct(tp / max(flags.sum(), 1)),
-                pct(tp / max(truth_sensitive.sum(), 1)),
-                int(flags.sum()),
-            ]
-        )
-    n_sensitive = int(truth_sensitive.sum())
     print(
-        f"Sensitive or not (flag when P(any kind) >= {rules.sensitivity_threshold}, or a "
-        f"keyword matches); {n_sensitive} sensitive posts:"
+        "Sensitivity is measured on the held-out split with every rule (phrase patterns, the"
+        " model at its calibrated thresholds): see the next section,"
+        " `python benchmarks/sensitivity_card.py`."
     )
-    print()
-    print(table(["signal", "precision %", "recall %", "flagged"], out))
-    print()
-    keyword_flags = np.array([h is not None for h in hits])
-    out = []
-    for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
-        flags = (1 - k_proba[:, none_col] >= threshold) | keyword_flags
-        tp = int((flags & truth_sensitive).sum())
-        out.append(
-            [threshold, pct(tp / max(flags.sum(), 1)), pct(tp / n_sensitive), pct(flags.mean())]
-        )
-    print("Choosing `sensitivity_threshold` (model or keywords):")
-    print()
-    print(table(["threshold", "precision %", "recall %", "share of posts flagged %"], out))
-    print()
-    out = []
-    for name in k_classes:
-        if name == "none":
-            continue
-        truth = sensitivity == name
-        tp = int(((kind == name) & truth).sum())
-        out.append(
-            [
-                name,
-                pct(tp / max((kind == name).sum(), 1)),
-                pct(tp / max(truth.sum(), 1)),
-                int(truth.sum()),
-            ]
-        )
-    print(table(["kind", "precision %", "recall %", "posts"], out))
     print()
 
     print("### Example errors (out-of-fold)")

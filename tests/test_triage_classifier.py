@@ -241,3 +241,24 @@ def test_temperature_calibration_keeps_predictions(data: tuple[list[str], list[s
     assert not np.allclose(raw.predict_proba(probe), scaled.predict_proba(probe))
     with pytest.raises(InvalidInputError, match="calibration"):
         IntentClassifier(calibration="isotonic").fit(texts, labels)
+
+
+def test_repeat_invariant_norm_bounds_what_repetition_adds() -> None:
+    """Pasting a phrase over and over: the l2 score grows without bound, the repeat-invariant
+    one levels off (the bundled sensitivity head uses it, issue #16)."""
+    texts = ["cancel my order", "where is my parcel", "my data was leaked", "hacked account"]
+    labels = ["none", "none", "privacy", "privacy"]
+    scores = {}
+    for norm in ("l2", "repeat_invariant"):
+        clf = IntentClassifier(norm=norm, calibration=None).fit(texts * 5, labels * 5)
+        column = list(clf.classes_).index("privacy")
+        scores[norm] = [
+            float(clf.decision_function([" ".join(["my order was leaked"] * n)])[0][column])
+            for n in (1, 4, 16, 64)  # (64 x 20 characters: all read)
+        ]
+    l2, invariant = scores["l2"], scores["repeat_invariant"]
+    assert l2[3] > 3 * l2[1]  # grows with the square root of the repeats
+    assert abs(invariant[3] - invariant[2]) < 0.05 * abs(invariant[2]) + 1e-9  # levelled off
+    assert abs(invariant[3]) < abs(l2[3]) / 2
+    with pytest.raises(InvalidInputError, match="norm"):
+        IntentClassifier(norm="l1").fit(texts, labels)

@@ -11,9 +11,9 @@ by a space on each side, exactly like ``char_wb``; word n-grams never cross post
 
 Each block (characters, words) is TF-IDF weighted (raw counts, smooth idf) and normalised on
 its own, so the many character n-grams do not drown the word features: by
-``sqrt(sum of idf**2 over the block's n-grams)`` (``norm="l2"``), or by that times the number
-of n-grams (``norm="repeat_invariant"``: a post said twice, or fifty times, has the features
-of the post said once, so repetition cannot inflate a score).
+``sqrt(sum of idf**2 over the block's n-grams)`` (``norm="l2"``), or, past `REPEAT_FLOOR`
+n-grams, by that times ``sqrt(n-grams / floor)`` (``norm="repeat_invariant"``: a phrase pasted
+fifty times scores about as the phrase pasted a few times, so repetition cannot inflate a score).
 """
 
 from __future__ import annotations
@@ -27,7 +27,20 @@ import numpy as np
 from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS
 from socialcare._triage._text import blank_chars, normalise_batch
 
-__all__ = ["FeatureBatch", "HashedTfidf", "NgramCells", "char_chunks", "ngram_cells"]
+__all__ = [
+    "REPEAT_FLOOR",
+    "FeatureBatch",
+    "HashedTfidf",
+    "NgramCells",
+    "char_chunks",
+    "ngram_cells",
+]
+
+#: ``norm="repeat_invariant"``: up to this many n-grams (characters, words) a block is
+#: normalised as by ``"l2"``; past it, also by the square root of how many times over it is,
+#: so that pasting a phrase over and over stops raising the score (the post's features tend to
+#: those of the phrase once, scaled by at most ``sqrt(floor / its n-grams)``).
+REPEAT_FLOOR = (512.0, 64.0)
 
 _U64 = np.uint64
 _BASE = 0x100000001B3
@@ -359,7 +372,8 @@ class HashedTfidf:
         """Featurise texts (already strings) in one batch.
 
         Values are ``idf`` per occurrence, divided per post and block by
-        ``sqrt(sum of idf**2)`` (times the number of occurrences for ``"repeat_invariant"``);
+        ``sqrt(sum of idf**2)`` (``"repeat_invariant"``: times ``sqrt(n / floor)`` past a
+        floor of `REPEAT_FLOOR` occurrences);
         a repeated n-gram appears as repeated entries, which sparse products sum.
         """
         chunk = [t[: self.max_chars] for t in texts]
@@ -377,8 +391,10 @@ class HashedTfidf:
         val = self.idf[col]
         slot = row * 2 + block
         squares = np.bincount(slot, weights=val * val, minlength=2 * n_docs)
-        if norm == "repeat_invariant":  # x the number of n-grams: said twice = said once
-            squares = squares * np.bincount(slot, minlength=2 * n_docs)
+        if norm == "repeat_invariant":  # x the n-grams past a floor: said 50 times ~ said once
+            floor = np.tile(np.array(REPEAT_FLOOR), n_docs)
+            counts = np.bincount(slot, minlength=2 * n_docs).astype(np.float64)
+            squares = squares * np.maximum(counts, floor) / floor
         norms = np.sqrt(squares)
         val = (val / norms[slot]).astype(np.float32)
         order = np.argsort(row, kind="stable")  # post order (each kind is in post order)

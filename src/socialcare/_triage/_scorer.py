@@ -20,6 +20,7 @@ from socialcare._triage._features import (
     _KMUL,
     _SHIFTS,
     _U64,
+    REPEAT_FLOOR,
     HashedTfidf,
     _char_grid,
     _codepoints,
@@ -40,7 +41,7 @@ class LinearScorer:
     once (in float32: half the memory to read per n-gram; sums stay within about 1e-6 of
     float64 ones), with ``idf ** 2`` and ``1`` as two more columns, so one sparse product of
     n-gram *counts* gives every head's sums and the block norms together (``sqrt(sum idf**2)``,
-    or ``sqrt(sum idf**2 x count)`` for the columns of ``repeat_invariant`` heads); unknown
+    or ``sqrt(sum idf**2 x max(count, floor) / floor)`` for ``repeat_invariant`` heads); unknown
     n-grams point at a row of zeros, so nothing needs filtering. The counts are laid out one
     row per n-gram kind and post: each kind's n-grams already come in post order, so no
     sorting is needed.
@@ -117,8 +118,10 @@ class LinearScorer:
         weights = self.weights
         width = weights.shape[1]
         blocks = []
+        floors: list[float] = []  # (each block's REPEAT_FLOOR)
         if f.n_char_kinds and words.starts.shape[0]:
             blocks.append(self._char_sums(cp, words, n_docs, shift, memo))
+            floors.append(REPEAT_FLOOR[0])
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
             if n_docs == 1:
@@ -127,30 +130,34 @@ class LinearScorer:
                 counts = np.concatenate([np.bincount(d, minlength=n_docs) for d in docs])
             sums = _grouped_sums(f.table[np.concatenate(buckets)], counts, weights)
             blocks.append(sums.reshape(len(docs), n_docs, width).sum(axis=0, dtype=np.float64))
+            floors.append(REPEAT_FLOOR[1])
         if n_docs <= FEW_POSTS:  # the same arithmetic in Python: numpy calls cost more here
-            return np.array(self._finish_rows([b.tolist() for b in blocks], n_docs))
+            return np.array(self._finish_rows([b.tolist() for b in blocks], floors, n_docs))
         k = width - 2
         out = np.zeros((n_docs, k), dtype=np.float64)
-        for total in blocks:
+        for total, floor in zip(blocks, floors, strict=True):
             norm = np.sqrt(total[:, k])[:, None]
             if self._any_invariant:
-                invariant = np.sqrt(total[:, k] * total[:, k + 1])[:, None]
+                over = np.maximum(total[:, k + 1], floor)
+                invariant = np.sqrt(total[:, k] * over / floor)[:, None]
                 norm = np.where(self.repeat_invariant, invariant, norm)
             norm[norm == 0.0] = 1.0
             out += total[:, :k] / norm
         out += self.intercept
         return out
 
-    def _finish_rows(self, blocks: list[list[list[float]]], n_docs: int) -> list[list[float]]:
+    def _finish_rows(
+        self, blocks: list[list[list[float]]], floors: list[float], n_docs: int
+    ) -> list[list[float]]:
         """Each block's sums divided by their norm (last two columns), added up, plus intercept."""
         intercept = self._intercept
         out = []
         for i in range(n_docs):
             row = [0.0] * len(intercept)
-            for block in blocks:
+            for block, floor in zip(blocks, floors, strict=True):
                 *sums, square, count = block[i]
                 plain = math.sqrt(square) or 1.0
-                invariant = math.sqrt(square * count) or 1.0
+                invariant = math.sqrt(square * max(count, floor) / floor) or 1.0
                 row = [
                     r + x / (invariant if mine else plain)
                     for r, x, mine in zip(row, sums, self._invariant, strict=True)

@@ -1,0 +1,79 @@
+"""Sensitive posts with the bundled model: the right specialist every time, without flooding.
+
+These run the shipped `Triager.default()` on the examples the pattern files carry in nine
+languages; the held-out figures (recall, precision, flood) are in docs/model-card.md
+(``python benchmarks/sensitivity_card.py``).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+
+from socialcare import Triager
+from socialcare._triage._lexicon import KINDS, LANGUAGES, keyword_examples
+
+
+@cache
+def triager() -> Triager:
+    return Triager.default()
+
+
+def examples(*, must: bool) -> list[tuple[str, str, str]]:
+    return [(k, lang, text) for k, lang, text, m in keyword_examples() if k in KINDS and m == must]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_self_harm_example_is_flagged_urgent_with_crisis(language: str) -> None:
+    posts = [
+        text
+        for kind, lang, text in examples(must=True)
+        if kind == "self_harm" and lang == language
+    ]
+    assert posts, language
+    for decision in triager().decide_many(posts):
+        assert decision.sensitive == "self_harm"
+        assert decision.crisis
+        assert decision.route == "specialist"
+        assert decision.priority == "urgent"
+
+
+def test_sensitive_examples_reach_a_specialist() -> None:
+    posts = examples(must=True)
+    decisions = triager().decide_many([text for _, _, text in posts])
+    for (kind, language, text), decision in zip(posts, decisions, strict=True):
+        assert decision.route == "specialist", (kind, language, text)
+        assert decision.sensitive is not None
+        assert KINDS.index(decision.sensitive) <= KINDS.index(kind), (kind, language, text)
+
+
+def test_trap_word_examples_rarely_reach_a_specialist() -> None:
+    """Ordinary posts written around trap words: at most 5% flagged (the goal is <= 8%)."""
+    posts = examples(must=False)
+    decisions = triager().decide_many([text for _, _, text in posts])
+    flagged = [
+        (kind, language, text, d.sensitive)
+        for (kind, language, text), d in zip(posts, decisions, strict=True)
+        if d.sensitive is not None
+    ]
+    assert len(flagged) <= 0.05 * len(posts), flagged
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cancel my order",
+        "batalkan pesanan saya",
+        "tolong batalkan tempahan saya",
+        "cancela mi pedido por favor",
+        "תבטלו לי את ההזמנה",
+        "when does the store open tomorrow?",
+    ],
+)
+def test_repeating_a_harmless_phrase_flags_nothing(text: str) -> None:
+    once = triager().decide(text)
+    assert once.sensitive is None
+    for times in (2, 10, 50):
+        repeated = triager().decide(" ".join([text] * times))
+        assert repeated.sensitive is None, times
