@@ -179,7 +179,7 @@ def sensitive_keywords() -> dict[str, tuple[str, ...]]:
     """Keywords per sensitive kind, kinds in `KINDS` order, each list deduplicated and sorted.
 
     >>> keywords = sensitive_keywords()
-    >>> tuple(keywords) == KINDS, "tribunal*" in keywords["legal_threat"]
+    >>> tuple(keywords) == KINDS, "suicid*" in keywords["self_harm"]
     (True, True)
     """
     return {kind: _merged(kind) for kind in KINDS}
@@ -200,7 +200,7 @@ def keyword_examples() -> list[tuple[str, str, str, bool]]:
 
     ``kind`` is one of `KINDS` or ``"private"``.
 
-    >>> ("legal_threat", "es", "pondré una denuncia", True) in keyword_examples()
+    >>> ("legal_threat", "es", "voy a llamar a mi abogado", True) in keyword_examples()
     True
     """
     return [
