@@ -120,10 +120,14 @@ class PairMatcher:
                 body = word.rstrip(_WHOLE)[:_HEAD]
                 key = _head_key([ord(ch) for ch in body])
                 heads[len(body) - 1][key] = heads[len(body) - 1].get(key, 0) | bit
-        self._heads = [
-            (np.array(sorted(h), dtype=np.uint64), np.array([h[k] for k in sorted(h)], np.uint8))
-            for h in heads
-        ]
+        # per head length, a table of 2**_TABLE_BITS bit sets indexed by a hash of the head key:
+        # a collision only adds a place to try (the expression then decides)
+        self._heads = []
+        for h in heads:
+            table = np.zeros(1 << _TABLE_BITS, dtype=np.uint8)
+            for key, bit in h.items():
+                table[_slot(key)] |= bit
+            self._heads.append(table if h else None)
 
     def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
         """Where a keyword may start (ascending), and which matchers' (bit 1: first, 2: second).
@@ -143,12 +147,12 @@ class PairMatcher:
         base = np.uint64(_HEAD_BASE)
         key = padded[at]
         which = np.zeros(at.shape[0], dtype=np.uint8)
-        for n, (heads, bits) in enumerate(self._heads):
+        mix, shift = np.uint64(_SLOT_MIX), np.uint64(64 - _TABLE_BITS)
+        for n, table in enumerate(self._heads):
             if n:
                 key = key * base + padded[at + n]
-            if heads.shape[0]:
-                i = np.minimum(np.searchsorted(heads, key), heads.shape[0] - 1)
-                which |= np.where(heads[i] == key, bits[i], np.uint8(0))
+            if table is not None:
+                which |= table[((key * mix) >> shift).astype(np.intp)]
         wanted = which.nonzero()[0]
         return at[wanted].tolist(), which[wanted].tolist()
 
@@ -226,6 +230,17 @@ def _head_key(codes: Sequence[int]) -> int:
 
 
 _HEAD = 5  # a word is tried when it starts like a keyword (up to this many characters)
+_TABLE_BITS = 16  # head tables of 65,536 bit sets (64 KiB each)
+_SLOT_MIX = 0x9E3779B97F4A7C15
+
+
+def _slot(key: int) -> int:
+    """The table slot of a head key (as ``_candidates`` computes it with numpy).
+
+    >>> 0 <= _slot(_head_key([108, 97, 119])) < 1 << _TABLE_BITS
+    True
+    """
+    return ((key * _SLOT_MIX) % (1 << 64)) >> (64 - _TABLE_BITS)
 _HEAD_BASE = 0x100000001B3
 
 
