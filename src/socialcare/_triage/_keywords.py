@@ -122,12 +122,14 @@ class PairMatcher:
                 heads[len(body) - 1][key] = heads[len(body) - 1].get(key, 0) | bit
         # per head length, a table of 2**_TABLE_BITS bit sets indexed by a hash of the head key:
         # a collision only adds a place to try (the expression then decides)
-        self._heads = []
+        # (two tables with different hashes: a head must be in both, so collisions are rare)
+        self._heads: list[tuple[Any, Any] | None] = []
         for h in heads:
-            table = np.zeros(1 << _TABLE_BITS, dtype=np.uint8)
+            tables = np.zeros((2, 1 << _TABLE_BITS), dtype=np.uint8)
             for key, bit in h.items():
-                table[_slot(key)] |= bit
-            self._heads.append(table if h else None)
+                tables[0, _slot(key, _SLOT_MIX[0])] |= bit
+                tables[1, _slot(key, _SLOT_MIX[1])] |= bit
+            self._heads.append((tables[0], tables[1]) if h else None)
 
     def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
         """Where a keyword may start (ascending), and which matchers' (bit 1: first, 2: second).
@@ -147,12 +149,15 @@ class PairMatcher:
         base = np.uint64(_HEAD_BASE)
         key = padded[at]
         which = np.zeros(at.shape[0], dtype=np.uint8)
-        mix, shift = np.uint64(_SLOT_MIX), np.uint64(64 - _TABLE_BITS)
-        for n, table in enumerate(self._heads):
+        mix_a, mix_b = np.uint64(_SLOT_MIX[0]), np.uint64(_SLOT_MIX[1])
+        shift = np.uint64(64 - _TABLE_BITS)
+        for n, tables in enumerate(self._heads):
             if n:
                 key = key * base + padded[at + n]
-            if table is not None:
-                which |= table[((key * mix) >> shift).astype(np.intp)]
+            if tables is not None:
+                which |= tables[0][((key * mix_a) >> shift).astype(np.intp)] & tables[1][
+                    ((key * mix_b) >> shift).astype(np.intp)
+                ]
         wanted = which.nonzero()[0]
         return at[wanted].tolist(), which[wanted].tolist()
 
@@ -231,16 +236,16 @@ def _head_key(codes: Sequence[int]) -> int:
 
 _HEAD = 5  # a word is tried when it starts like a keyword (up to this many characters)
 _TABLE_BITS = 16  # head tables of 65,536 bit sets (64 KiB each)
-_SLOT_MIX = 0x9E3779B97F4A7C15
+_SLOT_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)
 
 
-def _slot(key: int) -> int:
+def _slot(key: int, mix: int) -> int:
     """The table slot of a head key (as ``_candidates`` computes it with numpy).
 
-    >>> 0 <= _slot(_head_key([108, 97, 119])) < 1 << _TABLE_BITS
+    >>> 0 <= _slot(_head_key([108, 97, 119]), _SLOT_MIX[0]) < 1 << _TABLE_BITS
     True
     """
-    return ((key * _SLOT_MIX) % (1 << 64)) >> (64 - _TABLE_BITS)
+    return ((key * mix) % (1 << 64)) >> (64 - _TABLE_BITS)
 _HEAD_BASE = 0x100000001B3
 
 
