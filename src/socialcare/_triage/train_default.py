@@ -48,10 +48,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 
 
-def load_corpus(directory: Path = HERE / "corpus") -> list[dict[str, Any]]:
-    """Read and validate every ``*.jsonl`` row of the corpus (sorted by file, then line)."""
+def load_corpus(
+    directory: Path = HERE / "corpus", pattern: str = "*.jsonl"
+) -> list[dict[str, Any]]:
+    """Read and validate every row of the corpus files matching ``pattern`` (by file, line).
+
+    ``pattern="??.jsonl"`` reads the intent corpus alone (not the ``*-sensitive`` files).
+    """
     rows: list[dict[str, Any]] = []
-    for path in sorted(directory.glob("*.jsonl")):
+    for path in sorted(directory.glob(pattern)):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
