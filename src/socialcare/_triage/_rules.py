@@ -225,9 +225,19 @@ class _Compiled:
         own; the model flags a kind when its probability reaches that kind's calibrated
         threshold. When both speak, the kind listed first in `KINDS` wins.
         """
-        keyword = signals.keyword
-        kind = signals.sensitive_kind
-        if kind is not None and signals.sensitive_p < self.sensitivity_thresholds.get(
+        return self.sensitive_kind(
+            signals.sensitive_kind, signals.sensitive_p, signals.keyword, reasons
+        )
+
+    def sensitive_kind(
+        self,
+        kind: str | None,
+        kind_p: float,
+        keyword: tuple[str, str] | None,
+        reasons: list[str],
+    ) -> str | None:
+        """`sensitivity` from the signals it reads."""
+        if kind is not None and kind_p < self.sensitivity_thresholds.get(
             kind, self.sensitivity_threshold
         ):
             kind = None  # the model is not sure enough of its kind
@@ -238,21 +248,24 @@ class _Compiled:
             reasons.append(f"sensitive: {keyword[0]} (phrase {keyword[1]!r})")
             return keyword[0]
         if kind is not None:
-            reasons.append(f"sensitive: {kind} (model, {signals.sensitive_p:.2f})")
+            reasons.append(f"sensitive: {kind} (model, {kind_p:.2f})")
         return kind
 
     def apply(self, signals: Signals, item: TriageInput) -> Decision:
         """`apply_rules` with these rules."""
-        intent = signals.intent
-        confidence = signals.confidence
+        # (one unpacking: a NamedTuple's attributes cost a call each, in the hot loop)
+        (
+            intent, confidence, margin, letters, length, read, sentiment, _,
+            kind, kind_p, keyword, private, _,
+        ) = signals  # fmt: skip
         threshold, intent_repr = self.thresholds.get(intent) or self.threshold(intent)
         min_margin = self.min_margin
-        certain = threshold is not None and confidence >= threshold and signals.margin >= min_margin
+        certain = threshold is not None and confidence >= threshold and margin >= min_margin
         if item.is_brand or item.automated:
             return _not_triaged(signals, item, certain=certain)
         reasons: list[str] = []
-        enough = signals.letters >= self.min_letters
-        if not enough or signals.length > self.max_length or 0 <= signals.read < signals.length:
+        enough = letters >= self.min_letters
+        if not enough or length > self.max_length or 0 <= read < length:
             certain = False
             self.unreadable_text(signals, reasons)
         elif certain:
@@ -260,7 +273,7 @@ class _Compiled:
         else:
             reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
 
-        sensitive = self.sensitivity(signals, reasons)
+        sensitive = self.sensitive_kind(kind, kind_p, keyword, reasons)
         followers = item.followers
         limit = self.followers
         influencer = (item.verified and self.verified_counts) or (
@@ -284,15 +297,13 @@ class _Compiled:
             if certain:
                 reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
         take_private = False
-        if item.public and route != "none" and enough:
-            private = signals.private
-            if sensitive == "privacy" or (
-                private is not None and intent in self.take_private_intents
-            ):
-                take_private = True
-                why = "privacy" if private is None else repr(private)
-                reasons.append(f"public post needs private details ({why}): take it private")
-        sentiment = signals.sentiment
+        needs_private = sensitive == "privacy" or (
+            private is not None and intent in self.take_private_intents
+        )
+        if needs_private and item.public and route != "none" and enough:
+            take_private = True
+            why = "privacy" if private is None else repr(private)
+            reasons.append(f"public post needs private details ({why}): take it private")
         key = (intent, sensitive, sentiment, influencer, route)
         priority = self.priorities.get(key) or self.priority(*key)
         return make_ordered_decision(
