@@ -235,8 +235,12 @@ class Triager:
         apply = rules.compiled().apply  # (apply_rules, with the rules looked up once)
         out: list[Decision] = []
         append = out.append
+        plain = not errors and not tail_hits
         for start, end in bounds:
             signals = engine.signals(texts[start:end], lengths[start:end], memos)
+            if plain:  # (the common case: no row to mend, one call per post)
+                out.extend(map(apply, signals, inputs[start:end]))
+                continue
             for i, s in enumerate(signals, start):
                 if errors and i in errors:
                     append(unreadable(errors[i], rules))
