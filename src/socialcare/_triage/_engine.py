@@ -33,47 +33,64 @@ FOREIGN_MAX_CHARS = 5_000
 
 
 class LinearGroup:
-    """Linear heads that share one featuriser, stacked so a chunk is scored once."""
+    """Linear heads that share one featuriser, stacked so a chunk is scored once.
+
+    Each head keeps one column fewer than it has classes: its last class's scores are
+    subtracted from the others' (weights and intercept), which leaves every softmax as it was
+    and makes the stacked rows narrower (the default model's fit one 64-byte cache line).
+    """
 
     def __init__(self, features: HashedTfidf, heads: Mapping[str, Head]) -> None:
         self.features = features
         self.names = list(heads)
         self.params = {name: dict(h.params) for name, h in heads.items()}
         self.classes = {name: [str(c) for c in h.classes.tolist()] for name, h in heads.items()}
-        coef_t = np.ascontiguousarray(np.hstack([h.coef_t for h in heads.values()]))
-        intercept = np.concatenate([h.intercept for h in heads.values()])
-        bounds = np.cumsum([0] + [h.coef_t.shape[1] for h in heads.values()])
+        reduced = [_reduced(h) for h in heads.values()]
+        coef_t = np.ascontiguousarray(np.hstack([c for c, _ in reduced]))
+        intercept = np.concatenate([i for _, i in reduced])
+        bounds = np.cumsum([0] + [c.shape[1] for c, _ in reduced])
         self.slices = [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
         invariant = np.concatenate(
             [
-                np.full(h.coef_t.shape[1], h.params.get("norm", "l2") == "repeat_invariant")
-                for h in heads.values()
+                np.full(c.shape[1], h.params.get("norm", "l2") == "repeat_invariant")
+                for (c, _), h in zip(reduced, heads.values(), strict=True)
             ]
         )
         self.scorer = LinearScorer(features, coef_t, intercept, invariant)
 
     def heads(self) -> dict[str, Head]:
-        """The heads again (their weights are views of the stacked matrix: no copies kept)."""
+        """The heads again, each with its last class's scores at zero (the same softmax)."""
         scorer = self.scorer
-        return {
-            name: Head(
+        out: dict[str, Head] = {}
+        for name, part in zip(self.names, self.slices, strict=True):
+            coef_t = scorer.coef_t[:, part]
+            out[name] = Head(
                 np.asarray(self.classes[name], dtype=object),
-                scorer.coef_t[:, part],
-                scorer.intercept[part],
+                np.hstack([coef_t, np.zeros((coef_t.shape[0], 1), dtype=coef_t.dtype)]),
+                np.append(scorer.intercept[part], 0.0),
                 self.params[name],
             )
-            for name, part in zip(self.names, self.slices, strict=True)
-        }
+        return out
 
     def probabilities(
         self, normalised: str, n: int, memo: WordMemo | None, cp: Any
     ) -> dict[str, Any]:
         """Each head's ``(n, k)`` probabilities (the same softmax for any ``n``)."""
         scores = self.scorer.scores(normalised, n, memo, cp)
-        return {
-            name: softmax(np.array(scores[:, part]))
-            for name, part in zip(self.names, self.slices, strict=True)
-        }
+        out: dict[str, Any] = {}
+        for name, part in zip(self.names, self.slices, strict=True):
+            full = np.zeros((n, part.stop - part.start + 1), dtype=np.float64)
+            full[:, :-1] = scores[:, part]  # (the last class: 0)
+            out[name] = softmax(full)
+        return out
+
+
+def _reduced(head: Head) -> tuple[Any, Any]:
+    """A head's weights and intercept minus its last class's (float32 weights, as stored)."""
+    coef = np.asarray(head.coef_t, dtype=np.float64)
+    intercept = np.asarray(head.intercept, dtype=np.float64)
+    weights = (coef[:, :-1] - coef[:, -1:]).astype(np.float32)
+    return weights, intercept[:-1] - intercept[-1]
 
 
 class ForeignHead:
