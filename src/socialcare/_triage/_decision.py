@@ -22,6 +22,7 @@ __all__ = [
     "decision_row",
     "make_decision",
     "make_ordered_decision",
+    "plain_decision",
 ]
 
 Route = Literal["auto", "agent", "specialist", "none"]
@@ -127,6 +128,34 @@ _set = object.__setattr__
 # changed in place (``model_copy`` copies it), and one set fewer per post is one object fewer
 # for the garbage collector to track.
 _ALL_SET = set(_FIELD_SET)
+
+
+def plain_decision(route: Route, reason: str, **fields: Any) -> Decision:
+    """A decision with no model behind it: nothing flagged, unless ``fields`` say otherwise.
+
+    For the decisions the rules make without signals (an unreadable row, a conversation with
+    no customer post, a test double): every field not given takes the "nothing known" value.
+
+    >>> plain_decision("none", "nothing to answer").priority is None
+    True
+    """
+    values: dict[str, Any] = {
+        "route": route,
+        "intent": None,
+        "confidence": 0.0,
+        "uncertain": True,
+        "priority": None,
+        "sensitive": None,
+        "sentiment": "neutral",
+        "take_private": False,
+        "influencer": False,
+        "crisis": False,
+        "language": None,
+        "reasons": (reason,),
+        "error": None,
+    }
+    values.update(fields)
+    return make_decision(values)
 
 
 def field_order() -> tuple[str, ...]:

@@ -16,8 +16,8 @@ from socialcare._triage._decision import (
     Priority,
     Route,
     Sentiment,
-    make_decision,
     make_ordered_decision,
+    plain_decision,
 )
 from socialcare._triage._input import TriageInput
 from socialcare._triage._lexicon import KINDS, private_keywords, sensitive_keywords
@@ -359,22 +359,11 @@ def unreadable(error: str, rules: TriageRules) -> Decision:
     >>> unreadable("not a post: None", TriageRules()).route
     'agent'
     """
-    return make_decision(
-        {
-            "route": "agent",
-            "intent": None,
-            "confidence": 0.0,
-            "uncertain": True,
-            "priority": rules.default_priority,
-            "sensitive": None,
-            "sentiment": "neutral",
-            "take_private": False,
-            "influencer": False,
-            "crisis": False,
-            "language": None,
-            "reasons": (f"cannot read this row ({error}); a person should look",),
-            "error": error,
-        }
+    return plain_decision(
+        "agent",
+        f"cannot read this row ({error}); a person should look",
+        priority=rules.default_priority,
+        error=error,
     )
 
 
@@ -397,7 +386,7 @@ def apply_rules(signals: Signals, item: TriageInput, rules: TriageRules) -> Deci
 def _not_triaged(signals: Signals, item: TriageInput, *, certain: bool) -> Decision:
     """The brand's own posts and automation: no reply, no priority, no sensitivity flag."""
     who = "the brand itself" if item.is_brand else "automation"
-    return make_decision(
+    return make_ordered_decision(
         {
             "route": "none",
             "intent": signals.intent,

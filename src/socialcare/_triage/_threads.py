@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError
 from socialcare._models import Channel, Post
-from socialcare._triage._decision import Decision, make_decision
+from socialcare._triage._decision import Decision, make_decision, plain_decision
 from socialcare._triage._input import TriageInput
 from socialcare._triage._rules import TriageRules
 
@@ -256,23 +256,7 @@ def thread_labels(turns: Sequence[Decision], latest: Decision) -> dict[str, Any]
 
 
 def _no_customer(rules: TriageRules) -> Decision:
-    return make_decision(
-        {
-            "route": "none",
-            "intent": None,
-            "confidence": 0.0,
-            "uncertain": True,
-            "priority": None,
-            "sensitive": None,
-            "sentiment": "neutral",
-            "take_private": False,
-            "influencer": False,
-            "crisis": False,
-            "language": None,
-            "reasons": ("no customer post in this conversation: nothing to answer",),
-            "error": None,
-        }
-    )
+    return plain_decision("none", "no customer post in this conversation: nothing to answer")
 
 
 def triage_conversations(

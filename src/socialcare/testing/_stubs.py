@@ -159,7 +159,7 @@ class StubTriager:
 
     def decide(self, item: Any) -> Decision:
         """The fixed decision for one post, text, input or conversation."""
-        from socialcare._triage._decision import make_decision
+        from socialcare._triage._decision import plain_decision
         from socialcare._triage._input import as_input
 
         text: str | None
@@ -181,22 +181,13 @@ class StubTriager:
                 if pattern.search(text):
                     route, reason = fixed, f"stub: matched {pattern.pattern!r}"
                     break
-        return make_decision(
-            {
-                "route": route,
-                "intent": None,
-                "confidence": 0.0 if text is None else 1.0,
-                "uncertain": text is None,
-                "priority": "low" if route == "none" else "normal",
-                "sensitive": None,
-                "sentiment": "neutral",
-                "take_private": False,
-                "influencer": False,
-                "crisis": False,
-                "language": None,
-                "reasons": (reason,),
-                "error": error if text is None else None,
-            }
+        return plain_decision(
+            route,
+            reason,
+            confidence=0.0 if text is None else 1.0,
+            uncertain=text is None,
+            priority="low" if route == "none" else "normal",
+            error=error if text is None else None,
         )
 
     def decide_many(self, items: Iterable[Any], *, n_jobs: int | None = None) -> list[Decision]:
