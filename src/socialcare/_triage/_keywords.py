@@ -92,7 +92,7 @@ class PairMatcher:
     """Two keyword matchers run in one scan of the text; same hits as running each alone.
 
     A keyword can only start where a word starts, and there only if the word begins with the
-    keyword's first five characters (or all of a shorter keyword). numpy finds those places:
+    keyword's first eight characters (or all of a shorter keyword). numpy finds those places:
     word starts (a space or a separator followed by anything else, once punctuation is made
     spaces as the featuriser does) whose first characters hash like a keyword's. Each
     matcher's expression is then tried at each place, unless that matcher's previous match
@@ -234,7 +234,7 @@ def _head_key(codes: Sequence[int]) -> int:
     return key
 
 
-_HEAD = 5  # a word is tried when it starts like a keyword (up to this many characters)
+_HEAD = 8  # a word is tried when it starts like a keyword (up to this many characters)
 _TABLE_BITS = 16  # head tables of 65,536 bit sets (64 KiB each)
 _SLOT_MIX = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)
 
