@@ -40,6 +40,10 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "Post": (POST, {"created_at": "not a time"}),
     "PriorityRule": ({"priority": "high"}, {"priority": "whenever"}),
+    "Reply": (
+        {"text": "Hi", "kind": "reply", "key": "query", "template": "query[en/*]", "language": "en"},
+        {"kind": "poem"},
+    ),
     "SLACondition": ({"intent": "complaint"}, {"channel": "sideways"}),
     "SLAPolicy": (
         {"targets": [{"metric": "first_response", "duration": "15m"}]},

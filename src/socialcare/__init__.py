@@ -28,6 +28,8 @@ from socialcare._errors import (
     ValidationIssue,
 )
 from socialcare._models import Author, Channel, Platform, Post, Survey
+from socialcare._replies._acknowledge import acknowledge, away_message
+from socialcare._replies._book import Reply, ReplyBook
 from socialcare._sla._policy import (
     SLACondition,
     SLAPolicy,
@@ -108,6 +110,8 @@ __all__ = [
     "Platform",
     "Post",
     "PriorityRule",
+    "Reply",
+    "ReplyBook",
     "RowError",
     "SLACondition",
     "SLAPolicy",
@@ -129,7 +133,9 @@ __all__ = [
     "Triager",
     "ValidationIssue",
     "__version__",
+    "acknowledge",
     "apply_rules",
+    "away_message",
     "build_conversations",
     "parse_timestamp",
     "queue_key",

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from socialcare._conversation import BuildResult, Conversation, RowError, build_conversations
-from socialcare._errors import SocialcareError
+from socialcare._errors import InvalidInputError, SocialcareError
 from socialcare._models import Platform, Post
 from socialcare._progress import Progress
 from socialcare._time import resolve_timezone
@@ -48,6 +48,7 @@ from socialcare.exports import (
 )
 
 if TYPE_CHECKING:
+    from socialcare._replies._book import ReplyBook
     from socialcare._sla._policy import SLAPolicy
     from socialcare._triage._decision import Decision
     from socialcare._triage._triager import Triager
@@ -510,11 +511,61 @@ def _brand_input(post: Post, brand: set[str]) -> Any:
     return TriageInput.from_post(post).model_copy(update={"is_brand": True})
 
 
+_REPLY_COLUMNS = ("reply", "reply_kind", "reply_template")
+
+
+def _load_book(path: str | None) -> ReplyBook | None:
+    """The reply book named by ``--replies``: a JSON file, or ``starter`` for the bundled one."""
+    from socialcare._replies._book import ReplyBook
+
+    if path is None:
+        return None
+    if path == "starter":
+        return ReplyBook.starter()
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read the reply book {path}: {exc}") from None
+    return ReplyBook.from_dict(text)
+
+
+def _suggest(
+    book: ReplyBook, policy: SLAPolicy, post: Post, decision: Decision, brand: set[str]
+) -> dict[str, str]:
+    """The reply (route auto) or the acknowledgement with its ETA for one triaged post."""
+    from socialcare._replies._acknowledge import acknowledge
+
+    suggestion = None
+    if decision.route == "auto":
+        suggestion = book.reply(decision, platform=str(post.platform))
+    elif decision.route != "none" and decision.error is None:
+        conversation = Conversation(
+            id=post.id,
+            posts=(post,),
+            brand=frozenset(brand),
+            route=decision.route,
+            intent=decision.intent,
+            sensitive=decision.sensitive,
+            language=decision.language,
+        )
+        suggestion = acknowledge(conversation, policy, post.created_at, book=book)
+    if suggestion is None:
+        return dict.fromkeys(_REPLY_COLUMNS, "")
+    return {
+        "reply": _cli_text(suggestion.text),
+        "reply_kind": suggestion.kind,
+        "reply_template": suggestion.template,
+    }
+
+
 def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Decide a route for every post of an export, streaming; one output row per input row."""
     mapping = _mapping(args)
     source = _source(args)
     target = _target(args.output, args.output_format, source)
+    book = _load_book(args.replies)
+    policy = _load_policy(args.policy) if book is not None else None
+    columns = _DECISION_COLUMNS + (_REPLY_COLUMNS if book is not None else ())
     _warn_unmapped_keys(source, args, err)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
@@ -523,7 +574,7 @@ def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         rows = _primed(_read(source, mapping, args, progress))  # the header, checked first
         triager = _triager()
-        with _output(target, _DECISION_COLUMNS, out, formula_guard=args.formula_guard) as writer:
+        with _output(target, columns, out, formula_guard=args.formula_guard) as writer:
             for chunk in _chunks(rows, args.chunk_size):
                 posts = [
                     _brand_input(value, brand) if brand else value
@@ -535,11 +586,17 @@ def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     if isinstance(value, RowError):
                         bad.append(value)
                         message = _cli_text(str(value.error))
-                        writer.write(_decision_row(line, value.id, None, message))
+                        row = _decision_row(line, value.id, None, message)
+                        if book is not None:
+                            row.update(dict.fromkeys(_REPLY_COLUMNS, ""))
+                        writer.write(row)
                         continue
                     decision = next(decisions)
                     routes[decision.route] += 1
-                    writer.write(_decision_row(line, value.id, decision, decision.error))
+                    row = _decision_row(line, value.id, decision, decision.error)
+                    if book is not None and policy is not None:
+                        row.update(_suggest(book, policy, value, decision, brand))
+                    writer.write(row)
     finally:
         progress.close()
     total = sum(routes.values())
@@ -923,6 +980,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="author id or handle that speaks for the brand (repeatable): its posts get route "
         "none, no priority and no flag",
+    )
+    triage.add_argument(
+        "--replies",
+        metavar="BOOK",
+        help="reply book as JSON (or 'starter' for the bundled one): adds the suggested reply "
+        "(route auto) or the acknowledgement with its ETA to each row",
+    )
+    triage.add_argument(
+        "--policy",
+        help="SLA policy as JSON for the ETA of acknowledgements (default: 15m first response, "
+        "24/7); used with --replies",
     )
     triage.set_defaults(run=cmd_triage)
 

@@ -861,6 +861,28 @@ class ServiceWindow:
         index = bisect_right(span.starts_list, t) - 1
         return index >= 0 and t < span.ends_list[index]
 
+    def is_holiday(self, at: datetime | date) -> bool:
+        """Whether ``at`` (an aware instant, read on the window's clock, or a local date) is a
+        holiday of the window.
+
+        >>> w = ServiceWindow.office_hours("Europe/Madrid", holidays=["2026-12-25"])
+        >>> w.is_holiday(datetime(2026, 12, 24, 23, 30, tzinfo=timezone.utc))
+        True
+        """
+        if isinstance(at, datetime):
+            _to_us(at, "at")
+            day = self.to_local(at).date()
+        elif isinstance(at, date):
+            day = at
+        else:
+            raise InvalidInputError(
+                f"is_holiday takes an aware datetime or a date, got {type(at).__name__}"
+            )
+        if day in self._holiday_dates:
+            return True
+        lookup = self._holiday_lookup
+        return lookup is not None and day in lookup
+
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself if the window is open then, otherwise the next opening (UTC).
 
