@@ -41,7 +41,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "Post": (POST, {"created_at": "not a time"}),
     "PriorityRule": ({"priority": "high"}, {"priority": "whenever"}),
     "Reply": (
-        {"text": "Hi", "kind": "reply", "key": "query", "template": "query[en/*]", "language": "en"},
+        {
+            "text": "Hi",
+            "kind": "reply",
+            "key": "query",
+            "template": "query[en/*]",
+            "language": "en",
+        },
         {"kind": "poem"},
     ),
     "SLACondition": ({"intent": "complaint"}, {"channel": "sideways"}),

@@ -14,6 +14,7 @@ waiting are excluded from the statistics and counted. Exact definitions: docs/me
 (datetime.timedelta(seconds=240), 0.5)
 """
 
+from socialcare.metrics._automation import automation_rate, time_to_acknowledgement
 from socialcare.metrics._columns import BusinessClock, Columns, Labels, from_columns, to_columns
 from socialcare.metrics._durations import (
     DurationSummary,
@@ -61,6 +62,7 @@ __all__ = [
     "SentimentShares",
     "SlaAttainment",
     "Volume",
+    "automation_rate",
     "conversation_metrics",
     "csat",
     "facebook_responsiveness",
@@ -77,6 +79,7 @@ __all__ = [
     "sentiment_shares",
     "sentiment_trend",
     "sla_attainment",
+    "time_to_acknowledgement",
     "time_to_resolution",
     "to_columns",
     "top_intents",
