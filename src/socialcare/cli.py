@@ -27,7 +27,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -894,7 +894,54 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         w(f"NPS {row.nps.score:+.0f} ({row.nps.responses} responses)")
     w("\n\nBy platform\n")
     w(_render_table(rep))
+    _demo_replies(labelled, w)
     return 0
+
+
+def _demo_replies(labelled: Sequence[Conversation], w: Any) -> None:
+    """Replies from the starter book: an automated answer, a Friday-night acknowledgement with
+    its ETA in the market's zone and language, and an away message on a holiday."""
+    from socialcare._replies._acknowledge import acknowledge, away_message
+    from socialcare._replies._book import ReplyBook
+    from socialcare._sla._policy import SLAPolicy
+
+    book = ReplyBook.starter()
+    w("\nReplies (starter book, 9 languages)\n")
+    auto = next((c for c in labelled if c.route == "auto" and c.sensitive is None), None)
+    if auto is not None:
+        reply = book.reply(auto)
+        if reply is not None:
+            w(f"  automated reply [{reply.template}]: {reply.text}\n")
+    market = {
+        "timezone": "Europe/Madrid",
+        "hours": {"mon-fri": "09:00-18:00"},
+        "holidays": ["2026-12-08"],
+    }
+    policy = SLAPolicy.from_dict(
+        {"window": market, "targets": [{"metric": "first_response", "duration": "15m"}]}
+    )
+    friday_night = datetime(2026, 12, 4, 22, 30, tzinfo=timezone.utc)  # 23:30 in Madrid
+    source = next((c for c in labelled if c.route in {"agent", "auto"} and c.customer), None)
+    if source is not None and source.customer is not None:
+        post = Post(
+            id="demo-es",
+            platform=source.platform,
+            author=source.customer,
+            text="Hola, mi pedido no ha llegado",
+            created_at=friday_night,
+        )
+        conversation = Conversation(
+            id="demo-es", posts=(post,), route="agent", intent="complaint", language="es"
+        )
+        ack = acknowledge(conversation, policy, friday_night, book=book)
+        if ack is not None:
+            w(f"  Friday 23:30 Madrid, acknowledgement [{ack.template}]:\n    {ack.text}\n")
+    holiday = datetime(
+        2026, 12, 8, 10, 0, tzinfo=timezone.utc
+    )  # a Tuesday, a holiday in the market
+    away = away_message(policy.targets[0].window, holiday, book=book, language="en")
+    if away is not None:
+        w(f"  Tuesday 8 December (a holiday), away message [{away.template}]:\n    {away.text}\n")
 
 
 # Entry point ------------------------------------------------------------------------------
