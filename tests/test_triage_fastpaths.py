@@ -235,6 +235,16 @@ def test_generated_batches_past_few_posts_in_tiny_chunks(data: st.DataObject) ->
         assert triager().decide_many(batch) == expected
 
 
+def test_a_keyword_glued_to_an_astral_mark_in_a_long_batch() -> None:
+    """Found by hypothesis: a keyword right after a mark the tidying keeps (an astral private-use
+    character) was missed by the long-text scan (numpy) and found by the short one (regex)."""
+    post = "! ! ! ! ! ! ! ! ! ! ! Úç÷°\U000f0f01lawyer "
+    batch = ["! " * 1019, post, "°lawyer", "x\U0001d400lawyer"]
+    decisions = triager().decide_many(batch)
+    assert decisions == one_by_one(batch)
+    assert decisions[1].sensitive == "legal_threat"
+
+
 # ------------------------------------------------------------------- probabilities
 
 

@@ -8,6 +8,7 @@ punctuation. The lists themselves are data: ``keywords/<kind>/<language>.txt``.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
@@ -141,8 +142,10 @@ class PairMatcher:
 
         length = cp.shape[0]
         token = cp > 32
+        # A keyword may start after any character that is not a word character, as in the
+        # expression of `_scanned`: a space, or a mark the tidying left (astral symbols...).
         starts = token.copy()
-        starts[1:] &= ~token[:-1]
+        starts[1:] &= _non_word(cp[:-1])
         at = starts.nonzero()[0]
         padded = np.zeros(length + _HEAD, dtype=np.uint64)
         padded[:length] = cp
@@ -217,6 +220,36 @@ class PairMatcher:
 
 
 
+
+
+@functools.cache
+def _non_word_table() -> Any:
+    """For each code point of the Basic Multilingual Plane (and one more, False): whether it
+    is not a word character (built once, read-only)."""
+    import numpy as np
+
+    table = np.array(
+        [not (chr(c).isalnum() or c == 95) for c in range(0x10000)] + [False], dtype=bool
+    )
+    table.flags.writeable = False
+    return table
+
+
+def _non_word(cp: Any) -> Any:
+    """Which code points are not word characters as ``\\w`` reads them (``str.isalnum`` or
+    ``_``): a table for the Basic Multilingual Plane, Python for the rare code point above it.
+
+    >>> import numpy as np
+    >>> _non_word(np.array([32, 97, 95, 176, 0x1D400, 0xF0F01], dtype=np.uint32)).tolist()
+    [True, False, False, True, False, True]
+    """
+    import numpy as np
+
+    out = _non_word_table()[np.minimum(cp, 0x10000)]
+    if cp.shape[0] and int(cp.max()) >= 0x10000:
+        astral = (cp >= 0x10000).nonzero()[0]
+        out[astral] = [not chr(c).isalnum() for c in cp[astral].tolist()]
+    return out
 
 
 def _head_key(codes: Sequence[int]) -> int:
