@@ -377,7 +377,9 @@ def test_intents_filter() -> None:
     assert assigner.assign(decision(intent="complaint")).team == "complaints"
     assert assigner.assign(decision(intent="query")).team == "rest"
     result = assigner.assign(decision(intent=None), load={"rest": 1})
-    assert "takes only intents complaint, not None" in result.reasons[-1]
+    assert "takes only intents complaint and the intent is unknown" in result.reasons[-1]
+    full = assigner.assign(decision(intent="query"), load={"rest": 1})
+    assert "'complaints' takes only intents complaint, not 'query'" in full.reasons[-1]
 
 
 # Load, capacity, shifts ---------------------------------------------------------------------

@@ -905,6 +905,8 @@ class Assigner(Frozen):
             return f"takes only {taken}, not {item.platform}"
         if team.intents is not None and item.intent not in team.intents:
             taken = ", ".join(team.intents)
+            if item.intent is None:
+                return f"takes only intents {taken} and the intent is unknown"
             return f"takes only intents {taken}, not {item.intent!r}"
         return None
 
