@@ -18,6 +18,23 @@ POST = {"id": "p1", "platform": "x", "author": AUTHOR, "created_at": AT}
 
 #: For each public model: valid fields, and one field with an invalid value.
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "Assigner": (
+        {
+            "teams": [
+                {
+                    "name": "care",
+                    "capacity": 5,
+                    "platforms": ["x"],
+                    "hours": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}},
+                }
+            ]
+        },
+        {"teams": [{"name": "care", "capacity": 0}]},
+    ),
+    "Assignment": (
+        {"team": "care", "status": "assigned", "reasons": ("why",)},
+        {"status": "maybe"},
+    ),
     "Author": (AUTHOR, {"followers": -1}),
     "Conversation": ({"id": "c1", "posts": [POST]}, {"posts": []}),
     "Decision": (

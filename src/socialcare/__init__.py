@@ -9,6 +9,7 @@ Platform('twitter')
 
 from typing import TYPE_CHECKING, Any
 
+from socialcare._assign import Assigner, Assignment
 from socialcare._conversation import (
     BuildResult,
     Conversation,
@@ -95,6 +96,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Assigner",
+    "Assignment",
     "Author",
     "BuildResult",
     "Channel",
