@@ -410,3 +410,14 @@ def test_docs_examples_quote_the_book() -> None:
     table = table.split("\n\n", 1)[0]
     for language, word in _book()["defaults"]["customer"].items():
         assert word in table, language
+
+
+def test_time_phrases_have_room_beyond_the_nominal_worst_case() -> None:
+    """CLDR zone names make a real {eta} longer than the nominal 60 characters in rare zones
+    (French "mercredi à 09:15 (heure : Papouasie-Nouvelle-Guinée (Port Moresby))" is 67): every
+    X and TikTok text with a time phrase leaves room for 75."""
+    fills = {**WORST, "eta": "", "opens": ""}
+    for key, language, platform, text in _texts():
+        if platform in ("twitter", "tiktok") and ("{eta}" in text or "{opens}" in text):
+            room = LIMITS[platform] - len(text.format(**fills))
+            assert room >= 75, (key, language, platform, room)
