@@ -60,7 +60,8 @@ WORST = {
     "opens_day": "D" * 20,
 }
 
-BOOK_PATH = Path(__file__).resolve().parents[1] / "src/socialcare/_data/replies/starter_book.json"
+ROOT = Path(__file__).resolve().parents[1]
+BOOK_PATH = ROOT / "src/socialcare/_data/replies/starter_book.json"
 
 
 @cache
@@ -116,7 +117,7 @@ def test_file_is_utf8_json_with_the_format_top_level() -> None:
 def test_package_ships_the_book() -> None:
     shipped = resources.files("socialcare").joinpath("_data/replies/starter_book.json")
     assert shipped.is_file()
-    pyproject = (BOOK_PATH.parents[4] / "pyproject.toml").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     section = pyproject.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
     assert '"_data/replies/*.json"' in section
 
@@ -370,3 +371,53 @@ def test_sensitive_acknowledgements_admit_nothing() -> None:
             for platform, text in _book()["replies"][f"acknowledgement/{kind}"][language].items():
                 lowered = text.lower()
                 assert not any(word in lowered for word in apologies), (kind, language, platform)
+
+
+DOCS = ROOT / "docs" / "replies.md"
+
+
+def test_docs_limits_table_matches_the_book() -> None:
+    """docs/replies.md states each platform's longest worst-case text: keep it true."""
+    page = DOCS.read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| .*?\(`(\w+)`\) \| [\d,]+ \| (\d+)", page, re.M))
+    assert set(rows) == set(LIMITS)
+    for platform, stated in rows.items():
+        longest = max(
+            len(text.format(**WORST))
+            for key in KEYS
+            for language in LANGUAGES
+            if (text := _resolve(key, language, platform)) is not None
+        )
+        assert int(stated) == longest, (platform, stated, longest)
+
+
+def test_docs_examples_quote_the_book() -> None:
+    page = DOCS.read_text(encoding="utf-8")
+    block = page.split("The same key, English, four ways:", 1)[1].split("```text\n", 1)[1]
+    block = block.split("```", 1)[0]
+    quoted: dict[str, str] = {}
+    platform = ""
+    for line in block.splitlines():
+        if line.startswith(" "):
+            quoted[platform] += " " + line.strip()
+        else:
+            platform, text = line.split(maxsplit=1)
+            quoted[platform] = text
+    assert set(quoted) == {"twitter", "tiktok", "linkedin", "whatsapp"}
+    for platform, text in quoted.items():
+        assert text == _resolve("query", "en", platform), platform
+    table = page.split("| language | greeting in the book | without a name |", 1)[1]
+    table = table.split("\n\n", 1)[0]
+    for language, word in _book()["defaults"]["customer"].items():
+        assert word in table, language
+
+
+def test_time_phrases_have_room_beyond_the_nominal_worst_case() -> None:
+    """CLDR zone names make a real {eta} longer than the nominal 60 characters in rare zones
+    (French "mercredi à 09:15 (heure : Papouasie-Nouvelle-Guinée (Port Moresby))" is 67): every
+    X and TikTok text with a time phrase leaves room for 75."""
+    fills = {**WORST, "eta": "", "opens": ""}
+    for key, language, platform, text in _texts():
+        if platform in ("twitter", "tiktok") and ("{eta}" in text or "{opens}" in text):
+            room = LIMITS[platform] - len(text.format(**fills))
+            assert room >= 75, (key, language, platform, room)
