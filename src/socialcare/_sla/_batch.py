@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from itertools import compress, repeat
+from operator import is_, sub
 from typing import TYPE_CHECKING, Any, Literal
 
 from socialcare._errors import InvalidInputError, TimezoneError
@@ -28,6 +30,12 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     Int64Array = npt.NDArray[np.int64]
+
+_NONE_TYPE = type(None)
+_PLAIN = frozenset({datetime, _NONE_TYPE})
+_SECONDS = timedelta.total_seconds
+# Seconds from the epoch below which a float total_seconds() gives the exact microseconds.
+_EXACT_SECONDS = 2.0**32
 
 
 def _to_us(value: Any, what: str) -> int:
@@ -76,7 +84,10 @@ def _instants_us(values: Any, what: str) -> Int64Array:
             f"{what} must be a sequence of aware datetimes or a datetime64 array, "
             f"got {type(values).__name__}"
         )
-    items = list(values)
+    items = values if type(values) is list else list(values)
+    fast = _aware_list_us(items)
+    if fast is not None:
+        return fast
     out = np.empty(len(items), dtype=np.int64)
     for index, item in enumerate(items):
         if item is None or (isinstance(item, np.datetime64) and np.isnat(item)):
@@ -85,6 +96,46 @@ def _instants_us(values: Any, what: str) -> Int64Array:
             out[index] = item.astype("datetime64[us]").astype(np.int64)
         else:
             out[index] = _to_us(item, f"{what}[{index}]")
+    return out
+
+
+def _aware_list_us(items: list[Any]) -> Int64Array | None:
+    """`_instants_us` of a list that holds only plain aware datetimes and ``None``, or ``None``
+    for any other list (the per-item loop then answers, and names a bad row).
+
+    Each item is subtracted from the epoch as in `_to_us` (so a fold, a pytz offset or any
+    other tzinfo counts through the item's own ``utcoffset()``), in C-level ``map`` passes with
+    no Python bytecode per item. ``timedelta.total_seconds`` then gives the difference in
+    seconds, correctly rounded to a float; below 2**32 s (the years 1833 to 2106) a float's
+    error is under 0.24 µs, so the whole seconds plus the rounded fraction in microseconds is
+    the exact count. Rows further out are recomputed with integer arithmetic.
+    """
+    import numpy as np
+
+    kinds = set(map(type, items))
+    if not kinds <= _PLAIN:
+        return None  # subclasses (pandas.Timestamp), numpy scalars, wrong types
+    count = len(items)
+    absent = None
+    present = items
+    if _NONE_TYPE in kinds:
+        absent = np.fromiter(map(is_, items, repeat(None)), dtype=bool, count=count)
+        present = list(compress(items, (~absent).tolist()))
+    try:
+        seconds = np.fromiter(
+            map(_SECONDS, map(sub, present, repeat(_EPOCH))), dtype=np.float64, count=len(present)
+        )
+    except Exception:
+        return None  # a naive item (TypeError) or a failing tzinfo: the loop reports it
+    whole = np.floor(seconds)
+    found: Int64Array = whole.astype(np.int64) * 1_000_000
+    found += np.rint((seconds - whole) * 1e6).astype(np.int64)
+    for index in np.flatnonzero(np.abs(seconds) >= _EXACT_SECONDS).tolist():
+        found[index] = (present[index] - _EPOCH) // _ONE_US
+    if absent is None:
+        return found
+    out = np.full(count, _NAT, dtype=np.int64)
+    out[~absent] = found
     return out
 
 
@@ -111,35 +162,121 @@ def add_many(window: _Engine, starts: Any, duration: Any) -> npt.NDArray[np.date
         out[ok] = t[ok] + d[ok]
         return out.view("datetime64[us]")
     ok = ~missing & (t >= _BATCH_LO) & (t <= _BATCH_HI)
-    if not ok.any():
+    every = bool(ok.all())
+    if not every and not ok.any():
         return out.view("datetime64[us]")
-    tv, dv = t[ok], d[ok]
-    if np.any(dv > 0):
-        window._require_open_sometime()
-    span = window._span_for(int(tv.min()), int(tv.max()))
-    result = tv.copy()  # a zero duration ends where it starts
-    pending = np.flatnonzero(dv > 0)
+    tv, dv = (t, d) if every else (t[ok], d[ok])
+    result = _due_us(window, tv, dv)
+    if every:
+        answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
+        return answer
+    out[ok] = result
+    return out.view("datetime64[us]")
+
+
+def _due_us(window: _Engine, at: Int64Array, duration: Int64Array) -> Int64Array:
+    """`add` for each row of a weekly window: instants inside the batch range, durations >= 0.
+
+    A due time past the last date the engine handles is ``_NAT``.
+    """
+    import numpy as np
+
+    positive = duration > 0
+    rows: Int64Array | None = None  # the rows still to place; None for all of them
+    if not positive.all():
+        if not positive.any():
+            unchanged: Int64Array = at.copy()
+            return unchanged  # a zero duration ends where it starts
+        rows = np.flatnonzero(positive)
+    window._require_open_sometime()
+    span = window._span_for(int(at.min()), int(at.max()))
+    result: Int64Array = at.copy()
     at_end = False
-    while len(pending):
-        target = span.business_many(tv[pending]) + dv[pending]
-        index = np.searchsorted(span.after, target, side="left")
-        count = len(span.starts)
-        if count:
-            safe = np.minimum(index, count - 1)
-            found = (index < count) & (span.starts[safe] < span.hi)
-            chosen = safe[found]
-            result[pending[found]] = span.starts[chosen] + target[found] - span.before[chosen]
-            pending, target = pending[~found], target[~found]
-        if len(pending) and at_end:  # due after the last date the engine handles
-            result[pending] = _NAT
-            break
-        if len(pending):
-            # The slowest row leads the growth (and raises if the window stays closed).
-            slowest = int(pending[np.argmax(target)])
-            try:
-                span = window._forward(int(tv[slowest]), int(dv[slowest]), span)[0]
-            except _BeyondRangeError:
-                span, at_end = window._span_for(span.lo, span.hi, grow_to=_LAST_DAY), True
+    while True:
+        if rows is None:
+            target = span.business_many(at) + duration
+        else:
+            target = span.business_many(at[rows]) + duration[rows]
+        # The due instant lies in the first interval whose open time reaches the target.
+        columns = span.columns
+        index = columns.after.right(target - 1)
+        found = columns.starts_after[index] < span.hi
+        due: Int64Array = target - columns.origin_after[index]
+        if rows is None and found.all():
+            return due
+        if rows is None:
+            np.copyto(result, due, where=found)
+            rows = np.flatnonzero(~found)
+        else:
+            result[rows[found]] = due[found]
+            rows = rows[~found]
+        if not len(rows):
+            return result
+        if at_end:  # due after the last date the engine handles
+            result[rows] = _NAT
+            return result
+        # The slowest row leads the growth (and raises if the window stays closed).
+        slowest = int(rows[np.argmax(target[~found])])
+        try:
+            span = window._forward(int(at[slowest]), int(duration[slowest]), span)[0]
+        except _BeyondRangeError:
+            span, at_end = window._span_for(span.lo, span.hi, grow_to=_LAST_DAY), True
+
+
+def is_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.bool_]:
+    """`ServiceWindow.is_open_many`."""
+    import numpy as np
+
+    t = _instants_us(instants, "instants")
+    present: npt.NDArray[np.bool_] = t != _NAT
+    if window._zone is None:
+        return present
+    ok = present & (t >= _BATCH_LO) & (t <= _BATCH_HI)
+    every = bool(ok.all())
+    if not every and not ok.any():
+        return np.zeros(t.shape, dtype=bool)
+    tv = t if every else t[ok]
+    span = window._span_for(int(tv.min()), int(tv.max()))
+    opened = span.open_many(tv)
+    if every:
+        return opened
+    out: npt.NDArray[np.bool_] = np.zeros(t.shape, dtype=bool)
+    out[ok] = opened
+    return out
+
+
+def next_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.datetime64]:
+    """`ServiceWindow.next_open_many`."""
+    import numpy as np
+
+    t = _instants_us(instants, "instants")
+    if window._zone is None:
+        same: npt.NDArray[np.datetime64] = t.copy().view("datetime64[us]")
+        return same
+    out = np.full(t.shape, _NAT, dtype=np.int64)
+    ok = (t != _NAT) & (t >= _BATCH_LO) & (t <= _BATCH_HI)
+    every = bool(ok.all())
+    if not every and not ok.any():
+        return out.view("datetime64[us]")
+    window._require_open_sometime()
+    tv: Int64Array = t if every else t[ok]
+    span = window._span_for(int(tv.min()), int(tv.max()))
+    columns = span.columns
+    index = columns.starts.right(tv)
+    closed = tv >= columns.ends_before[index]
+    result: Int64Array = tv.copy()
+    # A closed instant's next opening is the next interval's start, if the span holds it.
+    following = columns.starts_after[index]
+    near = closed & (following < span.hi)
+    result[near] = following[near]
+    far = np.flatnonzero(closed & ~near)
+    if len(far):
+        # Further away: where one microsecond of business time after it is used up, less it.
+        due = _due_us(window, tv[far], np.ones(len(far), dtype=np.int64))
+        result[far] = np.where(due == _NAT, _NAT, due - 1)
+    if every:
+        answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
+        return answer
     out[ok] = result
     return out.view("datetime64[us]")
 

@@ -3,8 +3,8 @@
 All arithmetic runs on integer microseconds since the Unix epoch in UTC. The local rules of a
 window (openings by weekday, holidays) are turned into a sorted array of UTC open intervals
 and a running total of open time, built lazily for the range of dates a query needs and
-extended on demand. Business time up to an instant is then one binary search, so a whole
-array of instants is answered with `numpy.searchsorted` and no per-item Python loop.
+extended on demand. Business time up to an instant is then one binary search; a whole array
+of instants is answered with a bucket table (`_Lookup`) and no per-item Python loop.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from socialcare import _compat
@@ -136,16 +137,113 @@ class _Span:
             return 0
         return self.before_list[index] + min(at, self.ends_list[index]) - self.starts_list[index]
 
+    @cached_property
+    def columns(self) -> _Columns:
+        """The arrays the batch forms read, built on their first use."""
+        return _Columns(self.starts, self.ends, self.before, self.after)
+
     def business_many(self, at: Int64Array) -> Int64Array:
+        """Open time up to each instant (in the span's origin), for instants in [lo, hi]."""
         import numpy as np
 
-        index = np.searchsorted(self.starts, at, side="right") - 1
-        safe = np.maximum(index, 0)
-        if len(self.starts) == 0:
-            return np.zeros_like(at)
-        value = self.before[safe] + np.minimum(at, self.ends[safe]) - self.starts[safe]
-        result: Int64Array = np.where(index >= 0, value, 0)
+        columns = self.columns
+        index = columns.starts.right(at)
+        result: Int64Array = columns.origin_before[index] + np.minimum(
+            at, columns.ends_before[index]
+        )
         return result
+
+    def open_many(self, at: Int64Array) -> npt.NDArray[np.bool_]:
+        """Whether the window is open at each instant, for instants in [lo, hi]."""
+        columns = self.columns
+        result: npt.NDArray[np.bool_] = at < columns.ends_before[columns.starts.right(at)]
+        return result
+
+
+class _Columns:
+    """The open intervals laid out for branch-free batch lookups.
+
+    ``*_before`` arrays hold a sentinel interval at position 0 (before every instant: it ends
+    at ``_NEG_INF`` and has no open time), so that ``array[count of starts <= t]`` is the
+    interval at or before ``t``; ``*_after`` arrays hold one past the last interval (it starts
+    at ``_POS_INF``), so that ``array[count of intervals whose running total is below a
+    target]`` always exists.
+    """
+
+    __slots__ = ("after", "ends_before", "origin_after", "origin_before", "starts", "starts_after")
+
+    def __init__(
+        self, starts: Int64Array, ends: Int64Array, before: Int64Array, after: Int64Array
+    ) -> None:
+        import numpy as np
+
+        origin = before - starts  # open time at t inside interval i is origin[i] + t
+        self.starts = _Lookup(starts)
+        self.after = _Lookup(after)
+        self.ends_before: Int64Array = np.concatenate(([_NEG_INF], ends))
+        self.origin_before: Int64Array = np.concatenate(([-_NEG_INF], origin))
+        self.starts_after: Int64Array = np.concatenate((starts, [_POS_INF]))
+        self.origin_after: Int64Array = np.concatenate((origin, [0]))
+
+
+# Sorted-array lookups -------------------------------------------------------------------------
+
+# A bucket table is used when no bucket holds more than this many values (else binary search).
+_MAX_STEPS = 4
+
+
+class _Lookup:
+    """``numpy.searchsorted(values, x, side="right")`` for many ``x``, on sorted int64 values.
+
+    Binary search takes a hard-to-predict branch at each of its dozen levels, which costs more
+    than the rest of a batch put together on instants in random order. Instead, the line is cut
+    into buckets of ``2**shift`` microseconds, sized so that each holds a few values at most;
+    a table gives the number of values before each bucket, and ``steps`` branch-free passes
+    (one gather and one comparison each) count the values of ``x``'s bucket that are ``<= x``.
+    Values too clustered for a small table keep ``numpy.searchsorted``.
+    """
+
+    __slots__ = ("first", "padded", "shift", "steps", "table", "values")
+
+    def __init__(self, values: Int64Array) -> None:
+        import numpy as np
+
+        self.values = values
+        self.padded: Int64Array = np.concatenate((values, [np.iinfo(np.int64).max]))
+        self.table: Int64Array | None = None
+        self.first = self.shift = self.steps = 0
+        count = len(values)
+        if count < 2 or values[-1] == values[0]:
+            return
+        shift = max((int(values[-1] - values[0]) // count).bit_length() - 1, 0)
+        while True:
+            buckets = values >> shift
+            first = int(buckets[0])
+            steps = int(np.bincount(buckets - first).max())
+            if steps <= _MAX_STEPS:
+                break
+            width = (int(values[-1]) >> (shift - 1)) - (int(values[0]) >> (shift - 1)) + 1
+            if shift == 0 or width > 8 * count:
+                return  # clustered: a table fine enough would be too large
+            shift -= 1
+        edges = np.arange(first, int(buckets[-1]) + 1, dtype=np.int64) << shift
+        self.table = np.searchsorted(values, edges, side="left")
+        self.first, self.shift, self.steps = first, shift, steps
+
+    def right(self, x: Int64Array) -> Int64Array:
+        """How many values are ``<= x``, for each ``x``."""
+        import numpy as np
+
+        table = self.table
+        if table is None:
+            found: Int64Array = np.searchsorted(self.values, x, side="right")
+            return found
+        bucket = np.clip((x >> self.shift) - self.first, 0, len(table) - 1)
+        index: Int64Array = table[bucket]
+        padded = self.padded
+        for _ in range(self.steps):
+            index += padded[index] <= x
+        return index
 
 
 class _Engine:

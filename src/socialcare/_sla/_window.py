@@ -381,12 +381,55 @@ class ServiceWindow(_Engine):
         return timedelta(0, spent // 1_000_000, spent % 1_000_000)
 
     # Batch API ---------------------------------------------------------------------------------
+    # Every batch form takes instants as a sequence of aware datetimes in any zone (``None`` for
+    # missing) or a numpy ``datetime64`` array (UTC), and answers each row without a Python loop.
+    # A naive datetime is refused with a TimezoneError naming its row.
+
+    def is_open_many(self, instants: Any) -> npt.NDArray[np.bool_]:
+        """`is_open` for many instants at once: a ``bool`` array.
+
+        Args:
+            instants: aware datetimes in any zone (``None`` for missing), or a ``datetime64`` array
+                (UTC).
+
+        A missing instant reads ``False``, as numpy compares ``NaT``; so does one outside the
+        dates a weekly window handles (0001-01-05 to 9999-12-27 UTC), where `is_open` raises.
+
+        >>> w = ServiceWindow.office_hours("UTC")
+        >>> w.is_open_many([datetime(2024, 5, 3, 16, 59, tzinfo=timezone.utc),
+        ...                 datetime(2024, 5, 3, 17, 0, tzinfo=timezone.utc), None]).tolist()
+        [True, False, False]
+        """
+        return _batch.is_open_many(self, instants)
+
+    def next_open_many(self, instants: Any) -> npt.NDArray[np.datetime64]:
+        """`next_open` for many instants at once: a ``datetime64[us]`` array (UTC).
+
+        Args:
+            instants: aware datetimes in any zone (``None`` for missing), or a ``datetime64`` array
+                (UTC).
+
+        Missing instants give ``NaT``, and so do instants outside the dates a weekly window
+        handles (0001-01-05 to 9999-12-27 UTC) and rows whose next opening lies after them;
+        the other rows are computed as usual.
+
+        Raises:
+            InvalidInputError: the window is never open (and some instant is given), or it
+                stays closed for ten years after an instant, as `next_open` does.
+
+        >>> w = ServiceWindow.office_hours("UTC")
+        >>> w.next_open_many([datetime(2024, 5, 4, 12, tzinfo=timezone.utc),
+        ...                   datetime(2024, 5, 6, 10, tzinfo=timezone.utc)]).astype(str).tolist()
+        ['2024-05-06T09:00:00.000000', '2024-05-06T10:00:00.000000']
+        """
+        return _batch.next_open_many(self, instants)
 
     def add_many(self, starts: Any, duration: Any) -> npt.NDArray[np.datetime64]:
         """`add` for many starts at once: a ``datetime64[us]`` array (UTC).
 
         Args:
-            starts: aware datetimes (``None`` for missing), or a ``datetime64`` array (UTC).
+            starts: aware datetimes in any zone (``None`` for missing), or a ``datetime64`` array
+                (UTC).
             duration: one ``timedelta`` for all, or a ``timedelta64`` array (one per start).
 
         Missing starts (``None``, ``NaT``) and missing durations give ``NaT``, and so does a
@@ -409,7 +452,8 @@ class ServiceWindow(_Engine):
         """`elapsed` for many pairs at once: a ``timedelta64[us]`` array.
 
         Args:
-            starts: aware datetimes (``None`` for missing), or a ``datetime64`` array (UTC).
+            starts: aware datetimes in any zone (``None`` for missing), or a ``datetime64`` array
+                (UTC).
             ends: the same, as many as ``starts``.
             on_error: a pair whose end is before its start gives ``NaT`` (``"nat"``, the
                 default: one bad row never sinks a batch) or raises (``"raise"``).
