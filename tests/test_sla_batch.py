@@ -126,6 +126,32 @@ def test_a_list_is_read_exactly_in_any_zone(items: list[datetime | None]) -> Non
 _NAT = np.iinfo(np.int64).min
 
 
+@PROPERTY
+@given(
+    st.sampled_from(["zoneinfo", "dateutil", "fixed"]),
+    st.sampled_from(ZONE_NAMES),
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.datetimes(min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 29)),
+                st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2040, 1, 1)),
+            ),
+            st.integers(0, 1),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_a_list_in_one_zone_is_read_exactly(
+    kind: str, name: str, readings: list[tuple[datetime, int]]
+) -> None:
+    # All rows share one tzinfo object: the path that reads wall clocks and offsets apart.
+    zone = timezone(timedelta(hours=-3, seconds=7)) if kind == "fixed" else zone_in(kind, name)
+    items = [naive.replace(tzinfo=zone, fold=fold) for naive, fold in readings]
+    got = ServiceWindow.always().next_open_many(items)
+    assert got.view(np.int64).tolist() == [as_us(item) for item in items]
+
+
 def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
     # 02:30 on 2023-10-29 happens twice in Madrid: fold picks the occurrence (CEST, then CET).
     first = datetime(2023, 10, 29, 0, 30, tzinfo=UTC)
