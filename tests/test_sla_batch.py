@@ -269,6 +269,21 @@ def test_is_open_many_and_next_open_many_equal_the_scalar_forms(
     ]
 
 
+def test_empty_batches() -> None:
+    for window in (
+        ServiceWindow.office_hours("Europe/Madrid"),
+        ServiceWindow.always(),
+        ServiceWindow.weekly("UTC", {"daily": "closed"}),
+    ):
+        for instants in ([], np.array([], dtype="datetime64[us]")):
+            assert window.add_many(instants, timedelta(hours=1)).shape == (0,)
+            assert window.elapsed_many(instants, instants).shape == (0,)
+            assert window.is_open_many(instants).dtype == np.dtype(bool)
+            assert window.is_open_many(instants).shape == (0,)
+            assert window.next_open_many(instants).dtype == np.dtype("datetime64[us]")
+            assert window.next_open_many(instants).shape == (0,)
+
+
 def test_24_7_windows() -> None:
     instants = [datetime(2024, 3, 31, 1, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Madrid")), None]
     for window in (

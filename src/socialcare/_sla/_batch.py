@@ -190,9 +190,9 @@ def add_many(window: _Engine, starts: Any, duration: Any) -> npt.NDArray[np.date
         out[ok] = t[ok] + d[ok]
         return out.view("datetime64[us]")
     ok = ~missing & (t >= _BATCH_LO) & (t <= _BATCH_HI)
-    every = bool(ok.all())
-    if not every and not ok.any():
+    if not ok.any():  # none to compute (an empty batch included)
         return out.view("datetime64[us]")
+    every = bool(ok.all())
     tv, dv = (t, d) if every else (t[ok], d[ok])
     result = _due_us(window, tv, dv)
     if every:
@@ -260,9 +260,9 @@ def is_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.bool_]:
     if window._zone is None:
         return present
     ok = present & (t >= _BATCH_LO) & (t <= _BATCH_HI)
-    every = bool(ok.all())
-    if not every and not ok.any():
+    if not ok.any():  # none to compute (an empty batch included)
         return np.zeros(t.shape, dtype=bool)
+    every = bool(ok.all())
     tv = t if every else t[ok]
     span = window._span_for(int(tv.min()), int(tv.max()))
     opened = span.open_many(tv)
@@ -283,9 +283,9 @@ def next_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.datetime64]
         return same
     out = np.full(t.shape, _NAT, dtype=np.int64)
     ok = (t != _NAT) & (t >= _BATCH_LO) & (t <= _BATCH_HI)
-    every = bool(ok.all())
-    if not every and not ok.any():
+    if not ok.any():  # none to compute (an empty batch included)
         return out.view("datetime64[us]")
+    every = bool(ok.all())
     window._require_open_sometime()
     tv: Int64Array = t if every else t[ok]
     span = window._span_for(int(tv.min()), int(tv.max()))
