@@ -1,0 +1,344 @@
+"""Instants in, for the batch forms of a service window, and the batch arithmetic itself.
+
+Instants are integer microseconds since the Unix epoch (UTC) in int64 arrays; ``_NAT`` (numpy's
+NaT) marks a missing value. Each batch form answers every row without a per-item Python loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from itertools import compress, repeat
+from operator import attrgetter, is_, sub
+from typing import TYPE_CHECKING, Any, Literal
+
+from socialcare._errors import InvalidInputError, TimezoneError
+from socialcare._sla._intervals import (
+    _BATCH_HI,
+    _BATCH_LO,
+    _EPOCH,
+    _LAST_DAY,
+    _MAX_US,
+    _NAT,
+    _ONE_US,
+    _BeyondRangeError,
+    _Engine,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Int64Array = npt.NDArray[np.int64]
+
+_NONE_TYPE = type(None)
+_PLAIN = frozenset({datetime, _NONE_TYPE})
+_SECONDS = timedelta.total_seconds
+_TZINFO = attrgetter("tzinfo")
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+# Seconds from the epoch below which a float total_seconds() gives the exact microseconds.
+_EXACT_SECONDS = 2.0**32
+
+
+def _to_us(value: Any, what: str) -> int:
+    """An aware datetime as integer microseconds since the epoch (UTC)."""
+    if not isinstance(value, datetime):
+        raise InvalidInputError(f"{what} must be an aware datetime, got {type(value).__name__}")
+    try:
+        return (value - _EPOCH) // _ONE_US
+    except TypeError:  # naive: no offset to subtract
+        raise TimezoneError(
+            f"{what} {value!r} is naive: attach a zone, e.g. datetime(..., tzinfo=timezone.utc)"
+        ) from None
+
+
+def _duration_us(duration: Any) -> int:
+    if not isinstance(duration, timedelta):
+        raise InvalidInputError(
+            f"a duration must be a datetime.timedelta, got {type(duration).__name__}"
+        )
+    value: int = duration // _ONE_US
+    if value < 0:
+        raise InvalidInputError(
+            f"a duration cannot be negative, got {duration!r}: business time only runs forward"
+        )
+    return value
+
+
+def _instants_us(values: Any, what: str) -> Int64Array:
+    """Instants as int64 microseconds (UTC); missing values (NaT, None) become ``_NAT``.
+
+    numpy ``datetime64`` arrays are read as UTC (numpy has no zones) with no Python loop;
+    anything else is a sequence of aware datetimes (or ``None``).
+    """
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        if np.issubdtype(values.dtype, np.datetime64):
+            out: Int64Array = values.astype("datetime64[us]").view(np.int64).ravel()
+            return out
+        if values.dtype != object:
+            raise InvalidInputError(
+                f"{what} must hold datetime64 values or aware datetimes, got dtype {values.dtype}"
+            )
+    elif isinstance(values, (str, bytes, datetime)) or not isinstance(values, Iterable):
+        raise InvalidInputError(
+            f"{what} must be a sequence of aware datetimes or a datetime64 array, "
+            f"got {type(values).__name__}"
+        )
+    items = values if type(values) is list else list(values)
+    fast = _aware_list_us(items)
+    if fast is not None:
+        return fast
+    out = np.empty(len(items), dtype=np.int64)
+    for index, item in enumerate(items):
+        if item is None or (isinstance(item, np.datetime64) and np.isnat(item)):
+            out[index] = _NAT
+        elif isinstance(item, np.datetime64):
+            out[index] = item.astype("datetime64[us]").astype(np.int64)
+        else:
+            out[index] = _to_us(item, f"{what}[{index}]")
+    return out
+
+
+def _aware_list_us(items: list[Any]) -> Int64Array | None:
+    """`_instants_us` of a list that holds only plain aware datetimes and ``None``, or ``None``
+    for any other list (the per-item loop then answers, and names a bad row).
+
+    The steps are C-level ``map`` passes, with no Python bytecode per item, and the answers
+    are those of `_to_us`: each item counts through its own ``utcoffset()`` (so a fold or a
+    pytz offset is honoured), and the arithmetic is Python's own datetime subtraction.
+    """
+    import numpy as np
+
+    kinds = set(map(type, items))
+    if not kinds <= _PLAIN:
+        return None  # subclasses (pandas.Timestamp), numpy scalars, wrong types
+    count = len(items)
+    absent = None
+    present = items
+    if _NONE_TYPE in kinds:
+        absent = np.fromiter(map(is_, items, repeat(None)), dtype=bool, count=count)
+        present = list(compress(items, (~absent).tolist()))
+    size = len(present)
+    zone = present[0].tzinfo if size else None
+    try:
+        if type(zone) is not timezone and all(map(is_, map(_TZINFO, present), repeat(zone))):
+            # One zone: the wall clock is the difference from the epoch written in that zone
+            # (Python ignores a zone both sides share, and asks no offset), less the offset:
+            # 0.35 µs a zoneinfo row against 0.41 for subtracting the UTC epoch (measured).
+            walls = map(sub, present, repeat(_EPOCH_NAIVE.replace(tzinfo=zone)))
+            seconds = np.fromiter(map(_SECONDS, walls), dtype=np.float64, count=size)
+            found = _exact_us(seconds, present, None)
+            # None (a tzinfo that gives no offset: naive) fails total_seconds: TypeError.
+            given: list[Any] = list(map(datetime.utcoffset, present))
+            offsets = np.fromiter(map(_SECONDS, given), dtype=np.float64, count=size)
+            found -= np.rint(offsets * 1e6).astype(np.int64)
+        else:  # UTC, fixed offsets, mixed zones
+            deltas = map(sub, present, repeat(_EPOCH))
+            seconds = np.fromiter(map(_SECONDS, deltas), dtype=np.float64, count=size)
+            found = _exact_us(seconds, present, _EPOCH)
+    except Exception:
+        return None  # a naive item (TypeError) or a failing tzinfo: the loop reports it
+    if absent is None:
+        return found
+    out = np.full(count, _NAT, dtype=np.int64)
+    out[~absent] = found
+    return out
+
+
+def _exact_us(seconds: npt.NDArray[np.float64], items: list[datetime], epoch: Any) -> Int64Array:
+    """Exact microseconds from ``timedelta.total_seconds()`` of ``item - epoch``.
+
+    A float total is correctly rounded: below 2**32 s (the years 1833 to 2106) it is within
+    0.24 µs of the truth, so the whole seconds plus the rounded fraction is the exact count.
+    Rows further out are recomputed with integer arithmetic (``epoch`` None: the epoch in the
+    item's own zone, that is its wall clock).
+    """
+    import numpy as np
+
+    whole = np.floor(seconds)
+    found: Int64Array = whole.astype(np.int64) * 1_000_000
+    found += np.rint((seconds - whole) * 1e6).astype(np.int64)
+    for index in np.flatnonzero(np.abs(seconds) >= _EXACT_SECONDS).tolist():
+        item = items[index]
+        base = _EPOCH_NAIVE.replace(tzinfo=item.tzinfo) if epoch is None else epoch
+        found[index] = (item - base) // _ONE_US
+    return found
+
+
+def add_many(window: _Engine, starts: Any, duration: Any) -> npt.NDArray[np.datetime64]:
+    """`ServiceWindow.add_many`."""
+    import numpy as np
+
+    t = _instants_us(starts, "starts")
+    if isinstance(duration, np.ndarray):
+        if not np.issubdtype(duration.dtype, np.timedelta64) or duration.shape != t.shape:
+            raise InvalidInputError(
+                "duration must be a timedelta or a timedelta64 array as long as starts"
+            )
+        d = duration.astype("timedelta64[us]").view(np.int64)
+        missing = (t == _NAT) | (d == _NAT)
+        if np.any((d < 0) & ~missing):
+            raise InvalidInputError("durations cannot be negative")
+    else:
+        d = np.full(t.shape, _duration_us(duration), dtype=np.int64)
+        missing = t == _NAT
+    out = np.full(t.shape, _NAT, dtype=np.int64)
+    if window._zone is None:
+        ok = ~missing & (d <= _MAX_US - np.maximum(t, 0))  # past datetime.max: NaT
+        out[ok] = t[ok] + d[ok]
+        return out.view("datetime64[us]")
+    ok = ~missing & (t >= _BATCH_LO) & (t <= _BATCH_HI)
+    if not ok.any():  # none to compute (an empty batch included)
+        return out.view("datetime64[us]")
+    every = bool(ok.all())
+    tv, dv = (t, d) if every else (t[ok], d[ok])
+    result = _due_us(window, tv, dv)
+    if every:
+        answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
+        return answer
+    out[ok] = result
+    return out.view("datetime64[us]")
+
+
+def _due_us(window: _Engine, at: Int64Array, duration: Int64Array) -> Int64Array:
+    """`add` for each row of a weekly window: instants inside the batch range, durations >= 0.
+
+    A due time past the last date the engine handles is ``_NAT``.
+    """
+    import numpy as np
+
+    positive = duration > 0
+    rows: Int64Array | None = None  # the rows still to place; None for all of them
+    if not positive.all():
+        if not positive.any():
+            unchanged: Int64Array = at.copy()
+            return unchanged  # a zero duration ends where it starts
+        rows = np.flatnonzero(positive)
+    window._require_open_sometime()
+    span = window._span_for(int(at.min()), int(at.max()))
+    result: Int64Array = at.copy()
+    at_end = False
+    while True:
+        if rows is None:
+            target = span.business_many(at) + duration
+        else:
+            target = span.business_many(at[rows]) + duration[rows]
+        # The due instant lies in the first interval whose open time reaches the target.
+        columns = span.columns
+        index = columns.after.right(target - 1)
+        found = columns.starts_after[index] < span.hi
+        due: Int64Array = target - columns.origin_after[index]
+        if rows is None and found.all():
+            return due
+        if rows is None:
+            np.copyto(result, due, where=found)
+            rows = np.flatnonzero(~found)
+        else:
+            result[rows[found]] = due[found]
+            rows = rows[~found]
+        if not len(rows):
+            return result
+        if at_end:  # due after the last date the engine handles
+            result[rows] = _NAT
+            return result
+        # The slowest row leads the growth (and raises if the window stays closed).
+        slowest = int(rows[np.argmax(target[~found])])
+        try:
+            span = window._forward(int(at[slowest]), int(duration[slowest]), span)[0]
+        except _BeyondRangeError:
+            span, at_end = window._span_for(span.lo, span.hi, grow_to=_LAST_DAY), True
+
+
+def is_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.bool_]:
+    """`ServiceWindow.is_open_many`."""
+    import numpy as np
+
+    t = _instants_us(instants, "instants")
+    present: npt.NDArray[np.bool_] = t != _NAT
+    if window._zone is None:
+        return present
+    ok = present & (t >= _BATCH_LO) & (t <= _BATCH_HI)
+    if not ok.any():  # none to compute (an empty batch included)
+        return np.zeros(t.shape, dtype=bool)
+    every = bool(ok.all())
+    tv = t if every else t[ok]
+    span = window._span_for(int(tv.min()), int(tv.max()))
+    opened = span.open_many(tv)
+    if every:
+        return opened
+    out: npt.NDArray[np.bool_] = np.zeros(t.shape, dtype=bool)
+    out[ok] = opened
+    return out
+
+
+def next_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.datetime64]:
+    """`ServiceWindow.next_open_many`."""
+    import numpy as np
+
+    t = _instants_us(instants, "instants")
+    if window._zone is None:
+        same: npt.NDArray[np.datetime64] = t.copy().view("datetime64[us]")
+        return same
+    out = np.full(t.shape, _NAT, dtype=np.int64)
+    ok = (t != _NAT) & (t >= _BATCH_LO) & (t <= _BATCH_HI)
+    if not ok.any():  # none to compute (an empty batch included)
+        return out.view("datetime64[us]")
+    every = bool(ok.all())
+    window._require_open_sometime()
+    tv: Int64Array = t if every else t[ok]
+    span = window._span_for(int(tv.min()), int(tv.max()))
+    columns = span.columns
+    index = columns.starts.right(tv)
+    closed = tv >= columns.ends_before[index]
+    result: Int64Array = tv.copy()
+    # A closed instant's next opening is the next interval's start, if the span holds it.
+    following = columns.starts_after[index]
+    near = closed & (following < span.hi)
+    result[near] = following[near]
+    far = np.flatnonzero(closed & ~near)
+    if len(far):
+        # Further away: where one microsecond of business time after it is used up, less it.
+        due = _due_us(window, tv[far], np.ones(len(far), dtype=np.int64))
+        result[far] = np.where(due == _NAT, _NAT, due - 1)
+    if every:
+        answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
+        return answer
+    out[ok] = result
+    return out.view("datetime64[us]")
+
+
+def elapsed_many(
+    window: _Engine, starts: Any, ends: Any, on_error: Literal["nat", "raise"]
+) -> npt.NDArray[np.timedelta64]:
+    """`ServiceWindow.elapsed_many`."""
+    import numpy as np
+
+    if on_error not in ("nat", "raise"):
+        raise InvalidInputError(f"on_error must be 'nat' or 'raise', got {on_error!r}")
+    a = _instants_us(starts, "starts")
+    b = _instants_us(ends, "ends")
+    if a.shape != b.shape:
+        raise InvalidInputError(
+            f"starts and ends must be as long as each other, got {len(a)} and {len(b)}"
+        )
+    missing = (a == _NAT) | (b == _NAT)
+    reversed_ = ~missing & (b < a)
+    if on_error == "raise" and reversed_.any():
+        first = int(np.flatnonzero(reversed_)[0])
+        raise InvalidInputError(
+            f"{int(reversed_.sum())} pairs end before they start (first at index {first})"
+        )
+    ok = ~(missing | reversed_)
+    if window._zone is not None:
+        ok &= (a >= _BATCH_LO) & (b <= _BATCH_HI)
+    out = np.full(a.shape, _NAT, dtype=np.int64)
+    if ok.any():
+        av, bv = a[ok], b[ok]
+        if window._zone is None:
+            out[ok] = bv - av
+        else:
+            span = window._span_for(int(av.min()), int(bv.max()))
+            out[ok] = span.business_many(bv) - span.business_many(av)
+    return out.view("timedelta64[us]")

@@ -1,0 +1,370 @@
+"""The batch forms of ServiceWindow: list inputs in any zone, and is_open_many/next_open_many.
+
+Every batch form must give, row by row, what the one-at-a-time form gives for the same instant.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+import numpy as np
+import pytest
+import pytz
+from dateutil import tz as dateutil_tz
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from sla_strategies import PATTERNS, day_openings
+from socialcare import InvalidInputError, ServiceWindow, TimezoneError
+from socialcare._compat import utc_transitions
+from socialcare._sla._intervals import _Lookup
+
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+US = timedelta(microseconds=1)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Zones with a DST history worth testing: Madrid (02:00/03:00 switches, and a 1940s past),
+# Sao Paulo (switches at midnight until 2019), Lord Howe (30-minute DST), Chatham (45-minute
+# offset), Kathmandu (a 15-minute offset change in 1986), New York, Dublin (negative DST).
+ZONE_NAMES = (
+    "Europe/Madrid",
+    "America/Sao_Paulo",
+    "Australia/Lord_Howe",
+    "Pacific/Chatham",
+    "Asia/Kathmandu",
+    "America/New_York",
+    "Europe/Dublin",
+)
+
+
+def switches(name: str) -> list[datetime]:
+    """The zone's offset changes from 1900 to 2037, as naive UTC datetimes."""
+    found = utc_transitions(pytz.timezone(name))
+    assert found is not None
+    return [t for t in found[0] if 1900 <= t.year <= 2037]
+
+
+TRANSITIONS = {name: switches(name) for name in ZONE_NAMES}
+
+
+def as_us(at: datetime) -> int:
+    """Microseconds since the epoch, by integer arithmetic (the reference)."""
+    return (at - EPOCH) // US
+
+
+def zone_in(kind: str, name: str) -> tzinfo:
+    if kind == "pytz":
+        return pytz.timezone(name)
+    if kind == "zoneinfo":
+        return zoneinfo.ZoneInfo(name)
+    found = dateutil_tz.gettz(name)
+    assert found is not None
+    return found
+
+
+@st.composite
+def aware_instants(draw: st.DrawFn) -> datetime:
+    """An aware datetime in any kind of tzinfo, often next to a DST switch, any fold."""
+    kind = draw(st.sampled_from(["utc", "fixed", "pytz", "zoneinfo", "dateutil"]))
+    if kind in ("utc", "fixed"):
+        naive = draw(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)))
+        if kind == "utc":
+            return naive.replace(tzinfo=UTC)
+        offset = draw(
+            st.timedeltas(
+                min_value=-timedelta(hours=23, minutes=59),
+                max_value=timedelta(hours=23, minutes=59),
+            )
+        )
+        return naive.replace(tzinfo=timezone(offset))
+    name = draw(st.sampled_from(ZONE_NAMES))
+    zone = zone_in(kind, name)
+    if draw(st.booleans()):  # an instant near a switch, read on the zone's clock
+        switch = draw(st.sampled_from(TRANSITIONS[name])).replace(tzinfo=UTC)
+        at = switch + draw(
+            st.timedeltas(min_value=-timedelta(hours=6), max_value=timedelta(hours=6))
+        )
+        return at.astimezone(zone)
+    naive = draw(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)))
+    if kind == "pytz":  # pytz's own offsets: localised, either reading of a repeated hour
+        try:
+            return pytz.timezone(name).localize(naive, is_dst=draw(st.booleans()))
+        except (pytz.NonExistentTimeError, pytz.AmbiguousTimeError):  # pragma: no cover
+            return pytz.timezone(name).localize(naive)
+    return naive.replace(tzinfo=zone, fold=draw(st.integers(0, 1)))
+
+
+def scalar_next_open(window: ServiceWindow, at: datetime | None) -> datetime | None:
+    return None if at is None else window.next_open(at)
+
+
+def as_datetimes(values: np.ndarray) -> list[datetime | None]:  # type: ignore[type-arg]
+    return [None if v is None else v.replace(tzinfo=UTC) for v in values.astype(datetime).tolist()]
+
+
+# List input -----------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(st.lists(st.one_of(aware_instants(), st.none()), max_size=30))
+@example([datetime(1833, 11, 25, tzinfo=UTC), datetime(2106, 2, 7, 6, 28, 15, 999_999, UTC)])
+@example(
+    [EPOCH + timedelta(seconds=s, microseconds=u) for s in (2**32, -(2**32)) for u in (-1, 0, 1)]
+)
+@example([datetime(1, 1, 2, 0, 0, 0, 1, UTC), datetime(9999, 12, 30, 23, 59, 59, 999_999, UTC)])
+def test_a_list_is_read_exactly_in_any_zone(items: list[datetime | None]) -> None:
+    # always().next_open is the identity: its batch form shows the conversion itself.
+    got = ServiceWindow.always().next_open_many(items)
+    assert got.dtype == np.dtype("datetime64[us]")
+    expected = [_NAT if item is None else as_us(item) for item in items]
+    assert got.view(np.int64).tolist() == expected
+    assert as_datetimes(got) == [None if x is None else x.astimezone(UTC) for x in items]
+
+
+_NAT = np.iinfo(np.int64).min
+
+
+@PROPERTY
+@given(
+    st.sampled_from(["zoneinfo", "dateutil", "fixed"]),
+    st.sampled_from(ZONE_NAMES),
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.datetimes(min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 29)),
+                st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2040, 1, 1)),
+            ),
+            st.integers(0, 1),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_a_list_in_one_zone_is_read_exactly(
+    kind: str, name: str, readings: list[tuple[datetime, int]]
+) -> None:
+    # All rows share one tzinfo object: the path that reads wall clocks and offsets apart.
+    zone = timezone(timedelta(hours=-3, seconds=7)) if kind == "fixed" else zone_in(kind, name)
+    items = [naive.replace(tzinfo=zone, fold=fold) for naive, fold in readings]
+    got = ServiceWindow.always().next_open_many(items)
+    assert got.view(np.int64).tolist() == [as_us(item) for item in items]
+
+
+def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
+    # 02:30 on 2023-10-29 happens twice in Madrid: fold picks the occurrence (CEST, then CET).
+    first = datetime(2023, 10, 29, 0, 30, tzinfo=UTC)
+    readings = [
+        datetime(2023, 10, 29, 2, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Madrid")),
+        datetime(2023, 10, 29, 2, 30, fold=1, tzinfo=zoneinfo.ZoneInfo("Europe/Madrid")),
+        datetime(2023, 10, 29, 2, 30, tzinfo=zone_in("dateutil", "Europe/Madrid")),
+        datetime(2023, 10, 29, 2, 30, fold=1, tzinfo=zone_in("dateutil", "Europe/Madrid")),
+        pytz.timezone("Europe/Madrid").localize(datetime(2023, 10, 29, 2, 30), is_dst=True),
+        pytz.timezone("Europe/Madrid").localize(datetime(2023, 10, 29, 2, 30), is_dst=False),
+    ]
+    # The opening runs from 02:45 CEST (00:45 UTC) to the first 03:00 shown, 03:00 CET (02:00
+    # UTC): 02:30 CEST is before it, 02:30 CET inside it.
+    window = ServiceWindow.weekly("Europe/Madrid", {"daily": "02:45-03:00"})
+    cest, cet = first, first + timedelta(hours=1)
+    assert [as_us(r) for r in readings] == [as_us(cest), as_us(cet)] * 3
+    assert window.is_open_many(readings).tolist() == [False, True] * 3
+    assert as_datetimes(window.next_open_many(readings)) == [cest + timedelta(minutes=15), cet] * 3
+    due = window.add_many(readings, timedelta(minutes=5))
+    assert as_datetimes(due) == [window.add(r, timedelta(minutes=5)) for r in readings]
+    assert as_datetimes(due) == [cest + timedelta(minutes=20), cet + timedelta(minutes=5)] * 3
+
+
+def test_naive_rows_are_refused_by_row() -> None:
+    window = ServiceWindow.office_hours("Europe/Madrid")
+    aware = datetime(2024, 5, 3, 12, tzinfo=UTC)
+    naive = datetime(2024, 5, 3, 12)
+    with pytest.raises(TimezoneError, match=r"starts\[2\] .* is naive"):
+        window.add_many([aware, None, naive], timedelta(hours=1))
+    with pytest.raises(TimezoneError, match=r"ends\[0\] .* is naive"):
+        window.elapsed_many([aware], [naive])
+    with pytest.raises(TimezoneError, match=r"instants\[1\] .* is naive"):
+        window.is_open_many([aware, naive])
+    with pytest.raises(TimezoneError, match=r"instants\[0\] .* is naive"):
+        window.next_open_many([naive])
+
+    class NoOffset(tzinfo):  # aware in name only: its utcoffset() is None, so naive
+        def utcoffset(self, dt: datetime | None) -> timedelta | None:
+            return None
+
+    with pytest.raises(TimezoneError, match=r"instants\[1\]"):
+        window.is_open_many([aware, datetime(2024, 5, 3, tzinfo=NoOffset())])
+    with pytest.raises(InvalidInputError, match=r"instants\[1\] must be an aware datetime"):
+        window.is_open_many([aware, "2024-05-03T12:00Z"])
+
+
+def test_missing_rows_and_other_item_kinds_in_a_list() -> None:
+    window = ServiceWindow.office_hours("America/Sao_Paulo")
+    friday = datetime(2024, 5, 3, 19, 30, tzinfo=UTC)  # 16:30 in Sao Paulo
+    items = [friday, None, np.datetime64("NaT"), np.datetime64("2024-05-03T19:30", "us")]
+    due = window.add_many(items, timedelta(hours=1))
+    assert np.isnat(due).tolist() == [False, True, True, False]
+    assert due[0] == due[3] == np.datetime64("2024-05-06T12:30", "us")
+    assert window.is_open_many(items).tolist() == [True, False, False, True]
+    assert np.isnat(window.next_open_many(items)).tolist() == [False, True, True, False]
+    spent = window.elapsed_many(items, [friday + timedelta(days=3)] * 4)
+    assert (
+        spent.astype(timedelta).tolist()[::3] == [timedelta(hours=8)] * 2
+    )  # 30 min Friday, 7.5 h Monday
+    # Tuples and other iterables read like lists.
+    assert np.array_equal(window.add_many(tuple(items), timedelta(hours=1)), due, equal_nan=True)
+    assert np.array_equal(window.add_many(iter(items), timedelta(hours=1)), due, equal_nan=True)
+
+
+# is_open_many and next_open_many ------------------------------------------------------------
+
+
+@st.composite
+def history_windows(draw: st.DrawFn) -> ServiceWindow:
+    """A window in a zone with DST history: fixed patterns, random ones, whole days, holidays."""
+    zone = draw(st.sampled_from(ZONE_NAMES))
+    choice = draw(st.integers(0, 3))
+    if choice == 0:
+        hours = draw(st.sampled_from(PATTERNS))
+    elif choice == 1:
+        hours = {"daily": "00:00-24:00"}
+    else:
+        names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        hours = {name: draw(day_openings()) for name in names}
+        if all(v == "closed" for v in hours.values()):
+            hours["sun"] = "02:00-02:30"
+    holidays = draw(
+        st.sets(st.dates(min_value=date(1970, 1, 1), max_value=date(2040, 12, 31)), max_size=40)
+    )
+    return ServiceWindow.weekly(zone, hours, holidays)
+
+
+@PROPERTY
+@given(history_windows(), st.lists(st.one_of(aware_instants(), st.none()), min_size=1, max_size=20))
+def test_is_open_many_and_next_open_many_equal_the_scalar_forms(
+    window: ServiceWindow, items: list[datetime | None]
+) -> None:
+    items = [x if x is None or 1900 <= x.year <= 2100 else x.replace(year=2000) for x in items]
+    opened = window.is_open_many(items)
+    assert opened.dtype == np.dtype(bool)
+    assert opened.tolist() == [x is not None and window.is_open(x) for x in items]
+    following = window.next_open_many(items)
+    assert as_datetimes(following) == [scalar_next_open(window, x) for x in items]
+    # The same through a datetime64 array (UTC), and through the other batch forms.
+    as64 = np.array(
+        [np.datetime64("NaT") if x is None else np.datetime64(as_us(x), "us") for x in items],
+        dtype="datetime64[us]",
+    )
+    assert np.array_equal(window.is_open_many(as64), opened)
+    assert np.array_equal(window.next_open_many(as64), following, equal_nan=True)
+    due = window.add_many(items, timedelta(minutes=45))
+    assert as_datetimes(due) == [
+        None if x is None else window.add(x, timedelta(minutes=45)) for x in items
+    ]
+    later = [None if x is None else x + timedelta(days=3, minutes=7) for x in items]
+    spent = window.elapsed_many(items, later)
+    assert [None if np.isnat(s) else s.astype(timedelta) for s in spent] == [
+        None if x is None or y is None else window.elapsed(x, y)
+        for x, y in zip(items, later, strict=True)
+    ]
+
+
+def test_empty_batches() -> None:
+    for window in (
+        ServiceWindow.office_hours("Europe/Madrid"),
+        ServiceWindow.always(),
+        ServiceWindow.weekly("UTC", {"daily": "closed"}),
+    ):
+        for instants in ([], np.array([], dtype="datetime64[us]")):
+            assert window.add_many(instants, timedelta(hours=1)).shape == (0,)
+            assert window.elapsed_many(instants, instants).shape == (0,)
+            assert window.is_open_many(instants).dtype == np.dtype(bool)
+            assert window.is_open_many(instants).shape == (0,)
+            assert window.next_open_many(instants).dtype == np.dtype("datetime64[us]")
+            assert window.next_open_many(instants).shape == (0,)
+
+
+def test_24_7_windows() -> None:
+    instants = [datetime(2024, 3, 31, 1, 30, tzinfo=zoneinfo.ZoneInfo("Europe/Madrid")), None]
+    for window in (
+        ServiceWindow.always(),
+        ServiceWindow.weekly("Europe/Madrid", {"daily": "00:00-24:00"}),
+    ):
+        assert window.is_open_many(instants).tolist() == [True, False]
+        assert as_datetimes(window.next_open_many(instants)) == [
+            window.next_open(instants[0]),  # type: ignore[arg-type]
+            None,
+        ]
+
+
+def test_never_open_window() -> None:
+    never = ServiceWindow.weekly("Europe/Madrid", {"daily": "closed"})
+    now = datetime(2024, 5, 3, tzinfo=UTC)
+    assert never.is_open_many([now, None]).tolist() == [False, False]
+    with pytest.raises(InvalidInputError, match="no opening"):
+        never.next_open(now)
+    with pytest.raises(InvalidInputError, match="no opening"):
+        never.next_open_many([now, None])
+    assert np.isnat(never.next_open_many([None, None])).all()  # nothing to answer: no error
+
+
+def test_next_opening_beyond_the_built_span_and_beyond_9999() -> None:
+    # Sunday openings, but every Sunday of 2030-2032 is a holiday: the next opening after a
+    # day in 2030 lies years past the intervals first built around it.
+    sundays = [date(2029, 12, 30) + timedelta(weeks=k) for k in range(160)]
+    window = ServiceWindow.weekly("America/Sao_Paulo", {"sun": "10:00-11:00"}, sundays)
+    at = [datetime(2030, 1, 2, tzinfo=UTC), datetime(2029, 12, 30, 13, 30, tzinfo=UTC)]
+    expected = [window.next_open(x) for x in at]
+    fresh = ServiceWindow.weekly("America/Sao_Paulo", {"sun": "10:00-11:00"}, sundays)
+    assert as_datetimes(fresh.next_open_many(at)) == expected
+    assert expected[0] > datetime(2033, 1, 1, tzinfo=UTC)
+    # Past the last date the engine handles: NaT in batch (the scalar form raises).
+    late = ServiceWindow.weekly(
+        "UTC", {"mon": "09:00-10:00"}, [date(9999, 12, 20), date(9999, 12, 27)]
+    )
+    end = datetime(9999, 12, 20, 12, tzinfo=UTC)  # Mondays left are holidays: none opens
+    with pytest.raises(InvalidInputError):
+        late.next_open(end)
+    result = late.next_open_many([end, datetime(9999, 12, 13, 9, 30, tzinfo=UTC), None])
+    assert np.isnat(result).tolist() == [True, False, True]
+    assert late.is_open_many([datetime(1, 1, 1, tzinfo=UTC), end]).tolist() == [False, False]
+
+
+def test_a_large_batch_agrees_with_the_scalar_forms() -> None:
+    window = ServiceWindow.weekly(
+        "Europe/Madrid",
+        {"mon-fri": "08:30-14:00,15:00-18:30", "sat": "02:00-03:30"},
+        {date(2024, 12, 25), date(1986, 3, 29)},
+    )
+    rng = np.random.default_rng(11)
+    seconds = rng.integers(-10 * 365 * 86_400, 60 * 365 * 86_400, 4000)
+    instants = [EPOCH + timedelta(seconds=int(s)) for s in seconds]
+    zones = [zoneinfo.ZoneInfo("Europe/Madrid"), pytz.timezone("America/Sao_Paulo"), UTC]
+    mixed = [x.astimezone(zones[i % 3]) for i, x in enumerate(instants)]
+    opened = window.is_open_many(mixed)
+    following = window.next_open_many(mixed)
+    due = window.add_many(mixed, timedelta(hours=20))
+    for index in rng.integers(0, len(mixed), 200).tolist():
+        at = mixed[index]
+        assert opened[index] == window.is_open(at)
+        assert following[index].astype(datetime).replace(tzinfo=UTC) == window.next_open(at)
+        assert due[index].astype(datetime).replace(tzinfo=UTC) == window.add(
+            at, timedelta(hours=20)
+        )
+
+
+# The bucket lookup behind the batch forms ----------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-(2**61), 2**61), min_size=0, max_size=60, unique=True),
+    st.lists(st.integers(-(2**61), 2**61), min_size=1, max_size=60),
+    st.integers(0, 3),
+)
+def test_lookup_is_searchsorted(values: list[int], queries: list[int], cluster: int) -> None:
+    ordered = np.sort(np.array(values, dtype=np.int64))
+    if cluster and len(ordered):  # crowd some values together to force narrow buckets
+        ordered = np.unique(np.concatenate((ordered, ordered[0] + np.arange(10**cluster))))
+    x = np.array(queries + ordered.tolist() + (ordered - 1).tolist(), dtype=np.int64)
+    assert np.array_equal(_Lookup(ordered).right(x), np.searchsorted(ordered, x, side="right"))
