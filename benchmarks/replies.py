@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import machine_note  # noqa: E402
+from _common import machine_note
 
 from socialcare import Author, Conversation, Decision, Post, ReplyBook, SLAPolicy, acknowledge
 
@@ -92,10 +92,14 @@ def main() -> None:
     ours_s = _best(ours)
     plain_s = _best(plain)
     made = sum(r is not None for r in ours())
-    print(f"reply() for {N:,} decisions ({made:,} replies): {ours_s:.3f} s "
-          f"({ours_s / N * 1e6:.2f} us each; goal < 1 s)")
-    print(f"dict + str.format alternative: {plain_s:.3f} s; ours / alternative time ratio "
-          f"{ours_s / plain_s:.2f}x (ours also checks input, fills defaults, says why)")
+    print(
+        f"reply() for {N:,} decisions ({made:,} replies): {ours_s:.3f} s "
+        f"({ours_s / N * 1e6:.2f} us each; goal < 1 s)"
+    )
+    print(
+        f"dict + str.format alternative: {plain_s:.3f} s; ours / alternative time ratio "
+        f"{ours_s / plain_s:.2f}x (ours also checks input, fills defaults, says why)"
+    )
 
     policy = SLAPolicy.from_dict(
         {
@@ -129,8 +133,10 @@ def main() -> None:
             acknowledge(c, policy, c.posts[0].created_at, book=book)
 
     ack_s = _best(acks, repeat=2)
-    print(f"acknowledge() with the SLA's ETA worded by Babel: {ack_s / len(conversations) * 1e6:.0f}"
-          " us per conversation (policy evaluation included)")
+    print(
+        f"acknowledge() with the SLA's ETA worded by Babel: {ack_s / len(conversations) * 1e6:.0f}"
+        " us per conversation (policy evaluation included)"
+    )
 
 
 if __name__ == "__main__":
