@@ -88,7 +88,9 @@ def _language_tag(value: Any, where: str) -> str:
     return value
 
 
-_REPLY_FIELDS = frozenset(Reply.model_fields)
+# Every reply shares one set of field names: a frozen model's set is never changed in place
+# (``model_copy`` copies it), and one object fewer per reply is less for the garbage collector.
+_REPLY_FIELDS = set(Reply.model_fields)
 _set = object.__setattr__
 
 
@@ -100,7 +102,7 @@ def _new_reply(fields: dict[str, Any]) -> Reply:
     """
     reply = Reply.__new__(Reply)
     _set(reply, "__dict__", fields)
-    _set(reply, "__pydantic_fields_set__", set(_REPLY_FIELDS))
+    _set(reply, "__pydantic_fields_set__", _REPLY_FIELDS)
     _set(reply, "__pydantic_extra__", None)
     _set(reply, "__pydantic_private__", None)
     return reply
@@ -144,13 +146,14 @@ class ReplyBook:
     '¡Hola Ana! Mira nuestro centro de ayuda.'
     """
 
-    __slots__ = ("_defaults", "_source", "_texts", "default_language", "languages")
+    __slots__ = ("_defaults", "_memo", "_source", "_texts", "default_language", "languages")
 
     default_language: str
     languages: tuple[str, ...]
     _source: dict[str, Any]
     _texts: dict[str, dict[str, dict[str, Template]]]
     _defaults: dict[str, dict[str, str]]
+    _memo: dict[tuple[str, str | None, str | None], _Resolved | None]
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         """Use `from_dict`; this checks ``data`` the same way."""
@@ -183,6 +186,7 @@ class ReplyBook:
         self._texts = self._read_replies(data.get("replies"), problems)
         problems.raise_any()
         self._source = json.loads(json.dumps(dict(data)))
+        self._memo = {}
 
     # Building --------------------------------------------------------------------------------
 
@@ -400,28 +404,56 @@ class ReplyBook:
         already-worded ``eta*``/``opens*`` values (see `acknowledge`).
         """
         context = _check_context(context)
-        language = _language_arg(language)
-        platform = _platform_arg(platform)
-        found = self.lookup(key, language, platform)
-        if found is None:
+        resolved = self._resolve(key, language, platform)
+        if resolved is None:
             return None
-        template, used_language, variant, fallback = found
-        values = self._values(used_language, context, customer)
-        if times:
-            values.update(times)
-        kind, _ = _family(key)
-        label = f"{key}[{used_language}/{variant}]"
+        if context or customer or times:
+            values = dict(resolved.values)
+            if customer:
+                values["customer"] = customer
+            if context:
+                values.update((k, v) for k, v in context.items() if v)
+            if times:
+                values.update(times)
+        else:
+            values = resolved.values
         return _new_reply(
             {
-                "text": template.render(values),
-                "kind": kind,
+                "text": resolved.template.render(values),
+                "kind": resolved.kind,
                 "key": key,
-                "template": label,
-                "language": used_language,
-                "platform": platform,
-                "reasons": (*reasons, *fallback),
+                "template": resolved.label,
+                "language": resolved.language,
+                "platform": resolved.platform,
+                "reasons": (*reasons, *resolved.fallback) if resolved.fallback else reasons,
             }
         )
+
+    def _resolve(self, key: str, language: Any, platform: Any) -> _Resolved | None:
+        """What `render` needs for (key, language, platform), worked out once per book."""
+        memo_key = (key, language, platform)
+        try:
+            return self._memo[memo_key]
+        except (KeyError, TypeError):
+            pass
+        checked_language = _language_arg(language)
+        checked_platform = _platform_arg(platform)
+        found = self.lookup(key, checked_language, checked_platform)
+        resolved = None
+        if found is not None:
+            template, used_language, variant, fallback = found
+            resolved = _Resolved(
+                template=template,
+                language=used_language,
+                platform=checked_platform,
+                label=f"{key}[{used_language}/{variant}]",
+                kind=_family(key)[0],
+                fallback=fallback,
+                values=self._values(used_language, None, None),
+            )
+        if len(self._memo) < 100_000:  # bounded: keys come from the book, languages and
+            self._memo[memo_key] = resolved  # platforms from a small set in practice
+        return resolved
 
     # Suggesting ------------------------------------------------------------------------------
 
@@ -448,7 +480,18 @@ class ReplyBook:
         >>> ReplyBook.starter().reply(d, platform="twitter").template
         'query[es/twitter]'
         """
-        facts = _facts(decision_or_conversation, now)
+        item = decision_or_conversation
+        if type(item) is Decision and now is None:  # the common case, kept short
+            if item.route != "auto" or item.sensitive is not None or item.intent is None:
+                return None
+            return self.render(
+                item.intent,
+                language=language or item.language,
+                platform=platform,
+                context=context,
+                reasons=(f"route 'auto' for intent {item.intent!r}",),
+            )
+        facts = _facts(item, now)
         if facts.route != "auto" or facts.sensitive is not None or facts.intent is None:
             return None
         if facts.answered:
@@ -534,6 +577,18 @@ class ReplyBook:
         if "acknowledgement" in self._texts:
             return "acknowledgement", ()
         return None, ()
+
+
+class _Resolved(NamedTuple):
+    """A text of the book picked for (key, language, platform), with its default values."""
+
+    template: Template
+    language: str
+    platform: str | None
+    label: str
+    kind: ReplyKind
+    fallback: tuple[str, ...]
+    values: dict[str, str]
 
 
 class _Facts(NamedTuple):
