@@ -368,7 +368,7 @@ def test_merge_returns_new_and_shares_no_array() -> None:
     def arrays(acc: Accumulator) -> list[np.ndarray]:
         state = acc._state
         out = [state.counts, state.intent_counts, *state.sla.values()]
-        out += state.pair_groups + state.pair_customers
+        out += [c.groups for c in state.customers] + [c.codes for c in state.customers]
         for chunks in (*state.sample_values.values(), *state.sample_groups.values()):
             out += chunks
         return out

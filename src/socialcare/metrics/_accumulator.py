@@ -54,6 +54,7 @@ _COL = {name: index for index, name in enumerate(_COUNTERS)}
 _TABLES = ("exchanges", "csat", "nps")
 _TURN_METRICS = ("next_response_time", "reply_wait_time")
 _MAX_US = float(np.iinfo(np.int64).max)
+_MAX_CHUNKS = 64  # customer chunks kept before pooling them (bounds repeated pairs)
 
 
 def _grow_rows(table: IntArray, rows: int) -> IntArray:
@@ -68,6 +69,61 @@ def _grow_cols(table: IntArray, cols: int) -> IntArray:
         return table
     extra = np.zeros((table.shape[0], cols - table.shape[1]), dtype=table.dtype)
     return np.concatenate([table, extra], axis=1)
+
+
+def _distinct(values: IntArray) -> IntArray:
+    """Sorted distinct values (a sort; faster here than ``np.unique``'s hash table)."""
+    if len(values) == 0:
+        empty: IntArray = values.copy()
+        return empty
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    out: IntArray = ordered[keep]
+    return out
+
+
+@dataclass(frozen=True)
+class _Customers:
+    """Distinct (group, customer) pairs; ``codes`` index ``categories`` (shared, never copied:
+    a tuple cannot change, and partitions of one export usually share one)."""
+
+    categories: tuple[str, ...]
+    groups: IntArray
+    codes: IntArray
+
+
+def _pool_customers(chunks: Sequence[_Customers]) -> _Customers:
+    """One chunk with every distinct pair of ``chunks``, customers matched by their text."""
+    if not chunks:
+        return _Customers((), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    base = chunks[0].categories
+    lookup: dict[str, int] | None = None
+    extra: list[str] = []
+    groups, codes = [], []
+    for chunk in chunks:
+        groups.append(chunk.groups)
+        if chunk.categories is base or chunk.categories == base:
+            codes.append(chunk.codes)
+            continue
+        if lookup is None:  # only when partitions label customers differently
+            lookup = {name: i for i, name in enumerate(base)}
+        present, inverse = np.unique(chunk.codes, return_inverse=True)
+        ids = np.empty(len(present), dtype=np.int64)
+        for position, code in enumerate(present.tolist()):
+            name = chunk.categories[code]
+            found = lookup.get(name)
+            if found is None:
+                found = lookup[name] = len(base) + len(extra)
+                extra.append(name)
+            ids[position] = found
+        codes.append(ids[inverse.reshape(-1)])
+    categories = (*base, *extra) if extra else base
+    width = max(len(categories), 1)
+    pairs = _distinct(np.concatenate(groups) * width + np.concatenate(codes))
+    pair_groups, pair_codes = np.divmod(pairs, width)
+    return _Customers(categories, pair_groups, pair_codes)
 
 
 def _sum_by_sorted_key(keys: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -137,8 +193,8 @@ class _Sketch:
         self.total[present] = self.total[present] + sums
         self.low[present] = np.minimum(self.low[present], np.minimum.reduceat(v, starts))
         self.high[present] = np.maximum(self.high[present], np.maximum.reduceat(v, starts))
-        keys, counts = np.unique(g * self.width + self.buckets(v), return_counts=True)
-        self._add_buckets(keys, counts.astype(np.int64))
+        keys = g * self.width + self.buckets(v)
+        self._add_buckets(keys, np.ones(len(keys), dtype=np.int64))
 
     def _add_buckets(self, keys: IntArray, counts: IntArray) -> None:
         self.keys, self.counts = _sum_by_sorted_key(
@@ -167,36 +223,50 @@ class _Sketch:
             mean = np.where(has, sums / np.maximum(count, 1), np.nan)
         low = np.where(has, self.low[:rows].astype(np.float64), np.nan)
         high = np.where(has, self.high[:rows].astype(np.float64), np.nan)
+        return GroupDurations(
+            count=count.copy(),
+            mean=mean,
+            median=self.quantile(0.5, rows),
+            p90=self.quantile(0.9, rows),
+            p95=self.quantile(0.95, rows),
+            minimum=low,
+            maximum=high,
+        )
+
+    def quantile(self, q: float, rows: int) -> FloatArray:
+        """Quantile ``q`` of each group, interpolated between ranks as the exact one is.
+
+        The values at the two ranks around ``q * (count - 1)`` are each within the relative
+        error of the true ones (clipping to the exact minimum and maximum only brings them
+        closer), so their linear interpolation is within it of the exact quantile too.
+        """
+        self.grow(rows)
+        count = self.count[:rows]
+        has = count > 0
+        low = np.where(has, self.low[:rows].astype(np.float64), np.nan)
+        high = np.where(has, self.high[:rows].astype(np.float64), np.nan)
         cumulative = np.cumsum(self.counts)
         base = np.cumsum(count) - count
         buckets = self.keys % self.width
-        rep = np.where(buckets == 0, 0.0, 2.0 * self.gamma ** (buckets - 1.0) / (self.gamma + 1.0))
+        rep = np.where(
+            buckets == 0, 0.0, 2.0 * self.gamma ** (buckets - 1.0) / (self.gamma + 1.0)
+        )
 
         def at_rank(rank: IntArray) -> FloatArray:
             if len(cumulative) == 0:
                 return np.full(rows, np.nan)
             index = np.searchsorted(cumulative, base + rank, side="right")
             index = np.minimum(index, len(cumulative) - 1)
-            value: FloatArray = np.clip(rep[index], low, high)  # the exact ends bound a value
+            value: FloatArray = np.clip(rep[index], low, high)
             return value
 
-        def quantile(q: float) -> FloatArray:
-            position = q * (np.maximum(count, 1) - 1)
-            below = np.floor(position).astype(np.int64)
-            above = np.ceil(position).astype(np.int64)
-            lo, hi = at_rank(below), at_rank(above)
-            result = lo + (hi - lo) * (position - below)
-            return np.where(has, result, np.nan)
+        position = q * (np.maximum(count, 1) - 1)
+        below = np.floor(position).astype(np.int64)
+        above = np.ceil(position).astype(np.int64)
+        lo, hi = at_rank(below), at_rank(above)
+        result: FloatArray = np.where(has, lo + (hi - lo) * (position - below), np.nan)
+        return result
 
-        return GroupDurations(
-            count=count.copy(),
-            mean=mean,
-            median=quantile(0.5),
-            p90=quantile(0.9),
-            p95=quantile(0.95),
-            minimum=low,
-            maximum=high,
-        )
 
 
 @dataclass
@@ -207,10 +277,7 @@ class _State:
     key_index: dict[Key, int] = field(default_factory=dict)
     counts: IntArray = field(default_factory=lambda: np.zeros((0, len(_COUNTERS)), np.int64))
     tables: dict[str, bool] = field(default_factory=dict)
-    customers: list[str] = field(default_factory=list)
-    customer_index: dict[str, int] = field(default_factory=dict)
-    pair_groups: list[IntArray] = field(default_factory=list)
-    pair_customers: list[IntArray] = field(default_factory=list)
+    customers: list[_Customers] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
     intent_index: dict[str, int] = field(default_factory=dict)
     intent_counts: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
@@ -236,21 +303,16 @@ class _State:
             self.sla[metric] = _grow_rows(table, len(self.keys))
         return out
 
-    def text_ids(self, names: Sequence[str], kind: str) -> IntArray:
-        values, index = (
-            (self.customers, self.customer_index)
-            if kind == "customer"
-            else (self.intents, self.intent_index)
-        )
+    def intent_ids(self, names: Sequence[str]) -> IntArray:
+        """The column of each intent, adding columns for new ones."""
         out = np.empty(len(names), dtype=np.int64)
         for position, name in enumerate(names):
-            found = index.get(name)
+            found = self.intent_index.get(name)
             if found is None:
-                found = index[name] = len(values)
-                values.append(name)
+                found = self.intent_index[name] = len(self.intents)
+                self.intents.append(name)
             out[position] = found
-        if kind == "intent":
-            self.intent_counts = _grow_cols(self.intent_counts, len(self.intents))
+        self.intent_counts = _grow_cols(self.intent_counts, len(self.intents))
         return out
 
 
@@ -545,19 +607,13 @@ class Accumulator:
         for name in ("negative", "neutral", "positive"):
             put(name, cols.sentiment.codes == cols.sentiment.code_of(name))
         part.counts = counts
-        # Distinct (group, customer) pairs, customers named by their text.
+        # Distinct (group, customer) pairs; customers are matched by text only on merging.
         customer = cols.customer
         keep = customer.codes >= 0
         width = max(len(customer.categories), 1)
-        pairs = np.unique(groups[keep] * width + customer.codes[keep])
+        pairs = _distinct(groups[keep] * width + customer.codes[keep])
         pair_groups, pair_codes = np.divmod(pairs, width)
-        codes, inverse = np.unique(pair_codes, return_inverse=True)
-        names = [customer.categories[c] for c in codes.tolist()]
-        part.customers = list(dict.fromkeys(names))
-        part.customer_index = {name: i for i, name in enumerate(part.customers)}
-        name_ids = np.array([part.customer_index[n] for n in names], dtype=np.int64)
-        part.pair_groups = [pair_groups.astype(np.int64)]
-        part.pair_customers = [name_ids[inverse.reshape(-1)] if len(names) else pair_codes]
+        part.customers = [_Customers(tuple(customer.categories), pair_groups, pair_codes)]
         # Intent counts per group.
         intent = cols.intent
         part.intents = list(intent.categories)
@@ -584,13 +640,18 @@ class Accumulator:
             state.tables.setdefault(table_name, has)
         remap = state.group_ids(part.keys)
         state.counts[remap] += part.counts
-        if part.customers:
-            ids = state.text_ids(part.customers, "customer")
-            for groups, customers in zip(part.pair_groups, part.pair_customers, strict=True):
-                state.pair_groups.append(remap[groups])
-                state.pair_customers.append(ids[customers])
+        for chunk in part.customers:
+            state.customers.append(
+                _Customers(
+                    chunk.categories,
+                    remap[chunk.groups],
+                    chunk.codes.copy() if copy else chunk.codes,
+                )
+            )
+        if len(state.customers) > _MAX_CHUNKS:
+            state.customers = [_pool_customers(state.customers)]
         if part.intents:
-            ids = state.text_ids(part.intents, "intent")
+            ids = state.intent_ids(part.intents)
             state.intent_counts[np.ix_(remap, ids)] += part.intent_counts
         for sla_metric, table in part.sla.items():
             mine = state.sla.get(sla_metric)
@@ -637,13 +698,8 @@ class Accumulator:
             if len(values) > 1:
                 state.sample_values[metric] = [np.concatenate(values)]
                 state.sample_groups[metric] = [np.concatenate(groups)]
-        if len(state.pair_groups) > 1:
-            width = max(len(state.customers), 1)
-            pairs = np.unique(
-                np.concatenate(state.pair_groups) * width + np.concatenate(state.pair_customers)
-            )
-            pair_groups, pair_customers = np.divmod(pairs, width)
-            state.pair_groups, state.pair_customers = [pair_groups], [pair_customers]
+        if len(state.customers) > 1:
+            state.customers = [_pool_customers(state.customers)]
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -749,14 +805,8 @@ class Accumulator:
         return group_durations(values, groups, k)
 
     def _unique_customers(self, k: int) -> IntArray:
-        state = self._state
-        if not state.pair_groups:
-            return np.zeros(k, dtype=np.int64)
-        width = max(len(state.customers), 1)
-        pairs = np.unique(
-            np.concatenate(state.pair_groups) * width + np.concatenate(state.pair_customers)
-        )
-        return np.bincount(pairs // width, minlength=k).astype(np.int64)
+        pooled = _pool_customers(self._state.customers)
+        return np.bincount(pooled.groups, minlength=k).astype(np.int64)
 
     def _top_intents(self, k: int) -> list[str | None]:
         state = self._state
