@@ -272,6 +272,13 @@ def test_merged_column_partitions_equal_report_of_union(
     accumulators = [Accumulator(**options).add(part) for part in parts]
     for combined in all_ways(accumulators):
         assert combined.report() == expected
+    # Partitions cut from one Columns share its label categories (no text matching needed).
+    bounds = np.cumsum([0, *(len(part) for part in parts)])
+    shared = [
+        Accumulator(**options).add(union.take(np.arange(a, b)))
+        for a, b in itertools.pairwise(bounds.tolist())
+    ]
+    assert shared[0].merge(*shared[1:]).report() == expected
 
 
 def _without_quantiles(summary: DurationSummary | None) -> DurationSummary | None:
@@ -358,6 +365,29 @@ def test_group_quantiles_do_not_depend_on_other_groups() -> None:
     assert alone.p95[0] == np.quantile(mine.astype(np.float64), 0.95)
     for name in ("median", "p90", "p95"):
         assert getattr(behind, name)[1] == getattr(alone, name)[0]
+
+
+def test_sketch_memory_does_not_grow_with_the_data() -> None:
+    rng = np.random.default_rng(11)
+    start = np.datetime64("2024-05-06T09:00", "us")
+
+    def part(n: int) -> metrics.Columns:
+        waits = np.exp(rng.normal(np.log(1200), 1.5, n)) * 1e6  # about 1 s to 10 days
+        first = start + rng.integers(0, 86400, n).astype("timedelta64[s]")
+        return metrics.from_columns(
+            first_customer_at=first, first_response_at=first + waits.astype("timedelta64[us]")
+        )
+
+    acc = Accumulator(relative_error=0.01).add(part(1_000))
+    small = len(acc._state.sketches["first_response_time"].keys)
+    for _ in range(20):
+        acc.add(part(10_000))
+    sketch = acc._state.sketches["first_response_time"]
+    low, high = int(sketch.low[0]), int(sketch.high[0])
+    bound = np.log(high / low) / np.log(sketch.gamma) + 2
+    assert int(sketch.count[0]) == 201_000
+    assert small < len(sketch.keys) <= bound < 1_000
+    assert sketch.counts.sum() == 201_000
 
 
 # -- behaviour ---------------------------------------------------------------------------
