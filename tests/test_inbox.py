@@ -570,3 +570,17 @@ def test_restore_refuses_what_is_not_a_snapshot() -> None:
     with pytest.raises(InvalidInputError, match="altered"):
         Inbox.restore(altered)
     assert Inbox.restore(data) == inbox
+
+
+def test_the_guide_runs_as_written() -> None:
+    """docs/inbox.md: its Python blocks run in order and their asserts hold."""
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "inbox.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 4
+    namespace: dict[str, object] = {}
+    for block in blocks:
+        exec(compile(block, str(page), "exec"), namespace)
+    assert namespace["again"] == namespace["desk"]
