@@ -252,6 +252,17 @@ def test_closing_keeps_the_inbox_equal_to_batch_over_the_posts_it_holds(
     assert live(inbox, NOW) == expected
 
 
+def json_only(value: Any) -> bool:
+    """Whether ``value`` is made of str, int, float, bool, None, lists and dicts (text keys)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return True
+    if isinstance(value, list):
+        return all(json_only(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and json_only(v) for k, v in value.items())
+    return False
+
+
 @settings(max_examples=40, deadline=None)
 @given(post_rows())
 def test_snapshot_round_trip(rows: list[Post]) -> None:
@@ -263,7 +274,10 @@ def test_snapshot_round_trip(rows: list[Post]) -> None:
             surveys=[{"kind": "csat", "score": 4}],
             tags=["vip"],
         )
-    data = json.loads(json.dumps(inbox.snapshot()))  # JSON types only
+    snapshot = inbox.snapshot()
+    assert json_only(snapshot)
+    data = json.loads(json.dumps(snapshot))
+    assert data == snapshot
     restored = Inbox.restore(data, triager=STUB, policy=POLICY)
     assert restored == inbox
     assert live(restored, NOW) == live(inbox, NOW)
@@ -584,3 +598,16 @@ def test_the_guide_runs_as_written() -> None:
     for block in blocks:
         exec(compile(block, str(page), "exec"), namespace)
     assert namespace["again"] == namespace["desk"]
+
+
+def test_a_post_whose_conversation_id_another_holds_is_refused() -> None:
+    """Only when a thread id is spelled '<platform>:<id>' of another thread: the batch would
+    give two conversations one id, which a mapping cannot hold; the inbox refuses the post."""
+    inbox = Inbox(brand="acme")
+    inbox.add(post("1", ANA, 0, thread="T"))
+    inbox.add(post("1", ANA, 1, platform="facebook", thread="T"))
+    before = dict(inbox.conversations)
+    with pytest.raises(InvalidInputError, match="already has"):
+        inbox.add(post("9", ANA, 2, platform="email", thread="twitter:T"))
+    assert dict(inbox.conversations) == before
+    assert inbox.add(post("9", ANA, 2, platform="email", thread="other")).conversation is not None
