@@ -222,13 +222,22 @@ def test_add_many_in_chunks_equals_batch(rows: list[Post], chunks: int) -> None:
 def test_closing_keeps_the_inbox_equal_to_batch_over_the_posts_it_holds(
     rows: list[Post], closes: list[int]
 ) -> None:
-    """Resolutions interleaved with posts: each resolved conversation leaves (returned in
-    `closed`), and the inbox stays what the batch path makes of the posts it still holds."""
+    """Resolutions and evictions interleaved with posts: each closed conversation leaves
+    (returned in `closed`), and the inbox stays what the batch path makes of the posts it
+    still holds."""
     inbox = Inbox(STUB, POLICY, brand="acme")
     held: list[Post] = []
     plan = {at % (len(rows) + 1): n for n, at in enumerate(closes)}
     for index, row in enumerate([*rows, None]):
-        if index in plan and inbox.conversations:
+        if index in plan and inbox.conversations and plan[index] % 3 == 2:
+            cutoff = T0 + timedelta(minutes=20 * plan[index])
+            update = inbox.evict(cutoff)  # the idle ones
+            assert all(c.posts[-1].created_at < cutoff for c in update.closed)
+            assert all(c.posts[-1].created_at >= cutoff for c in inbox.conversations.values())
+            for closed in update.closed:
+                gone = {(p.platform, p.id) for p in closed.posts}
+                held = [p for p in held if (p.platform, p.id) not in gone]
+        elif index in plan and inbox.conversations:
             ids = sorted(inbox.conversations)
             target = ids[plan[index] % len(ids)]
             update = inbox.attach(target, status_changes=[{"at": END, "status": "resolved"}])
@@ -611,3 +620,27 @@ def test_a_post_whose_conversation_id_another_holds_is_refused() -> None:
         inbox.add(post("9", ANA, 2, platform="email", thread="twitter:T"))
     assert dict(inbox.conversations) == before
     assert inbox.add(post("9", ANA, 2, platform="email", thread="other")).conversation is not None
+
+
+@settings(max_examples=40, deadline=None)
+@given(post_rows())
+def test_closed_conversations_leave_nothing_behind(rows: list[Post]) -> None:
+    """Memory is bounded by the open conversations: once every one is resolved (or evicted),
+    no post, key, reply link or id is left."""
+    inbox = Inbox(STUB, POLICY, brand="acme")
+    feed(inbox, rows, NOW)
+    held = sum(len(c.posts) for c in inbox.conversations.values())
+    assert held == sum(len(by_id) for by_id in inbox._posts.values())
+    while inbox.conversations:
+        target = sorted(inbox.conversations)[0]
+        inbox.attach(target, status_changes=[{"at": END, "status": "resolved"}])
+    assert not any(inbox._posts.values())
+    assert not any(inbox._keys.values())
+    assert not any(inbox._children.values())
+    assert inbox._groups == {}
+    assert inbox._platforms_of == {}
+    assert inbox._owner == {}
+    assert inbox._decisions == {}
+    feed(inbox, rows[:3], NOW)
+    assert inbox.evict(END).removed  # idle ones go the same way
+    assert not any(inbox._posts.values())

@@ -427,14 +427,15 @@ class Inbox:
         cutoff = _aware(before, "before")
         if now is not None:
             _aware(now, "now")
+        # (read them all first: closing one may rename another of its thread key)
         idle = [
-            key
+            (key, self._conversations[conversation_id])
             for key, conversation_id in self._group_ids()
             if _last_activity(self._conversations[conversation_id]) < cutoff
         ]
         pending = _Pending()
-        for key in idle:
-            pending.closed.append(self._conversations[self._groups[key].conv_id or ""])
+        for key, conversation in idle:
+            pending.closed.append(conversation)
             self._drop(key, pending)
         update = self._finish(pending, self._now(now), focus=None, post=None)
         return InboxUpdate(None, None, None, update.changed, update.removed, update.closed, 0, ())
