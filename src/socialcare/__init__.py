@@ -43,6 +43,7 @@ from socialcare._sla._window import ServiceWindow
 from socialcare._time import parse_timestamp, resolve_timezone
 
 if TYPE_CHECKING:
+    from socialcare._inbox import DueClock, Inbox, InboxItem, InboxUpdate
     from socialcare._triage._classifier import IntentClassifier
     from socialcare._triage._decision import Decision
     from socialcare._triage._input import TriageInput
@@ -64,7 +65,11 @@ __version__ = "0.1.0"
 # ``import socialcare`` stays light.
 _LAZY = {
     "Decision": "socialcare._triage._decision",
+    "DueClock": "socialcare._inbox",
     "IntentClassifier": "socialcare._triage._classifier",
+    "Inbox": "socialcare._inbox",
+    "InboxItem": "socialcare._inbox",
+    "InboxUpdate": "socialcare._inbox",
     "IntentThreshold": "socialcare._triage._thresholds",
     "PriorityRule": "socialcare._triage._rules",
     "Signals": "socialcare._triage._signals",
@@ -103,7 +108,11 @@ __all__ = [
     "Channel",
     "Conversation",
     "Decision",
+    "DueClock",
     "Exchange",
+    "Inbox",
+    "InboxItem",
+    "InboxUpdate",
     "IntentClassifier",
     "IntentThreshold",
     "InvalidInputError",

@@ -530,10 +530,7 @@ def build_conversations(
         elif seen == post:
             duplicates += 1
         else:
-            conflict = InvalidInputError(
-                f"post id {post.id!r} on {post.platform} was seen before with different "
-                "content; ids must be unique per platform (the first version is kept)"
-            )
+            conflict = _edit_conflict(post)
             if on_error == "raise":
                 raise conflict
             errors.append(RowError(index, conflict, post.id))
@@ -565,7 +562,7 @@ def build_conversations(
         if len(parts) == 1:
             groups.append((key, parts[0][1]))
         else:  # the same thread key on several platforms: one conversation each
-            groups.extend((f"{platform}:{key}", members) for platform, members in parts)
+            groups.extend((_platform_scoped(platform, key), members) for platform, members in parts)
 
     firsts: list[tuple[tuple[datetime, int, str], Conversation]] = []
     for conv_id, members in groups:
@@ -606,6 +603,19 @@ def _trusted_conversation(
     return conversation
 
 
+def _edit_conflict(post: Post) -> InvalidInputError:
+    """The error for a post whose platform and id were seen before with other content."""
+    return InvalidInputError(
+        f"post id {post.id!r} on {post.platform} was seen before with different "
+        "content; ids must be unique per platform (the first version is kept)"
+    )
+
+
+def _platform_scoped(platform: Platform, key: str) -> str:
+    """The id of a conversation whose thread key is used on several platforms."""
+    return f"{platform}:{key}"
+
+
 def _thread_keys(by_id: Mapping[str, Post]) -> tuple[dict[str, str], int, int]:
     """Map each post id to its conversation key; count missing parents and broken cycles."""
     keys: dict[str, str] = {}
@@ -625,40 +635,49 @@ def _thread_keys(by_id: Mapping[str, Post]) -> tuple[dict[str, str], int, int]:
         if known is not None:
             keys[start_id] = known
             continue
-        path: list[str] = []
-        on_path: set[str] = set()
-        post = start
-        key: str
-        while True:
-            if post.id in keys:
-                key = keys[post.id]
-                break
-            if post.conversation_id is not None:
-                key = post.conversation_id
-                keys[post.id] = key
-                break
-            parent_id = post.in_reply_to
-            if parent_id is None:
-                key = post.id
-                keys[post.id] = key
-                break
-            parent = by_id.get(parent_id)
-            if parent is None:
-                missing += 1
-                key = post.id
-                keys[post.id] = key
-                break
-            if parent.id in on_path:
-                cycles += 1
-                cycle = [*path[path.index(parent.id) :], post.id]
-                root = min((by_id[i] for i in cycle), key=_post_order)
-                key = root.conversation_id or root.id
-                for member in cycle:
-                    keys[member] = key
-                break
-            path.append(post.id)
-            on_path.add(post.id)
-            post = parent
-        for member in path:
-            keys.setdefault(member, key)
+        key, walked, end = _chain_key(start, by_id, keys)
+        if end == "missing":
+            missing += 1
+        elif end == "cycle":
+            cycles += 1
+        for member in walked:
+            keys[member] = key
     return keys, missing, cycles
+
+
+ChainEnd = Literal["known", "thread", "root", "missing", "cycle"]
+
+
+def _chain_key(
+    start: Post, by_id: Mapping[str, Post], keys: Mapping[str, str]
+) -> tuple[str, list[str], ChainEnd]:
+    """The thread key of ``start``: follow ``in_reply_to`` up to the post that decides it.
+
+    The deciding post is one whose key is already in ``keys``, one with a
+    ``conversation_id`` (the key), a root (its id), one whose parent is not in ``by_id`` (its
+    id), or the earliest post of a reply cycle (its id). Returns the key, the ids walked
+    (each takes the key; none of them is in ``keys``) and how the chain ended. With empty
+    ``keys`` the answer depends on ``by_id`` alone (the live inbox walks that way).
+    """
+    path: list[str] = []
+    on_path: set[str] = set()
+    post = start
+    while True:
+        known = keys.get(post.id)
+        if known is not None:
+            return known, path, "known"
+        path.append(post.id)
+        if post.conversation_id is not None:
+            return post.conversation_id, path, "thread"
+        parent_id = post.in_reply_to
+        if parent_id is None:
+            return post.id, path, "root"
+        parent = by_id.get(parent_id)
+        if parent is None:
+            return post.id, path, "missing"
+        if parent.id in on_path:
+            cycle = path[path.index(parent.id) :]
+            root = min((by_id[i] for i in cycle), key=_post_order)
+            return root.conversation_id or root.id, path, "cycle"
+        on_path.add(post.id)
+        post = parent
