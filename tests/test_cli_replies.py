@@ -111,3 +111,47 @@ def test_a_bad_book_is_a_clear_error_and_no_output(posts: Path, tmp_path: Path) 
     status, _, err = run("triage", str(posts), "--replies", str(missing), "-o", str(output))
     assert status != 0
     assert "cannot read the reply book" in err
+
+
+def test_one_posts_missing_target_does_not_stop_the_others(
+    posts: Path, book: Path, tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text(
+        json.dumps(
+            {
+                "targets": [
+                    {
+                        "metric": "first_response",
+                        "duration": "15m",
+                        "when": {"platform": "facebook"},
+                    }
+                ]
+            }
+        )
+    )
+    output = tmp_path / "out.csv"
+    status, _, err = run(
+        "triage",
+        str(posts),
+        "--replies",
+        str(book),
+        "--policy",
+        str(policy),
+        "--brand",
+        "acme",
+        "-o",
+        str(output),
+    )
+    assert status == 0, err
+    rows = _rows(output)
+    assert len(rows) == 3
+    waiting = [r for r in rows if r["route"] in {"agent", "specialist"}]
+    assert waiting
+    assert all(r["error"].startswith("no reply: ") for r in waiting)
+    assert all(r["reply"] == "" for r in waiting)
+
+
+def test_policy_without_replies_warns(posts: Path, tmp_path: Path) -> None:
+    _, _, err = run("triage", str(posts), "--policy", "p.json", "-o", str(tmp_path / "o.csv"))
+    assert "--policy is used only with --replies" in err

@@ -32,7 +32,8 @@ def _conv(cid: str, *replies: tuple[int, bool], route: str | None = "agent") -> 
 
 
 CONVERSATIONS = [
-    _conv("bot-only", (5, True)),  # answered by automation alone
+    _conv("bot-only", (5, True), route="auto"),  # answered by automation alone
+    _conv("acknowledged", (4, True)),  # acknowledged, still waiting for a person
     _conv("bot-then-person", (3, True), (600, False)),  # acknowledged, then a person
     _conv("person-first", (120, False), (130, True)),  # a person first: no acknowledgement
     _conv("waiting"),  # nothing yet
@@ -42,16 +43,16 @@ CONVERSATIONS = [
 
 def test_automation_rate_counts_automation_without_a_person() -> None:
     rate = metrics.automation_rate(CONVERSATIONS)
-    assert (rate.numerator, rate.denominator) == (1, 4)
+    assert (rate.numerator, rate.denominator) == (1, 5)
 
 
 def test_time_to_acknowledgement_measures_automated_first_replies() -> None:
     summary = metrics.time_to_acknowledgement(CONVERSATIONS)
-    # bot-only 5 s, bot-then-person 3 s; the route-none one was acknowledged in 2 s too
-    assert summary.count == 3
+    # bot-only 5 s, acknowledged 4 s, bot-then-person 3 s; the route-none one 2 s
+    assert summary.count == 4
     assert summary.min == timedelta(seconds=2)
     assert summary.max == timedelta(seconds=5)
-    assert summary.median == timedelta(seconds=3)
+    assert summary.median == timedelta(seconds=3.5)
     assert summary.pending == 1  # "waiting"
     assert summary.excluded == 1  # "person-first"
 
@@ -72,7 +73,7 @@ def test_business_time_window() -> None:
     # Every acknowledgement came before the 10:00 opening: no business time elapsed.
     window = ServiceWindow.office_hours("UTC", start="10:00")
     summary = metrics.time_to_acknowledgement(CONVERSATIONS, window=window)
-    assert summary.count == 3
+    assert summary.count == 4
     assert summary.max == timedelta(0)
 
 

@@ -473,3 +473,93 @@ def test_a_reply_is_a_valid_model() -> None:
     assert reply is not None
     assert Reply(**reply.model_dump()) == reply
     assert list(reply.model_dump()) == list(Reply.model_fields)
+
+
+# Found in review -----------------------------------------------------------------------------
+
+
+def test_a_sensitive_post_never_gets_the_away_or_everyday_text() -> None:
+    data = {
+        "default_language": "en",
+        "replies": {
+            "acknowledgement": {"en": "Thanks, we will reply {eta}."},
+            "away": {"en": "We are closed; back {opens}. Enjoy your weekend!"},
+        },
+    }
+    book = ReplyBook.from_dict(data)
+    hurt = _conversation(route="specialist", sensitive="self_harm", language="en")
+    assert acknowledge(hurt, _policy(), FRIDAY_NIGHT, book=book) is None
+    with_specialists = ReplyBook.from_dict(
+        {
+            "default_language": "en",
+            "replies": {
+                **data["replies"],
+                "acknowledgement/specialist": {"en": "A specialist has this now."},
+            },
+        }
+    )
+    reply = acknowledge(hurt, _policy(), FRIDAY_NIGHT, book=with_specialists)
+    assert reply is not None
+    assert reply.key == "acknowledgement/specialist"
+
+
+def test_a_crisis_flag_alone_blocks_the_automated_reply() -> None:
+    assert ReplyBook.from_dict(BOOK).reply(_decision(crisis=True)) is None
+
+
+@pytest.mark.parametrize(("tag", "used"), [("ES", "es"), ("es_ES", "es"), ("es-mx", "es")])
+def test_language_tags_ignore_case_and_underscores(tag: str, used: str) -> None:
+    reply = ReplyBook.from_dict(BOOK).reply(_decision(), language=tag)
+    assert reply is not None
+    assert reply.language == used
+
+
+def test_a_book_with_one_language_twice_is_refused() -> None:
+    data = {"default_language": "en", "replies": {"query": {"en": "a", "EN": "b"}}}
+    with pytest.raises(InvalidInputError, match="a second time"):
+        ReplyBook.from_dict(data)
+
+
+def test_old_codes_and_odd_zones_read_well() -> None:
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    hebrew = when(now + timedelta(minutes=100), now, pytz.timezone("Asia/Jerusalem"), "iw")
+    assert hebrew.text == "בעוד שעתיים"  # no "(2)" from CLDR's dual form
+    fixed = when(now + timedelta(days=1), now, timezone(timedelta(hours=-3)), "es")
+    assert fixed.text == "el sábado a las 6:00 (GMT-03:00)"
+    etc = when(now + timedelta(days=1), now, pytz.timezone("Etc/GMT+3"), "en")
+    assert etc.text.endswith("(GMT-03:00)")
+    later_today = when(now + timedelta(hours=6), now, pytz.timezone("Europe/Madrid"), "en")
+    assert later_today.text == "in 6 hours"  # not "on Friday", said on a Friday
+
+
+def test_an_empty_name_takes_its_comma_along() -> None:
+    data = {"default_language": "es", "replies": {"query": {"es": "¡Hola, {customer}! Mira."}}}
+    reply = ReplyBook.from_dict(data).render("query")
+    assert reply is not None
+    assert reply.text == "¡Hola! Mira."
+
+
+def test_long_names_are_cut_to_the_length_the_limits_assume() -> None:
+    book = ReplyBook.starter()
+    long_name = "N" * 200
+    for platform in ("twitter", "tiktok", "instagram"):
+        reply = book.reply(
+            _decision(language="ms"), context={"customer": long_name}, platform=platform
+        )
+        assert reply is not None
+        assert len(reply.text) <= PLATFORM_LIMITS[platform]
+
+
+def test_bad_arguments_are_clear_errors() -> None:
+    book = ReplyBook.from_dict(BOOK)
+    with pytest.raises(InvalidInputError, match="reply key"):
+        book.render([])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="holiday"):
+        book.acknowledgement(_decision(route="agent"), due_at=None, now=FRIDAY_NIGHT, holiday="yes")  # type: ignore[arg-type]
+
+
+def test_the_memo_stays_as_small_as_the_book() -> None:
+    book = ReplyBook.from_dict(BOOK)
+    for index in range(300):
+        book.reply(_decision(), language=f"en-{index:03d}")
+    assert len(book._memo) == 0  # the bound is the point of the test

@@ -536,19 +536,22 @@ def _suggest(
     from socialcare._replies._acknowledge import acknowledge
 
     suggestion = None
-    if decision.route == "auto":
-        suggestion = book.reply(decision, platform=str(post.platform))
-    elif decision.route != "none" and decision.error is None:
-        conversation = Conversation(
-            id=post.id,
-            posts=(post,),
-            brand=frozenset(brand),
-            route=decision.route,
-            intent=decision.intent,
-            sensitive=decision.sensitive,
-            language=decision.language,
-        )
-        suggestion = acknowledge(conversation, policy, post.created_at, book=book)
+    try:
+        if decision.route == "auto":
+            suggestion = book.reply(decision, platform=str(post.platform))
+        elif decision.route != "none" and decision.error is None:
+            conversation = Conversation(
+                id=post.id,
+                posts=(post,),
+                brand=frozenset(brand),
+                route=decision.route,
+                intent=decision.intent,
+                sensitive=decision.sensitive,
+                language=decision.language,
+            )
+            suggestion = acknowledge(conversation, policy, post.created_at, book=book)
+    except SocialcareError as exc:  # one post's suggestion never stops the others
+        return {**dict.fromkeys(_REPLY_COLUMNS, ""), "error": _cli_text(f"no reply: {exc}")}
     if suggestion is None:
         return dict.fromkeys(_REPLY_COLUMNS, "")
     return {
@@ -564,6 +567,8 @@ def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     source = _source(args)
     target = _target(args.output, args.output_format, source)
     book = _load_book(args.replies)
+    if book is None and args.policy is not None:
+        err.write("warning: --policy is used only with --replies (for acknowledgement ETAs)\n")
     policy = _load_policy(args.policy) if book is not None else None
     columns = _DECISION_COLUMNS + (_REPLY_COLUMNS if book is not None else ())
     _warn_unmapped_keys(source, args, err)

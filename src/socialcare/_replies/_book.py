@@ -22,12 +22,14 @@ from socialcare._base import Frozen
 from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError, ValidationIssue
 from socialcare._models import Platform
-from socialcare._replies._phrases import babel_locale, when
+from socialcare._replies._phrases import ALIASES, babel_locale, when
 from socialcare._replies._template import (
     ACK_FIELDS,
     AWAY_FIELDS,
     BASE_FIELDS,
+    NAME_LIMITS,
     PLATFORM_LIMITS,
+    WORST_CASE,
     Template,
     parse_template,
 )
@@ -42,7 +44,7 @@ _ROUTES = ("agent", "specialist", "auto")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)?$")
 _TOP_KEYS = frozenset({"default_language", "languages", "defaults", "replies"})
 _CONTEXT_KEYS = frozenset({"customer", "agent", "brand"})
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 
 
 class Reply(Frozen):
@@ -79,13 +81,33 @@ def _platform_name(value: Any, where: str) -> str:
         raise InvalidInputError(f"{where}: {exc}") from None
 
 
+def canonical_language(tag: str) -> str:
+    """A BCP 47 tag in one spelling: ``pt_br`` and ``PT-br`` -> ``pt-BR``, ``iw`` -> ``he``.
+
+    >>> canonical_language("PT_br"), canonical_language("zh-hant-tw"), canonical_language("iw")
+    ('pt-BR', 'zh-Hant-TW', 'he')
+    """
+    parts = tag.replace("_", "-").split("-")
+    primary = parts[0].lower()
+    out = [ALIASES.get(primary, primary)]
+    for part in parts[1:]:
+        if len(part) == 2 or (len(part) == 3 and part.isdigit()):
+            out.append(part.upper())  # a region
+        elif len(part) == 4:
+            out.append(part.title())  # a script
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
 def _language_tag(value: Any, where: str) -> str:
     if not isinstance(value, str) or not _LANGUAGE.match(value):
         raise InvalidInputError(
             f"{where}: a language is a BCP 47 tag such as 'es' or 'pt-BR', got {value!r}"
         )
-    babel_locale(value)  # no locale data: an error now, not at send time
-    return value
+    tag = canonical_language(value)
+    babel_locale(tag)  # no locale data: an error now, not at send time
+    return tag
 
 
 # Every reply shares one set of field names: a frozen model's set is never changed in place
@@ -266,6 +288,9 @@ class ReplyBook:
                 tag = problems.check(where, _language_tag, language, ".".join(where))
                 if tag is None:
                     continue
+                if tag in entry:
+                    problems.add(where, f"is the language {tag!r} a second time (tags ignore case)")
+                    continue
                 variants = value if isinstance(value, Mapping) else {ANY: value}
                 if not variants:
                     problems.add(where, "has no text")
@@ -300,7 +325,7 @@ class ReplyBook:
                     if template is None:
                         continue
                     used = platform if platform in variants else ANY
-                    length = template.worst_length()
+                    length = template.worst_length(platform)
                     if length > limit:
                         problems.add(
                             ("replies", key, language, used),
@@ -349,7 +374,7 @@ class ReplyBook:
         by_language = self._texts.get(key)
         if by_language is None:
             return None
-        wanted = language or self.default_language
+        wanted = canonical_language(language) if language else self.default_language
         reasons: list[str] = []
         candidates = [wanted]
         if wanted not in by_language:
@@ -410,9 +435,9 @@ class ReplyBook:
         if context or customer or times:
             values = dict(resolved.values)
             if customer:
-                values["customer"] = customer
+                values["customer"] = _fit(customer, "customer", resolved.platform)
             if context:
-                values.update((k, v) for k, v in context.items() if v)
+                values.update((k, _fit(v, k, resolved.platform)) for k, v in context.items() if v)
             if times:
                 values.update(times)
         else:
@@ -436,6 +461,8 @@ class ReplyBook:
             return self._memo[memo_key]
         except (KeyError, TypeError):
             pass
+        if not isinstance(key, str):
+            raise InvalidInputError(f"a reply key is text such as 'query', got {key!r}")
         checked_language = _language_arg(language)
         checked_platform = _platform_arg(platform)
         found = self.lookup(key, checked_language, checked_platform)
@@ -451,8 +478,11 @@ class ReplyBook:
                 fallback=fallback,
                 values=self._values(used_language, None, None),
             )
-        if len(self._memo) < 100_000:  # bounded: keys come from the book, languages and
-            self._memo[memo_key] = resolved  # platforms from a small set in practice
+        # Kept only for languages the key has and known platforms (or none): the memo stays as
+        # small as the book, whatever tags callers send.
+        known = checked_language is None or checked_language in self._texts.get(key, ())
+        if known and (checked_platform is None or Platform(checked_platform).is_known):
+            self._memo[memo_key] = resolved
         return resolved
 
     # Suggesting ------------------------------------------------------------------------------
@@ -483,6 +513,8 @@ class ReplyBook:
         item = decision_or_conversation
         if type(item) is Decision and now is None:  # the common case, kept short
             if item.route != "auto" or item.sensitive is not None or item.intent is None:
+                return None
+            if item.crisis:  # a crisis flag without a kind is still never auto-answered
                 return None
             return self.render(
                 item.intent,
@@ -528,6 +560,8 @@ class ReplyBook:
         words the ETA as "as soon as possible".
         """
         _aware(now, "now")
+        if not isinstance(holiday, bool):
+            raise InvalidInputError(f"holiday must be True or False, got {holiday!r}")
         if due_at is not None:
             _aware(due_at, "due_at")
         if closed_until is not None:
@@ -562,9 +596,12 @@ class ReplyBook:
         self, facts: _Facts, closed_until: datetime | None, *, holiday: bool
     ) -> tuple[str | None, tuple[str, ...]]:
         if facts.sensitive is not None:
-            key = f"acknowledgement/{facts.sensitive}"
-            if key in self._texts:
-                return key, (f"sensitive post ({facts.sensitive})",)
+            # A sensitive post gets its kind's text, or the specialists' one: never a cheerful
+            # away message or the everyday acknowledgement.
+            for key in (f"acknowledgement/{facts.sensitive}", "acknowledgement/specialist"):
+                if key in self._texts:
+                    return key, (f"sensitive post ({facts.sensitive})",)
+            return None, ()
         if closed_until is not None:
             if holiday and "away/holiday" in self._texts:
                 return "away/holiday", ("a holiday",)
@@ -607,7 +644,8 @@ def _facts(item: Any, now: datetime | None) -> _Facts:
     if now is not None:
         _aware(now, "now")
     if isinstance(item, Decision):
-        return _Facts(item.route, item.intent, item.sensitive, item.language)
+        sensitive = item.sensitive or ("self_harm" if item.crisis else None)
+        return _Facts(item.route, item.intent, sensitive, item.language)
     if isinstance(item, Conversation):
         if item.route is None:
             raise InvalidInputError(
@@ -660,6 +698,14 @@ def _aware(value: Any, name: str) -> None:
         )
 
 
+def _fit(value: str, name: str, platform: str | None) -> str:
+    """``value`` cut to the length the book's limits were checked with (an ellipsis ends it)."""
+    limit = WORST_CASE[name]
+    if name == "customer" and platform is not None:
+        limit = NAME_LIMITS.get(platform, limit)
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
 def _check_context(context: Any) -> Mapping[str, Any] | None:
     if context is None:
         return None
@@ -681,11 +727,11 @@ def _check_context(context: Any) -> Mapping[str, Any] | None:
 
 @lru_cache(maxsize=512)
 def _checked_language(language: str) -> str:
-    if not _LANGUAGE.match(language):
+    if not _LANGUAGE.match(language) or len(language) > 35:
         raise InvalidInputError(
             f"language must be a BCP 47 tag such as 'es' or 'pt-BR', got {language!r}"
         )
-    return language
+    return canonical_language(language)
 
 
 def _language_arg(language: Any) -> str | None:

@@ -9,6 +9,7 @@ language Babel knows gets a plain "day time (zone)" form.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from functools import lru_cache
@@ -92,15 +93,26 @@ def babel_locale(language: str) -> Any:
     from babel import Locale, UnknownLocaleError
 
     try:
-        return Locale.parse(language.replace("-", "_"))
+        parts = language.replace("-", "_").split("_")
+        parts[0] = ALIASES.get(parts[0].lower(), parts[0].lower())
+        return Locale.parse("_".join(parts))
     except (UnknownLocaleError, ValueError, TypeError):
         raise InvalidInputError(
             f"no locale data for language {language!r}: use a BCP 47 tag such as 'es' or 'pt-BR'"
         ) from None
 
 
+#: Withdrawn ISO 639 codes still sent by some systems, and the code CLDR uses now.
+ALIASES = {"iw": "he", "in": "id", "ji": "yi", "jw": "jv"}
+
+
 def _grammar(language: str) -> _Grammar:
-    return _GRAMMAR.get(language.split("-")[0].lower(), _PLAIN)
+    primary = language.replace("_", "-").split("-")[0].lower()
+    return _GRAMMAR.get(ALIASES.get(primary, primary), _PLAIN)
+
+
+# CLDR's Hebrew singular and dual forms keep the count in brackets ("בעוד שעתיים (2)").
+_COUNT_IN_BRACKETS = re.compile(r"\s*\(\d+\)$")
 
 
 def _duration(delta: timedelta, locale: Any) -> str:
@@ -112,31 +124,37 @@ def _duration(delta: timedelta, locale: Any) -> str:
         rounded, granularity = timedelta(minutes=minutes), "minute"
     else:  # round up: an honest ETA is never earlier than the due time
         rounded, granularity = timedelta(hours=math.ceil(minutes / 60)), "hour"
-    return str(
+    text = str(
         format_timedelta(
             rounded, granularity=granularity, threshold=10_000, add_direction=True, locale=locale
         )
     )
+    return _COUNT_IN_BRACKETS.sub("", text)
 
 
-def _zone_name(zone: tzinfo | None, at: datetime, grammar: _Grammar, locale: Any) -> str:
-    from babel.dates import get_timezone_location
+def _zone_name(zone: tzinfo | None, local: datetime, grammar: _Grammar, locale: Any) -> str:
+    from babel.dates import get_timezone_gmt, get_timezone_location
 
-    if zone is None:
+    if zone is None or (local.utcoffset() == timedelta(0) and _no_city(zone)):
         return "UTC"
-    name = getattr(zone, "zone", None) or getattr(zone, "key", None)
-    if name in (None, "UTC", "Etc/UTC"):
-        return "UTC"
+    if _no_city(zone):  # a fixed offset or an Etc/GMT zone: say the offset, not a place
+        return str(get_timezone_gmt(local, locale=locale))
     city = str(get_timezone_location(zone, locale=locale, return_city=True))
     return grammar.zone.format(city=city) if grammar.zone != "{city}" else city
+
+
+def _no_city(zone: tzinfo) -> bool:
+    name = getattr(zone, "zone", None) or getattr(zone, "key", None)
+    return not isinstance(name, str) or "/" not in name or name.startswith("Etc/")
 
 
 def when(at: datetime, now: datetime, zone: tzinfo | None, language: str) -> Phrase:
     """``at`` in words as seen at ``now``, on ``zone``'s clock (UTC when ``None``).
 
-    Within three hours it is a duration, rounded up (``in 15 minutes``, ``dentro de 2
-    horas``); later it is a weekday (or, a week or more ahead, a date) and a time, with the
-    zone's city. A time already past reads "as soon as possible".
+    Within three hours, or later the same local day, it is a duration, rounded up (``in 15
+    minutes``, ``dentro de 2 horas``); on a later day it is a weekday (or, a week or more
+    ahead, a date) and a time, with the zone's city (or its GMT offset for a zone without
+    one). A time already past reads "as soon as possible".
 
     >>> from datetime import timezone
     >>> import pytz
@@ -151,18 +169,23 @@ def when(at: datetime, now: datetime, zone: tzinfo | None, language: str) -> Phr
 
     locale = babel_locale(language)
     grammar = _grammar(language)
-    local = at.astimezone(zone) if zone is not None else at.astimezone(_utc())
+    try:
+        local = at.astimezone(zone if zone is not None else _utc())
+        local_now = now.astimezone(local.tzinfo)
+    except OverflowError:
+        raise InvalidInputError(
+            f"{at.isoformat()} cannot be shown on the clock of {zone}: past the year 9999"
+        ) from None
     time_text = str(format_time(local, "short", locale=locale))
-    zone_text = _zone_name(zone, at, grammar, locale)
+    zone_text = _zone_name(zone, local, grammar, locale)
     delta = at - now
     if delta <= timedelta(0):
         text = grammar.asap or time_text
         return Phrase(text, time_text, "", zone_text)
     day_text = str(format_date(local.date(), "EEEE", locale=locale))
-    if delta <= RELATIVE_UP_TO:
-        return Phrase(_duration(delta, locale), time_text, day_text, zone_text)
-    local_now = now.astimezone(local.tzinfo)
     days_ahead = (local.date() - local_now.date()).days
+    if delta <= RELATIVE_UP_TO or days_ahead == 0:
+        return Phrase(_duration(delta, locale), time_text, day_text, zone_text)
     if days_ahead < 7:
         pattern = grammar.weekend_day if grammar.weekend_day and local.weekday() >= 5 else None
         pattern = pattern or grammar.on_day

@@ -17,6 +17,7 @@ __all__ = [
     "ACK_FIELDS",
     "AWAY_FIELDS",
     "BASE_FIELDS",
+    "NAME_LIMITS",
     "PLATFORM_LIMITS",
     "WORST_CASE",
     "Template",
@@ -46,11 +47,11 @@ PLATFORM_LIMITS: Mapping[str, int] = {
 
 #: How long a placeholder's value may be when a template's length is checked.
 WORST_CASE: Mapping[str, int] = {
-    "customer": 30,
+    "customer": 50,  # X allows 50-character display names; longer values are cut to fit
     "brand": 30,
-    "agent": 20,
-    "eta": 70,
-    "opens": 70,
+    "agent": 30,
+    "eta": 76,  # the longest over every pytz zone: a weekday, a time, a long city (es, pt)
+    "opens": 76,
     "eta_time": 10,
     "opens_time": 10,
     "eta_day": 25,
@@ -59,7 +60,11 @@ WORST_CASE: Mapping[str, int] = {
     "opens_zone": 40,
 }
 
+#: Platforms whose display names are shorter than `WORST_CASE`'s customer (characters).
+NAME_LIMITS: Mapping[str, int] = {"tiktok": 30, "instagram": 30}
+
 _FORMATTER = Formatter()
+_MARKS = frozenset("!?.,;:؟،")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +89,13 @@ class Template:
         'Hi, thanks!'
         >>> parse_template("{customer}, hola :)", "t").render({})
         'hola :)'
+        >>> parse_template("¡Hola, {customer}!", "t").render({})
+        '¡Hola!'
         """
         pieces: list[str] = []
         trim_next = False
-        for literal, name in self.parts:
+        parts = self.parts
+        for index, (literal, name) in enumerate(parts):
             if trim_next:
                 literal = literal.lstrip(" ,،")
                 trim_next = False
@@ -99,14 +107,26 @@ class Template:
             if value:
                 pieces.append(value)
             elif pieces:
-                pieces[-1] = pieces[-1].rstrip(" ")
+                # "¡Hola, {customer}!" -> "¡Hola!": a comma left before a mark goes too
+                after = parts[index + 1][0] if index + 1 < len(parts) else ""
+                ends = " ,،" if not after or after[0] in _MARKS else " "
+                pieces[-1] = pieces[-1].rstrip(ends)
             else:
                 trim_next = True
         return "".join(pieces).strip()
 
-    def worst_length(self) -> int:
-        """The text's length with every placeholder at its `WORST_CASE` length."""
-        return sum(len(literal) + WORST_CASE.get(name or "", 0) for literal, name in self.parts)
+    def worst_length(self, platform: str | None = None) -> int:
+        """The text's length with every placeholder at its `WORST_CASE` length (the customer's
+        name at the platform's own limit where it is shorter)."""
+        name_limit = NAME_LIMITS.get(platform or "", WORST_CASE["customer"])
+        total = 0
+        for literal, name in self.parts:
+            total += len(literal)
+            if name == "customer":
+                total += name_limit
+            elif name is not None:
+                total += WORST_CASE[name]
+        return total
 
 
 def parse_template(text: object, where: str, allowed: frozenset[str] = ACK_FIELDS) -> Template:

@@ -22,10 +22,12 @@ __all__ = ["automation_rate", "time_to_acknowledgement"]
 def automation_rate(
     conversations: Columns | Iterable[Conversation], *, zero_division: float | None = None
 ) -> Rate:
-    """Share of conversations needing a reply that automation answered with no person.
+    """Share of conversations needing a reply that automation answered, with no person needed.
 
     Denominator: conversations with a customer post whose route is not ``"none"`` (as for
-    `reply_rate`). Numerator: those with an automated brand reply and no human one.
+    `reply_rate`). Numerator: those with an automated brand reply, no human one, and either
+    routed ``"auto"`` or resolved. A conversation waiting for a person after an automatic
+    acknowledgement is not "answered automatically".
 
     >>> import numpy as np
     >>> from socialcare.metrics import from_columns
@@ -33,7 +35,8 @@ def automation_rate(
     >>> cols = from_columns(
     ...     first_customer_at=at,
     ...     first_response_at=np.array(["2024-05-01T09:01", "2024-05-01T09:02", "NaT"], "M8[us]"),
-    ...     first_human_response_at=np.array(["NaT", "2024-05-01T09:02", "NaT"], "M8[us]"))
+    ...     first_human_response_at=np.array(["NaT", "2024-05-01T09:02", "NaT"], "M8[us]"),
+    ...     route=["auto", "agent", "agent"])
     >>> automation_rate(cols)
     Rate(numerator=1, denominator=3, value=0.3333333333333333)
     """
@@ -41,6 +44,8 @@ def automation_rate(
     cols = as_columns(conversations)
     needs = cols.needs_reply
     automated_only = ~np.isnat(cols.first_response_at) & np.isnat(cols.first_human_response_at)
+    done = (cols.route.codes == cols.route.code_of("auto")) | ~np.isnat(cols.resolved_at)
+    automated_only &= done
     return Rate.of(int((needs & automated_only).sum()), int(needs.sum()), zero_division=policy)
 
 
