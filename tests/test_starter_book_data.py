@@ -46,19 +46,15 @@ REQUIRED_VARIANTS = ("*", "twitter", "tiktok", "linkedin", "whatsapp", "messenge
 COMMON = {"customer", "agent", "brand"}
 ETA = {"eta", "eta_time", "eta_day", "eta_zone"}
 OPENS = {"opens", "opens_time", "opens_day"}
-# worst cases of the brief: names 30 characters, agent 20, ready-made phrases about 60
-WORST = {
-    "customer": "C" * 30,
-    "brand": "B" * 30,
-    "agent": "A" * 20,
-    "eta": "E" * 60,
-    "eta_time": "T" * 8,
-    "eta_day": "D" * 20,
-    "eta_zone": "Z" * 40,
-    "opens": "O" * 60,
-    "opens_time": "T" * 8,
-    "opens_day": "D" * 20,
-}
+# the worst cases the library checks a book with (names at the platform's own limit)
+from socialcare._replies._template import NAME_LIMITS, WORST_CASE  # noqa: E402
+
+
+def _worst(platform: str) -> dict[str, str]:
+    fills = {name: name[0].upper() * size for name, size in WORST_CASE.items()}
+    fills["customer"] = "C" * NAME_LIMITS.get(platform, WORST_CASE["customer"])
+    return fills
+
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK_PATH = ROOT / "src/socialcare/_data/replies/starter_book.json"
@@ -190,7 +186,7 @@ def test_every_platform_within_its_limit_with_worst_case_fills(platform: str) ->
         for language in LANGUAGES:
             text = _resolve(key, language, platform)
             assert text is not None, (key, language, platform)
-            filled = text.format(**WORST)
+            filled = text.format(**_worst(platform))
             assert len(filled) <= LIMITS[platform], (key, language, platform, len(filled))
             longest = max(longest, len(filled))
     assert longest > 0
@@ -383,7 +379,7 @@ def test_docs_limits_table_matches_the_book() -> None:
     assert set(rows) == set(LIMITS)
     for platform, stated in rows.items():
         longest = max(
-            len(text.format(**WORST))
+            len(text.format(**_worst(platform)))
             for key in KEYS
             for language in LANGUAGES
             if (text := _resolve(key, language, platform)) is not None
@@ -416,8 +412,8 @@ def test_time_phrases_have_room_beyond_the_nominal_worst_case() -> None:
     """CLDR zone names make a real {eta} longer than the nominal 60 characters in rare zones
     (French "mercredi à 09:15 (heure : Papouasie-Nouvelle-Guinée (Port Moresby))" is 67): every
     X and TikTok text with a time phrase leaves room for 75."""
-    fills = {**WORST, "eta": "", "opens": ""}
     for key, language, platform, text in _texts():
+        fills = {**_worst(platform), "eta": "", "opens": ""}
         if platform in ("twitter", "tiktok") and ("{eta}" in text or "{opens}" in text):
             room = LIMITS[platform] - len(text.format(**fills))
             assert room >= 75, (key, language, platform, room)
