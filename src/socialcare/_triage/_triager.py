@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError, PersistenceError
+from socialcare._language import LanguageMemo
 from socialcare._models import Post
 from socialcare._triage._decision import Decision, field_order, make_decision
 from socialcare._triage._fastpaths import PARALLEL_MIN_ROWS
@@ -233,11 +234,16 @@ class Triager:
         memos = engine.memos(len(bounds))
         rules = self.rules
         apply = rules.compiled().apply  # (apply_rules, with the rules looked up once)
+        # each distinct text's language detected once per batch; none where the caller gave one
+        languages = LanguageMemo.make() if rules.detect_language else None
         out: list[Decision] = []
         append = out.append
         plain = not errors and not tail_hits
         for start, end in bounds:
-            signals = engine.signals(texts[start:end], lengths[start:end], memos)
+            found = None
+            if languages is not None:
+                found = languages.many(texts[start:end], [i.language for i in inputs[start:end]])
+            signals = engine.signals(texts[start:end], lengths[start:end], memos, found)
             if plain:  # (the common case: no row to mend, one call per post)
                 out.extend(map(apply, signals, inputs[start:end]))
                 continue
