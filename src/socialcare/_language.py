@@ -43,6 +43,8 @@ _TAGS = {code: code for code in LANGUAGES} | {"iw": "he"}
 # characters CLD2 refuses ("invalid UTF-8"): C0/C1 controls but tab and newlines, DEL, and
 # lone surrogates (which no UTF-8 encoder takes)
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# MIN_LETTERS letters (word characters but digits and "_"), anywhere: stops at the third
+_ENOUGH_LETTERS = re.compile(rf"[^\W\d_](?:.*?[^\W\d_]){{{MIN_LETTERS - 1}}}", re.DOTALL)
 
 
 @functools.cache
@@ -66,7 +68,7 @@ def language_detection_available() -> bool:
 def _detect(cld: Any, text: str) -> str | None:
     """One text's language (the rule of `detect_language`), with CLD2 loaded."""
     text = text[:READ_CHARS]
-    if sum(map(str.isalpha, text)) < MIN_LETTERS:
+    if _ENOUGH_LETTERS.search(text) is None:
         return None
     try:
         reliable, _, details = cld.detect(text, isPlainText=True, bestEffort=True)
