@@ -24,6 +24,7 @@ from socialcare import (
     InvalidInputError,
     Post,
     Triager,
+    TriageRules,
     detect_language,
     detect_languages,
     triage_conversations,
@@ -61,7 +62,8 @@ def corpus() -> list[dict[str, str]]:
 
 @functools.cache
 def triager() -> Triager:
-    return Triager.default()
+    """The default Triager with language detection on."""
+    return Triager.default(detect_language=True)
 
 
 def detection_off(t: Triager) -> Triager:
@@ -290,9 +292,30 @@ def test_without_pycld2_detect_language_says_how_to_install_it() -> None:
         detect_languages(["where is my order?"])
 
 
+def test_detection_is_off_by_default_and_changes_nothing_else() -> None:
+    spanish = "¿Dónde está mi pedido? Llevo dos semanas esperando"
+    plain = Triager.default()
+    assert plain.rules.detect_language is False
+    assert TriageRules().detect_language is False
+    assert plain.decide(spanish).language is None
+    assert plain.decide(post(spanish, "es")).language == "es"
+    assert Triager.default(detect_language=False).rules == plain.rules
+    assert Triager.default(detect_language=True).rules == plain.rules.model_copy(
+        update={"detect_language": True}
+    )
+    own = TriageRules(auto_intents={"query", "request"})
+    assert Triager.default(own, detect_language=True).rules.auto_intents == own.auto_intents
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, 0.0])
+def test_default_refuses_a_detect_language_that_is_not_a_bool(bad: object) -> None:
+    with pytest.raises(InvalidInputError, match="detect_language must be"):
+        Triager.default(detect_language=bad)  # type: ignore[arg-type]
+
+
 @pytest.mark.usefixtures("without_cld2")
 def test_without_pycld2_triage_carries_the_hint_and_nothing_breaks() -> None:
-    t = Triager.default()
+    t = Triager.default(detect_language=True)
     spanish = "¿Dónde está mi pedido? Llevo dos semanas esperando"
     assert t.decide(spanish).language is None
     assert t.decide({"text": spanish, "language": "es"}).language == "es"

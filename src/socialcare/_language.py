@@ -5,10 +5,11 @@ optional dependency: ``pip install 'socialcare[language]'``. It was chosen by me
 the corpus's short posts (``benchmarks/language_id.py``, figures in docs/model-card.md): the
 best accuracy on Indonesian/Malay, a few microseconds a post, about 1 MiB of memory.
 
-Without it, [`detect_language`][socialcare.detect_language] raises
-`socialcare.metrics.MissingDependencyError`, and triage carries
-only the caller's language hint (``Decision.language`` is None for posts without one):
-nothing else changes.
+Triage detects languages when asked (``Triager.default(detect_language=True)``, or
+``TriageRules(detect_language=True)``): the caller's hint first, else the detected language.
+Without pycld2, [`detect_language`][socialcare.detect_language] raises
+`socialcare.metrics.MissingDependencyError`, and triage carries only the caller's language
+hint (``Decision.language`` is None for posts without one): nothing else changes.
 """
 
 from __future__ import annotations

@@ -91,10 +91,17 @@ class Triager:
         )
 
     @classmethod
-    def default(cls, rules: TriageRules | None = None) -> Triager:
+    def default(
+        cls, rules: TriageRules | None = None, *, detect_language: bool | None = None
+    ) -> Triager:
         """The bundled multilingual model with its tuned thresholds (or your ``rules``).
 
         Loading reads one small file and imports no scikit-learn.
+
+        Args:
+            detect_language: True: each decision carries the post's detected language when
+                the caller gives none (``TriageRules.detect_language``; needs
+                ``pip install 'socialcare[language]'``). None: as the rules say (off).
         """
         from socialcare._triage._bundle import read_default_bundle
 
@@ -105,6 +112,13 @@ class Triager:
                 policy=ThresholdPolicy(**policy) if policy else ThresholdPolicy(threshold=0.6),
                 sensitivity_thresholds=extra.get("sensitivity_thresholds", {}),
             )
+        if detect_language is not None:
+            if not isinstance(detect_language, bool):
+                raise InvalidInputError(
+                    f"detect_language must be True, False or None, got {detect_language!r}"
+                )
+            if rules.detect_language != detect_language:
+                rules = rules.model_copy(update={"detect_language": detect_language})
         return cls._from_heads(features, heads, rules)
 
     @classmethod
