@@ -126,8 +126,8 @@ class TriageRules(Frozen):
         default=False,
         description=(
             "Detect the language of posts that come without one (needs the pycld2 package:"
-            " pip install 'socialcare[language]'). Off by default: it costs about a third more"
-            " time per distinct post, which triage's speed bar has no room for. Off, or"
+            " pip install 'socialcare[language]'). Off by default: it costs a third to a half"
+            " more time per distinct post, which triage's speed bar has no room for. Off, or"
             " without pycld2, a decision's language is the caller's hint or None."
         ),
     )
