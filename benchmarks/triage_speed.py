@@ -4,7 +4,12 @@ Run: ``python benchmarks/triage_speed.py``.
 
 The alternative a user would pick: ``TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5))``
 + ``LogisticRegression``, trained on the same data (the bundled multilingual corpus) in the
-same run. Throughput is measured on one core (BLAS/OpenMP limited to one thread), best of 3.
+same run. ``Triager.default()`` as shipped detects no language (``Decision.language`` is the
+caller's hint): it races the pipeline alone. With ``detect_language=True`` a decision carries
+the post's detected language, so its like-for-like alternative is the pipeline plus the same
+detector over the same batch (``socialcare.detect_languages``, which detects each distinct
+text once): both rows are printed.
+Throughput is measured on one core (BLAS/OpenMP limited to one thread), best of 3.
 The main batch repeats the corpus (2,395 posts), so every word has been seen after its first
 pass; when ``../shared/data/banking77`` is present, a second run uses distinct posts only.
 """
@@ -20,7 +25,7 @@ import sys
 import time
 import tracemalloc
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -39,29 +44,62 @@ def best_of(fn: object, repeat: int = 3) -> float:
     return min(times)
 
 
-def race(batch: list[str], baseline: Any, ours: Any, triager: Any) -> tuple[float, float, float]:
-    """Seconds for the pipeline, the classifier and the Triager on ``batch``, best of 3.
+class Times(NamedTuple):
+    """Seconds for each contender on one batch (best of its rounds)."""
+
+    base: float  # the plain pipeline
+    base_lang: float  # the plain pipeline + detect_languages (the same languages)
+    ours: float  # IntentClassifier.predict_proba
+    decide: float  # decide_many as shipped (no language detection)
+    decide_lang: float  # decide_many with detect_language=True
+
+
+def race(batch: list[str], baseline: Any, ours: Any, triager: Any, with_lang: Any) -> Times:
+    """Seconds for each contender on ``batch``, best of 3.
 
     Interleaved rounds: on a shared machine whose speed drifts for seconds at a time,
     measuring one contender after the other would fold the drift into the ratios.
     """
-    t_base = t_ours = t_decide = float("inf")
+    from socialcare._language import detect_languages, language_detection_available
+
+    detect = language_detection_available()
+
+    def base_lang() -> None:
+        baseline.predict_proba(batch)
+        if detect:
+            detect_languages(batch)
+
+    t = [float("inf")] * 5
     for _ in range(3):
-        t_base = min(t_base, best_of(lambda: baseline.predict_proba(batch), repeat=1))
-        t_ours = min(t_ours, best_of(lambda: ours.predict_proba(batch), repeat=1))
-        t_decide = min(t_decide, best_of(lambda: triager.decide_many(batch), repeat=1))
-    return t_base, t_ours, t_decide
+        for i, fn in enumerate(
+            (
+                lambda: baseline.predict_proba(batch),
+                base_lang,
+                lambda: ours.predict_proba(batch),
+                lambda: triager.decide_many(batch),
+                lambda: with_lang.decide_many(batch),
+            )
+        ):
+            t[i] = min(t[i], best_of(fn, repeat=1))
+    return Times(*t)
 
 
-def report(n: int, t_base: float, t_ours: float, t_decide: float) -> None:
-    print(f"  plain TfidfVectorizer(char_wb 2-5) + LogisticRegression: {n / t_base:>9,.0f}")
+def report(n: int, t: Times) -> None:
+    print(f"  plain TfidfVectorizer(char_wb 2-5) + LogisticRegression: {n / t.base:>9,.0f}")
     print(
-        f"  IntentClassifier.default().predict_proba:                {n / t_ours:>9,.0f}"
-        f"   {t_base / t_ours:.1f}x"
+        f"  IntentClassifier.default().predict_proba:                {n / t.ours:>9,.0f}"
+        f"   {t.base / t.ours:.1f}x"
     )
     print(
         f"  Triager.default().decide_many (intent+sentiment+sensitivity+rules): "
-        f"{n / t_decide:,.0f}   {t_base / t_decide:.1f}x"
+        f"{n / t.decide:,.0f}   {t.base / t.decide:.1f}x"
+    )
+    print(f"  the pipeline + detect_languages (the same languages):    {n / t.base_lang:>9,.0f}")
+    print(
+        f"  decide_many with detect_language=True:                   {n / t.decide_lang:>9,.0f}"
+        f"   {t.base_lang / t.decide_lang:.1f}x the pipeline + detector"
+        f" ({t.base / t.decide_lang:.1f}x the pipeline alone; "
+        f"{t.decide_lang / t.decide:.2f}x the time of detection off)"
     )
 
 
@@ -94,10 +132,16 @@ def main() -> None:
     ).fit(texts, labels)
     ours = IntentClassifier.default()
     triager = Triager.default()
+    with_lang = Triager.default(detect_language=True)
+    from socialcare._language import language_detection_available
 
-    t_base, t_ours, t_decide = race(batch, baseline, ours, triager)
+    if not language_detection_available():
+        print("pycld2 is not installed: the detect_language=True rows detect nothing")
+
+    times = race(batch, baseline, ours, triager, with_lang)
+    t_decide = times.decide
     print("batch classification, one core (posts/s)")
-    report(len(batch), t_base, t_ours, t_decide)
+    report(len(batch), times)
     print(
         f"  (the batch repeats the corpus, so after its first {len(texts):,} posts every word"
         " has been seen: see the runs on distinct posts below)"
@@ -110,40 +154,48 @@ def main() -> None:
     )
     print()
     print(f"the corpus once: {len(texts):,} distinct posts in one batch (posts/s)")
-    report(len(texts), *race(texts, baseline, ours, triager))
+    report(len(texts), race(texts, baseline, ours, triager, with_lang))
     print()
     print(
         f"the corpus with its sensitive posts once: {len(everything):,} distinct posts in one"
         " batch (posts/s)"
     )
-    report(len(everything), *race(everything, baseline, ours, triager))
+    report(len(everything), race(everything, baseline, ours, triager, with_lang))
 
     sample = texts[:2000]
     for text in sample[:50]:
         triager.decide(text)
-    rounds = []
+        with_lang.decide(text)
+    rounds: dict[str, list[tuple[float, float]]] = {"off": [], "on": []}
     for _ in range(3):  # three passes: the machine's noise shows in the spread
-        latencies = []
-        for text in sample:
-            start = time.perf_counter()
-            triager.decide(text)
-            latencies.append(time.perf_counter() - start)
-        latencies.sort()
-        rounds.append(
-            (statistics.median(latencies) * 1e3, latencies[int(0.99 * len(latencies)) - 1] * 1e3)
-        )
-    p50 = statistics.median(r[0] for r in rounds)
-    p99 = statistics.median(r[1] for r in rounds)
+        for key, who in (("off", triager), ("on", with_lang)):  # interleaved
+            latencies = []
+            for text in sample:
+                start = time.perf_counter()
+                who.decide(text)
+                latencies.append(time.perf_counter() - start)
+            latencies.sort()
+            rounds[key].append(
+                (
+                    statistics.median(latencies) * 1e3,
+                    latencies[int(0.99 * len(latencies)) - 1] * 1e3,
+                )
+            )
     base_lat = []
     for text in sample[:500]:
         start = time.perf_counter()
         baseline.predict_proba([text])
         base_lat.append(time.perf_counter() - start)
     print()
-    print(
-        f"decide() latency over {len(sample)} posts, median of 3 passes: p50 {p50:.3f} ms, "
-        f"p99 {p99:.3f} ms (p99 of each pass: " + ", ".join(f"{r[1]:.3f}" for r in rounds) + " ms)"
-    )
+    for key, what in (("off", "as shipped"), ("on", "detect_language=True")):
+        p50 = statistics.median(r[0] for r in rounds[key])
+        p99 = statistics.median(r[1] for r in rounds[key])
+        print(
+            f"decide() latency ({what}) over {len(sample)} posts, median of 3 passes: "
+            f"p50 {p50:.3f} ms, p99 {p99:.3f} ms (p99 of each pass: "
+            + ", ".join(f"{r[1]:.3f}" for r in rounds[key])
+            + " ms)"
+        )
     print(
         f"  (plain pipeline predict_proba on one post: p50 "
         f"{statistics.median(base_lat) * 1e3:.3f} ms)"
@@ -196,7 +248,7 @@ def main() -> None:
             f"distinct texts: our corpus and BANKING77 train+test, {len(distinct):,} posts, "
             f"none repeated, {sum(map(len, distinct)) / len(distinct):.0f} chars (posts/s)"
         )
-        report(len(distinct), *race(distinct, baseline, ours, triager))
+        report(len(distinct), race(distinct, baseline, ours, triager, with_lang))
 
         print()
         print("BANKING77 (77 intents, short banking queries), same comparison, one core")

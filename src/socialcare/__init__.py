@@ -44,6 +44,7 @@ from socialcare._time import parse_timestamp, resolve_timezone
 
 if TYPE_CHECKING:
     from socialcare._inbox import DueClock, Inbox, InboxItem, InboxUpdate
+    from socialcare._language import detect_language, detect_languages
     from socialcare._triage._classifier import IntentClassifier
     from socialcare._triage._decision import Decision
     from socialcare._triage._input import TriageInput
@@ -79,6 +80,8 @@ _LAZY = {
     "TriageRules": "socialcare._triage._rules",
     "Triager": "socialcare._triage._triager",
     "apply_rules": "socialcare._triage._rules",
+    "detect_language": "socialcare._language",
+    "detect_languages": "socialcare._language",
     "queue_key": "socialcare._triage._queue",
     "triage_conversations": "socialcare._triage._threads",
     "tune_thresholds": "socialcare._triage._thresholds",
@@ -149,6 +152,8 @@ __all__ = [
     "apply_rules",
     "away_message",
     "build_conversations",
+    "detect_language",
+    "detect_languages",
     "parse_timestamp",
     "queue_key",
     "resolve_timezone",

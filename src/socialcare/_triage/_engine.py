@@ -179,9 +179,17 @@ class Engine:
         return [g.scorer.memo() if n_chunks > 1 else None for g in self.groups]
 
     def signals(
-        self, texts: list[str], lengths: Sequence[int], memos: Sequence[WordMemo | None]
+        self,
+        texts: list[str],
+        lengths: Sequence[int],
+        memos: Sequence[WordMemo | None],
+        languages: Sequence[str | None] | None = None,
     ) -> Iterator[Signals]:
-        """One `Signals` per text of a chunk (texts already cut to ``max_chars``)."""
+        """One `Signals` per text of a chunk (texts already cut to ``max_chars``).
+
+        ``languages``: each post's detected language, if the caller detected them (the
+        engine itself detects none).
+        """
         n = len(texts)
         normalised = normalise_batch(texts, tidy=False)
         cp = _codepoints(normalised)
@@ -224,7 +232,8 @@ class Engine:
                 keyword_hits,
                 [None if hit is None else hit[1] for hit in private_hits],
                 blank,
-                strict=False,  # (``read`` and ``blank`` may repeat one value: every list has n)
+                itertools.repeat(None) if languages is None else languages,
+                strict=False,  # (``read``, ``blank`` and ``languages`` may repeat one value)
             ),
         )
 

@@ -47,3 +47,5 @@ class Signals(NamedTuple):
     """A word showing the post needs private details (order, account...), if any."""
     blank: bool = False
     """Nothing but white space and punctuation."""
+    language: str | None = None
+    """The language detected in the post (None: unsure, not asked, or no detector)."""

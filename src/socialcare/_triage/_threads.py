@@ -118,6 +118,10 @@ def thread_rules(
     if latest.error is not None or latest.priority is None:
         return latest  # unreadable, or the brand's own words: nothing to correct
     fields = dict(latest.__dict__)
+    if latest.language is None:  # ("ok" at the end of a thread in Malay: the thread's language)
+        fields["language"] = next(
+            (d.language for d in reversed(earlier) if d.language is not None), None
+        )
     reasons = list(latest.reasons)
     sensitive = latest.sensitive
     flagged = next((d.sensitive for d in earlier if d.sensitive is not None), None)

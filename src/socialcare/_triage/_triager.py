@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError, PersistenceError
+from socialcare._language import LanguageMemo
 from socialcare._models import Post
 from socialcare._triage._decision import Decision, field_order, make_decision
 from socialcare._triage._fastpaths import PARALLEL_MIN_ROWS
@@ -90,10 +91,17 @@ class Triager:
         )
 
     @classmethod
-    def default(cls, rules: TriageRules | None = None) -> Triager:
+    def default(
+        cls, rules: TriageRules | None = None, *, detect_language: bool | None = None
+    ) -> Triager:
         """The bundled multilingual model with its tuned thresholds (or your ``rules``).
 
         Loading reads one small file and imports no scikit-learn.
+
+        Args:
+            detect_language: True: each decision carries the post's detected language when
+                the caller gives none (``TriageRules.detect_language``; needs
+                ``pip install 'socialcare[language]'``). None: as the rules say (off).
         """
         from socialcare._triage._bundle import read_default_bundle
 
@@ -104,6 +112,13 @@ class Triager:
                 policy=ThresholdPolicy(**policy) if policy else ThresholdPolicy(threshold=0.6),
                 sensitivity_thresholds=extra.get("sensitivity_thresholds", {}),
             )
+        if detect_language is not None:
+            if not isinstance(detect_language, bool):
+                raise InvalidInputError(
+                    f"detect_language must be True, False or None, got {detect_language!r}"
+                )
+            if rules.detect_language != detect_language:
+                rules = rules.model_copy(update={"detect_language": detect_language})
         return cls._from_heads(features, heads, rules)
 
     @classmethod
@@ -233,11 +248,16 @@ class Triager:
         memos = engine.memos(len(bounds))
         rules = self.rules
         apply = rules.compiled().apply  # (apply_rules, with the rules looked up once)
+        # each distinct text's language detected once per batch; none where the caller gave one
+        languages = LanguageMemo.make() if rules.detect_language else None
         out: list[Decision] = []
         append = out.append
         plain = not errors and not tail_hits
         for start, end in bounds:
-            signals = engine.signals(texts[start:end], lengths[start:end], memos)
+            found = None
+            if languages is not None:
+                found = languages.many(texts[start:end], [i.language for i in inputs[start:end]])
+            signals = engine.signals(texts[start:end], lengths[start:end], memos, found)
             if plain:  # (the common case: no row to mend, one call per post)
                 out.extend(map(apply, signals, inputs[start:end]))
                 continue
