@@ -67,7 +67,7 @@ def post(platform: str = "twitter", language: str | None = None, post_id: str = 
         id=post_id,
         platform=platform,
         author=Author(id="ana"),
-        text="hola",
+        text="ok",  # too short for language detection: the tests name the language
         created_at=datetime(2024, 5, 1, 9, tzinfo=UTC),
         language=language,
     )
@@ -779,3 +779,44 @@ def test_the_assignment_guide_runs() -> None:
     for block in blocks:
         exec(compile(block, str(page), "exec"), namespace)
     assert namespace["results"][0].team == "b"  # type: ignore[index]
+
+
+def test_a_decision_with_its_post_takes_the_posts_language() -> None:
+    pytest.importorskip("pycld2")
+    from datetime import datetime, timezone
+
+    from socialcare import Assigner, Author, Decision, Post
+
+    assigner = Assigner.from_dict(
+        {
+            "teams": [
+                {"name": "care-es", "languages": ["es"], "capacity": 5},
+                {
+                    "name": "crisis",
+                    "languages": ["es", "en"],
+                    "specialist_kinds": ["self_harm"],
+                    "capacity": 2,
+                },
+            ]
+        }
+    )
+    post = Post(
+        id="p",
+        platform="twitter",
+        author=Author(id="u"),
+        text="El banco se quedó con todo, ya no veo razón para vivir",
+        created_at=datetime(2026, 12, 1, tzinfo=timezone.utc),
+    )
+    decision = Decision(
+        route="specialist",
+        intent="complaint",
+        confidence=0.9,
+        uncertain=False,
+        priority="urgent",
+        sensitive="self_harm",
+        sentiment="negative",
+        take_private=False,
+        crisis=True,
+        reasons=("self-harm",),
+    )
+    assert assigner.assign((decision, post)).team == "crisis"

@@ -563,3 +563,15 @@ def test_the_memo_stays_as_small_as_the_book() -> None:
     for index in range(300):
         book.reply(_decision(), language=f"en-{index:03d}")
     assert len(book._memo) == 0  # the bound is the point of the test
+
+
+def test_an_unlabelled_conversation_is_answered_in_its_customers_language() -> None:
+    pytest.importorskip("pycld2")
+    conversation = _conversation(language=None)
+    post = conversation.posts[0].model_copy(
+        update={"text": "Hola, mi pedido no ha llegado y nadie me contesta desde hace días"}
+    )
+    unlabelled = conversation.model_copy(update={"posts": (post,)})
+    reply = acknowledge(unlabelled, _policy(), FRIDAY_NIGHT, book=ReplyBook.starter())
+    assert reply is not None
+    assert reply.language == "es"

@@ -434,6 +434,14 @@ def _read_language(value: Any) -> str:
     return _language_tag(value)
 
 
+def _detected_tag(conversation: Conversation) -> str | None:
+    """The conversation's language label, else the language of its customer's posts."""
+    from socialcare._language import conversation_language
+
+    found = conversation_language(conversation)
+    return _language_tag(found) if found else None
+
+
 def _read_item(item: Any, platform: Platform | None, language: str | None) -> _Item:
     source: Post | Conversation | None = None
     if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], Decision):
@@ -469,12 +477,20 @@ def _read_item(item: Any, platform: Platform | None, language: str | None) -> _I
             kind=kind,
             # triage routes to a specialist for a sensitive kind or an influencer only
             influencer=item.route == "specialist" and kind is None,
-            language=language or (_language_tag(item.language) if item.language else None),
+            language=language or _detected_tag(item),
             platform=item.platform,
             note=None,
         )
     if isinstance(item, Decision):
         detected = item.language or (source.language if source is not None else None)
+        if detected is None and source is not None:
+            from socialcare._language import conversation_language, text_language
+
+            detected = (
+                text_language(source.text)
+                if isinstance(source, Post)
+                else conversation_language(source)
+            )
         return _Item(
             route=item.route,
             intent=item.intent,

@@ -187,3 +187,29 @@ class LanguageMemo:
         one = self.one
         pairs = zip(texts, hints, strict=True)
         return [one(text) if hint is None else None for text, hint in pairs]
+
+
+def text_language(text: str) -> str | None:
+    """`detect_language` where the ``language`` extra is installed, else None (no error)."""
+    cld = _cld2()
+    return None if cld is None or not isinstance(text, str) else _detect(cld, text)
+
+
+def conversation_language(conversation: Any) -> str | None:
+    """A conversation's language: its label, else its customer's latest detectable post.
+
+    Detection needs the ``language`` extra; without it (or when no post is clear enough)
+    the answer is None. Used where a reply or an assignment needs a language the caller did
+    not give and triage did not detect.
+    """
+    label: str | None = conversation.language
+    if label is not None:
+        return label
+    cld = _cld2()
+    if cld is None:
+        return None
+    for post in reversed(conversation.customer_posts):
+        found = _detect(cld, post.text)
+        if found is not None:
+            return found
+    return None

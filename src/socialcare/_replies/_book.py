@@ -21,6 +21,7 @@ from pydantic import Field
 from socialcare._base import Frozen
 from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError, ValidationIssue
+from socialcare._language import conversation_language
 from socialcare._models import Platform
 from socialcare._replies._phrases import ALIASES, babel_locale, when
 from socialcare._replies._template import (
@@ -664,7 +665,7 @@ def _facts(item: Any, now: datetime | None) -> _Facts:
             route=item.route,
             intent=item.intent,
             sensitive=item.sensitive,
-            language=item.language,
+            language=conversation_language(item),
             platform=str(item.platform),
             customer=name,
             answered=answered,
