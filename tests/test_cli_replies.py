@@ -155,3 +155,29 @@ def test_one_posts_missing_target_does_not_stop_the_others(
 def test_policy_without_replies_warns(posts: Path, tmp_path: Path) -> None:
     _, _, err = run("triage", str(posts), "--policy", "p.json", "-o", str(tmp_path / "o.csv"))
     assert "--policy is used only with --replies" in err
+
+
+def test_detect_language_fills_the_language_column(tmp_path: Path) -> None:
+    pytest.importorskip("pycld2")
+    path = tmp_path / "posts.jsonl"
+    rows = [
+        {
+            "id": "1",
+            "platform": "twitter",
+            "author": {"id": "u1"},
+            "created_at": "2026-12-01T10:00:00+00:00",
+            "text": "Hola, mi pedido no ha llegado todavía y nadie me responde",
+        },
+        {
+            "id": "2",
+            "platform": "twitter",
+            "author": {"id": "u2"},
+            "created_at": "2026-12-01T10:00:00+00:00",
+            "text": "ok",
+        },
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    output = tmp_path / "out.csv"
+    status, _, err = run("triage", str(path), "--detect-language", "-o", str(output))
+    assert status == 0, err
+    assert [r["language"] for r in _rows(output)] == ["es", ""]

@@ -579,6 +579,16 @@ def cmd_triage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         rows = _primed(_read(source, mapping, args, progress))  # the header, checked first
         triager = _triager()
+        if args.detect_language:
+            from socialcare._language import language_detection_available
+
+            if not language_detection_available():
+                raise InvalidInputError(
+                    "--detect-language needs the language extra: "
+                    "python -m pip install 'socialcare[language]'"
+                )
+            rules = triager.rules.model_copy(update={"detect_language": True})
+            triager = triager.with_rules(rules)
         with _output(target, columns, out, formula_guard=args.formula_guard) as writer:
             for chunk in _chunks(rows, args.chunk_size):
                 posts = [
@@ -1032,6 +1042,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="author id or handle that speaks for the brand (repeatable): its posts get route "
         "none, no priority and no flag",
+    )
+    triage.add_argument(
+        "--detect-language",
+        action="store_true",
+        help="fill the language column from the post's text where the export has none "
+        "(needs the language extra; replies detect it anyway)",
     )
     triage.add_argument(
         "--replies",
