@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import functools
 import json
 import os
@@ -237,45 +236,48 @@ def _analyse(
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Group an export into conversations, triage, run SLA clocks and report the metrics."""
+    """Group an export into conversations, triage, run SLA clocks and report the metrics.
+
+    Streams: each post is cut down to columns as it is read (see `socialcare._cli_report`),
+    so memory follows the posts' columns, not one pydantic object per row; every SLA clock
+    runs once, vectorised.
+    """
+    from socialcare import metrics
+    from socialcare._cli_report import PostColumns, default_now
+
     mapping = _mapping(args)
     source = _source(args)
     target = _target(args.output, args.output_format, source) if args.output else None
     policy = _load_policy(args.policy)
     _warn_unmapped_keys(source, args, err)
+    columns = PostColumns(args.brand or None)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
-    posts: list[Post] = []
-    origins: list[tuple[int, int]] = []  # (index, line) of each post in the file
     try:
         for index, (line, value) in enumerate(_read(source, mapping, args, progress)):
             if isinstance(value, RowError):
                 bad.append(value)
             else:
-                posts.append(value)
-                origins.append((index, line))
+                columns.add(value, index, line)
     finally:
         progress.close()
-    built = build_conversations(posts, brand=args.brand or None)
-    # build_conversations counts positions in the list of posts; name the file's rows instead.
-    built_errors = [
-        dataclasses.replace(e, index=origins[e.index][0], line=origins[e.index][1])
-        for e in built.errors
-    ]
-    if not built.conversations:
+    threads = columns.thread_posts()
+    if not len(threads):
         err.write(f"no conversations in {source.path}\n")
-        _report_bad_rows([*bad, *built_errors], err, kept=False)
-        return 1 if bad or built_errors else 0
-    if not any(c.brand_posts for c in built.conversations):
+        _report_bad_rows([*bad, *columns.errors], err, kept=False)
+        return 1 if bad or columns.errors else 0
+    if not columns.any_brand:
         err.write(
             "warning: no post was found from the brand, so every post counts as a customer's "
             "and reply rates and SLA attainment read 0%. Name the brand's author ids or handles "
             "with --brand (repeatable, e.g. --brand AcmeSupport), or map a column that marks "
             "them with --map author.is_brand=COLUMN.\n"
         )
-    now = _now(args.now, built)
+    now = _parse_now(args.now) if args.now else default_now(columns)
     by = [part for part in (args.by or "").split(",") if part]
-    _, rep, _ = _analyse(built, policy, now, by, args.tz)
+    labels = columns.labels(threads, _triager())
+    cols = threads.columns(labels=labels, policy=policy, now=now)
+    rep = metrics.report(cols, by=by, tz=args.tz, period="week")
     if target is not None:
         with _output(target, _report_columns(rep), out, formula_guard=args.formula_guard) as writer:
             for row in _flat_rows(rep):
@@ -283,22 +285,26 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(_render_table(rep))
     err.write(
-        f"{len(posts):,} post(s), {len(built):,} conversation(s), "
-        f"{built.duplicates_dropped:,} duplicate(s) dropped, "
-        f"{built.missing_parents:,} reply(ies) without their parent\n"
+        f"{columns.read:,} post(s), {len(threads):,} conversation(s), "
+        f"{columns.duplicates:,} duplicate(s) dropped, "
+        f"{threads.missing_parents:,} reply(ies) without their parent\n"
     )
-    _report_bad_rows([*bad, *built_errors], err, kept=False)
-    return 1 if bad or built_errors else 0
+    _report_bad_rows([*bad, *columns.errors], err, kept=False)
+    return 1 if bad or columns.errors else 0
+
+
+def _parse_now(value: str) -> datetime:
+    from socialcare._time import parse_timestamp
+
+    try:
+        return parse_timestamp(value)
+    except (SocialcareError, ValueError) as exc:
+        raise _UsageError(f"--now: {exc}") from None
 
 
 def _now(value: str | None, built: BuildResult) -> datetime:
     if value:
-        from socialcare._time import parse_timestamp
-
-        try:
-            return parse_timestamp(value)
-        except (SocialcareError, ValueError) as exc:
-            raise _UsageError(f"--now: {exc}") from None
+        return _parse_now(value)
     # Replaying an export: "now" is just after its last post, so nothing is judged by today.
     last = max(c.posts[-1].created_at for c in built.conversations)
     return last + timedelta(seconds=1)

@@ -84,7 +84,7 @@ POST_COLUMNS = (
     "text",
 )
 _REQUIRED = ("id", "platform", "author_id", "created_at")
-CUSTOMER, AGENT, BOT = 0, 1, 2
+CUSTOMER, AGENT, BOT = 0, 1, 2  # Threads.role
 _ROLE_NAMES = ("customer", "agent", "bot")
 _NAT_INT = np.iinfo(np.int64).min
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -581,17 +581,20 @@ def thread(
     return _thread(rows)
 
 
-def _thread(rows: _Rows) -> Threads:
+def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -> Threads:
+    """Thread validated rows; ``positions`` (id -> row per platform code) says the rows are
+    already free of repeats and saves building those maps again."""
     errors = list(rows.errors)
     duplicates = 0
     keep = rows.keep
     ids, codes = rows.ids, rows.platform.tolist()
-    seen_by: list[dict[str, int]] = [{} for _ in rows.platforms]
     repeats: list[tuple[int, int]] = []
-    for row in np.flatnonzero(keep).tolist():
-        first = seen_by[codes[row]].setdefault(ids[row], row)
-        if first != row:
-            repeats.append((first, row))
+    if positions is None:
+        seen_by: list[dict[str, int]] = [{} for _ in rows.platforms]
+        for row in np.flatnonzero(keep).tolist():
+            first = seen_by[codes[row]].setdefault(ids[row], row)
+            if first != row:
+                repeats.append((first, row))
     for first, row in repeats:
         keep[row] = False
         if _content(rows, first) == _content(rows, row):
@@ -621,7 +624,10 @@ def _thread(rows: _Rows) -> Threads:
     parent = np.full(m, -1, dtype=np.int64)
     for code in np.unique(kept_codes).tolist():
         members = np.flatnonzero(kept_codes == code).tolist()
-        if len(members) == m:
+        position: Mapping[str, int]
+        if positions is not None:  # every row kept: a row is its own index
+            position = positions[code]
+        elif len(members) == m:
             position = dict(zip(post_ids, range(m), strict=True))
         else:
             position = {post_ids[i]: i for i in members}

@@ -1,0 +1,364 @@
+"""Benchmark: posts to a metrics report, object path vs columnar path vs pandas; CLI `report`.
+
+Run: ``python benchmarks/columnar_report.py [--rows 1000000] [--cli-rows 1000000]
+[--skip-object] [--skip-cli]``.
+
+Part 1 (in-process, on ``--rows`` synthetic posts as columns of Python values; each variant
+runs in its own child process so peak memory is its own):
+
+- object path: ``build_conversations`` on row dicts, ``SLAPolicy.evaluate`` per conversation
+  and ``metrics.report`` (what the library offered before ``socialcare.columnar``);
+- columnar path: ``socialcare.columnar.thread`` + ``Threads.columns(policy=, now=)`` +
+  ``metrics.report``;
+- the pandas a user would write: thread roots by repeated merges on the parent id, then a
+  ``groupby`` for first customer post / first brand reply and the medians (no SLA, no
+  exchanges: less than either socialcare path computes);
+- networkx weakly connected components, the alternative for threading alone.
+
+Part 2: ``socialcare report FILE`` on a CSV export of ``--cli-rows`` rows in a child process:
+wall time and the child's peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``).
+
+The machine is small (2 cores) and shared; read ratios from the same run, not absolute times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+CUSTOMER_TEXTS = (
+    "where is my parcel? it was due yesterday",
+    "my order never arrived and nobody answers, this is the worst service",
+    "thanks so much, all sorted now!",
+    "how do I change the delivery address?",
+    "I was charged twice for the same order, please refund me",
+    "can you tell me when the store opens on sunday?",
+    "WIN A FREE IPHONE click here",
+    "¿dónde está mi pedido? llevo una semana esperando",
+    "mon colis est bloqué depuis lundi, que se passe-t-il ?",
+    "paket saya belum sampai, tolong dicek",
+)
+BRAND_TEXTS = (
+    "Sorry about this! Could you DM us the order number?",
+    "We've passed it to the team and will update you shortly.",
+    "Glad to hear it!",
+    "Can you confirm the postcode please?",
+)
+START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+HEADER = [
+    "id",
+    "platform",
+    "author.id",
+    "author.handle",
+    "author.is_bot",
+    "created_at",
+    "text",
+    "in_reply_to",
+    "conversation_id",
+    "channel",
+    "language",
+]
+
+
+def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Threads of 1-9 posts: customers, the brand's agents (by handle) and its bot, replies
+    chained by in_reply_to, a tenth with a thread id, some missing parents, in random order."""
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    thread = 0
+    while len(rows) < n:
+        size = min(rng.choice((1, 2, 2, 3, 3, 4, 5, 9)), n - len(rows))
+        t = START + timedelta(seconds=rng.randrange(86400 * 120))
+        customer = f"u{rng.randrange(200_000)}"
+        platform = rng.choice(("twitter", "twitter", "facebook", "instagram"))
+        channel = rng.choice(("public", "public", "private"))
+        parent = "404" if rng.random() < 0.02 else None
+        with_thread = rng.random() < 0.1
+        for k in range(size):
+            post_id = str(10**12 + len(rows))
+            if k % 2 == 0:
+                author, handle, bot = customer, f"user_{customer}", False
+                text = rng.choice(CUSTOMER_TEXTS)
+            elif rng.random() < 0.15:
+                author, handle, bot = "acme_bot", "AcmeBot", True
+                text = "Thanks for your message, an agent will reply soon."
+            else:
+                author, handle, bot = f"agent{rng.randrange(20)}", "AcmeHelp", False
+                text = rng.choice(BRAND_TEXTS)
+            rows.append(
+                {
+                    "id": post_id,
+                    "platform": platform,
+                    "author.id": author,
+                    "author.handle": handle,
+                    "author.is_bot": "true" if bot else "false",
+                    "created_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "text": text,
+                    "in_reply_to": parent or "",
+                    "conversation_id": f"t{thread}" if with_thread else "",
+                    "channel": channel,
+                    "language": "",
+                }
+            )
+            parent = post_id
+            t += timedelta(seconds=int(rng.expovariate(1 / 1800)))
+        thread += 1
+    rng.shuffle(rows)
+    return rows
+
+
+def write_export(path: Path, n: int, seed: int = 7, *, bad_every: int = 0) -> None:
+    """A CSV export of ``make_posts`` (``bad_every``: every so many rows, an unreadable one)."""
+    rows = make_posts(n, seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        for i, row in enumerate(rows):
+            if bad_every and i % bad_every == bad_every - 1:
+                row = {**row, "created_at": "yesterday"}
+            writer.writerow(row)
+
+
+BRAND = ["AcmeHelp", "AcmeBot"]
+POLICY = {
+    "window": "always",
+    "targets": [
+        {"metric": "first_response", "duration": "15m"},
+        {"metric": "next_response", "duration": "1h"},
+        {"metric": "resolution", "duration": "2d"},
+    ],
+}
+
+
+def as_dicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r["id"],
+            "platform": r["platform"],
+            "author": {
+                "id": r["author.id"],
+                "handle": r["author.handle"],
+                "is_bot": r["author.is_bot"] == "true",
+            },
+            "created_at": r["created_at"],
+            "text": r["text"],
+            "in_reply_to": r["in_reply_to"] or None,
+            "conversation_id": r["conversation_id"] or None,
+            "channel": r["channel"],
+        }
+        for r in rows
+    ]
+
+
+def as_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    import numpy as np
+
+    return {
+        "id": [r["id"] for r in rows],
+        "platform": [r["platform"] for r in rows],
+        "author_id": [r["author.id"] for r in rows],
+        "author_handle": [r["author.handle"] for r in rows],
+        "author_is_bot": np.array([r["author.is_bot"] == "true" for r in rows]),
+        "created_at": np.array([r["created_at"][:-1] for r in rows], dtype="datetime64[us]"),
+        "in_reply_to": [r["in_reply_to"] or None for r in rows],
+        "conversation_id": [r["conversation_id"] or None for r in rows],
+        "channel": [r["channel"] for r in rows],
+    }
+
+
+def now_of(rows: list[dict[str, Any]]) -> datetime:
+    last = max(r["created_at"] for r in rows)
+    return datetime.fromisoformat(last.replace("Z", "+00:00")) + timedelta(seconds=1)
+
+
+def run_object(n: int) -> dict[str, Any]:
+    from socialcare import SLAPolicy, build_conversations, metrics
+
+    rows = make_posts(n)
+    now = now_of(rows)
+    dicts = as_dicts(rows)
+    del rows
+    t = time.perf_counter()
+    built = build_conversations(dicts, brand=BRAND)
+    policy = SLAPolicy.from_dict(POLICY)
+    rep = metrics.report(built.conversations, by=["platform"], policy=policy, now=now)
+    return {"seconds": time.perf_counter() - t, "conversations": len(built), "rows": rep.to_dicts()}
+
+
+def run_columnar(n: int) -> dict[str, Any]:
+    from socialcare import SLAPolicy, columnar, metrics
+
+    rows = make_posts(n)
+    now = now_of(rows)
+    cols = as_columns(rows)
+    del rows
+    t = time.perf_counter()
+    threads = columnar.thread(cols, brand=BRAND)
+    policy = SLAPolicy.from_dict(POLICY)
+    rep = metrics.report(threads.columns(policy=policy, now=now), by=["platform"])
+    return {
+        "seconds": time.perf_counter() - t,
+        "conversations": len(threads),
+        "rows": rep.to_dicts(),
+    }
+
+
+def run_pandas(n: int) -> dict[str, Any]:
+    import pandas as pd
+
+    rows = make_posts(n)
+    frame = pd.DataFrame(as_columns(rows))
+    del rows
+    t = time.perf_counter()
+    frame["brand"] = frame["author_handle"].isin(BRAND)
+    key = frame[["platform", "id"]].copy()
+    key["root"] = frame["in_reply_to"].where(frame["conversation_id"].isna())
+    # Follow parents by repeated merges until no row moves (what a notebook would do).
+    parent = frame.set_index(["platform", "id"])["in_reply_to"]
+    for _ in range(64):
+        step = key.merge(
+            parent.rename("up").reset_index().rename(columns={"id": "root"}),
+            on=["platform", "root"],
+            how="left",
+        )
+        moved = step["up"].notna()
+        if not moved.any():
+            break
+        key["root"] = step["up"].where(moved, key["root"]).to_numpy()
+    key["root"] = key["root"].fillna(frame["conversation_id"]).fillna(frame["id"])
+    frame["thread"] = key["platform"] + ":" + key["root"]
+    frame = frame.sort_values(["thread", "created_at"])
+    first_customer = frame[~frame["brand"]].groupby("thread")["created_at"].min()
+    merged = frame.join(first_customer.rename("fc"), on="thread")
+    replies = merged[merged["brand"] & (merged["created_at"] >= merged["fc"])]
+    first_reply = replies.groupby("thread")["created_at"].min()
+    frt = (first_reply - first_customer).dropna()
+    platform = frame.groupby("thread")["platform"].first()
+    table = frt.groupby(platform.reindex(frt.index)).median()
+    return {
+        "seconds": time.perf_counter() - t,
+        "conversations": int(platform.shape[0]),
+        "rows": {str(k): str(v) for k, v in table.items()},
+    }
+
+
+def run_networkx(n: int) -> dict[str, Any]:
+    import networkx as nx
+
+    rows = make_posts(n)
+    t = time.perf_counter()
+    graph = nx.DiGraph()
+    graph.add_nodes_from((r["platform"], r["id"]) for r in rows)
+    graph.add_edges_from(
+        ((r["platform"], r["id"]), (r["platform"], r["in_reply_to"]))
+        for r in rows
+        if r["in_reply_to"]
+    )
+    groups = sum(1 for _ in nx.weakly_connected_components(graph))
+    return {"seconds": time.perf_counter() - t, "conversations": groups, "rows": None}
+
+
+def child(variant: str, n: int) -> None:
+    result = {
+        "object": run_object,
+        "columnar": run_columnar,
+        "pandas": run_pandas,
+        "networkx": run_networkx,
+    }[variant](n)
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result, default=str))
+
+
+def in_child(variant: str, n: int) -> dict[str, Any] | None:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", variant, "--rows", str(n)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print(f"{variant}: failed or not installed ({done.stderr.strip().splitlines()[-1:]})")
+        return None
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def cli_run(path: Path, extra: list[str]) -> tuple[float, float, int]:
+    """Run ``socialcare report`` in a child; wall seconds and the child's peak RSS (MiB)."""
+    code = (
+        "import resource, sys, time\n"
+        "from socialcare.cli import main\n"
+        "t = time.perf_counter()\n"
+        f"status = main({['report', str(path), *extra]!r}, out=open('/dev/null', 'w'))\n"
+        "print(time.perf_counter() - t, "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, status)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, peak, status = done.stdout.split()[-3:]
+    return float(seconds), float(peak), int(status)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--cli-rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-object", action="store_true")
+    parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.rows)
+        return
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _common import machine_note
+
+    print(machine_note())
+    print(f"posts -> report(by=platform) with SLA states, {args.rows:,} posts")
+    results: dict[str, dict[str, Any]] = {}
+    variants = ["columnar", "pandas", "networkx"]
+    if not args.skip_object:
+        variants.insert(0, "object")
+    for variant in variants:
+        result = in_child(variant, args.rows)
+        if result is None:
+            continue
+        results[variant] = result
+        print(
+            f"  {variant:<9} {result['seconds']:8.2f} s  peak RSS {result['peak_mib']:7,.0f} MiB"
+            f"  ({result['conversations']:,} conversations)"
+        )
+    col = results.get("columnar")
+    if col is not None:
+        for other in ("object", "pandas", "networkx"):
+            if other in results:
+                ratio = results[other]["seconds"] / col["seconds"]
+                print(f"  columnar vs {other}: {ratio:.1f}x faster")
+        if "object" in results:
+            same = results["object"]["rows"] == col["rows"]
+            print(f"  columnar report == object report: {same}")
+    if args.skip_cli:
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        write_export(path, args.cli_rows)
+        size = path.stat().st_size / 2**20
+        extra = ["--brand", "AcmeHelp", "--brand", "AcmeBot"]
+        seconds, peak, status = cli_run(path, extra)
+        print(
+            f"socialcare report, {args.cli_rows:,} rows ({size:,.0f} MiB CSV): {seconds:.1f} s, "
+            f"{args.cli_rows / seconds:,.0f} rows/s, peak RSS {peak:,.0f} MiB (exit {status})"
+        )
+
+
+if __name__ == "__main__":
+    main()
