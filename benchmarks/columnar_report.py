@@ -293,19 +293,20 @@ def in_child(variant: str, n: int) -> dict[str, Any] | None:
     return result
 
 
-def cli_run(path: Path, extra: list[str]) -> tuple[float, float, int]:
-    """Run ``socialcare report`` in a child; wall seconds and the child's peak RSS (MiB)."""
+def cli_run(path: Path, extra: list[str]) -> tuple[float, float, float, int]:
+    """Run ``socialcare report`` in a child: wall and CPU seconds, peak RSS (MiB), status."""
     code = (
         "import resource, sys, time\n"
         "from socialcare.cli import main\n"
         "t = time.perf_counter()\n"
         f"status = main({['report', str(path), *extra]!r}, out=open('/dev/null', 'w'))\n"
-        "print(time.perf_counter() - t, "
-        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, status)\n"
+        "use = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "print(time.perf_counter() - t, use.ru_utime + use.ru_stime, use.ru_maxrss / 1024, "
+        "status)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, peak, status = done.stdout.split()[-3:]
-    return float(seconds), float(peak), int(status)
+    seconds, cpu, peak, status = done.stdout.split()[-4:]
+    return float(seconds), float(cpu), float(peak), int(status)
 
 
 def main() -> None:
@@ -353,10 +354,11 @@ def main() -> None:
         write_export(path, args.cli_rows)
         size = path.stat().st_size / 2**20
         extra = ["--brand", "AcmeHelp", "--brand", "AcmeBot"]
-        seconds, peak, status = cli_run(path, extra)
+        seconds, cpu, peak, status = cli_run(path, extra)
         print(
-            f"socialcare report, {args.cli_rows:,} rows ({size:,.0f} MiB CSV): {seconds:.1f} s, "
-            f"{args.cli_rows / seconds:,.0f} rows/s, peak RSS {peak:,.0f} MiB (exit {status})"
+            f"socialcare report, {args.cli_rows:,} rows ({size:,.0f} MiB CSV): {seconds:.1f} s "
+            f"wall, {cpu:.1f} s CPU, {args.cli_rows / seconds:,.0f} rows/s, peak RSS "
+            f"{peak:,.0f} MiB (exit {status})"
         )
 
 

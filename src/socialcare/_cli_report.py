@@ -11,11 +11,13 @@ pydantic objects; the answers are those of ``build_conversations`` + ``triage_co
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from socialcare._conversation import RowError, _brand_keys
 from socialcare._errors import InvalidInputError
@@ -83,24 +85,25 @@ class PostColumns:
         self.duplicates = 0
         self.errors: list[RowError] = []
         self._seen: list[dict[str, int]] = []
-        self._digests: list[int] = []
+        # Numbers and flags go to typed arrays (8 or 1 bytes a post, not a Python object).
+        self._digests = array("q")
         self._platforms: list[Platform] = []
         self._platform_code: dict[Platform, int] = {}
         self._names: dict[str, str] = {}  # one string object per author id or language
         self.ids: list[str] = []
-        self.platform: list[int] = []
+        self.platform = array("l")
         self.author: list[str] = []
-        self.created: list[int] = []
+        self.created = array("q")
         self.parent: list[str | None] = []
         self.thread: list[str | None] = []
-        self.is_brand: list[bool] = []
-        self.bot: list[bool] = []
-        self.private: list[bool] = []
+        self.is_brand = bytearray()
+        self.bot = bytearray()
+        self.private = bytearray()
         # What triage reads: the customer's text; whether a brand post asks a question.
         self.text: list[str | None] = []
-        self.asks: list[bool] = []
-        self.followers: list[int] = []
-        self.verified: list[bool] = []
+        self.asks = bytearray()
+        self.followers = array("q")
+        self.verified = bytearray()
         self.language: list[str | None] = []
 
     def __len__(self) -> int:
@@ -172,25 +175,30 @@ class PostColumns:
     def thread_posts(self) -> Threads:
         """Group the posts into conversations (`socialcare.columnar.thread` rules)."""
         m = len(self.ids)
-        self._digests = []
+        self._digests = array("q")
+
+        def flags(values: bytearray) -> npt.NDArray[np.bool_]:
+            return np.frombuffer(bytes(values), dtype=np.uint8).astype(bool)
+
         rows = _Rows(
             n=m,
             keep=np.ones(m, dtype=bool),
             ids=self.ids,
-            platform=np.array(self.platform, dtype=np.int64),
+            platform=np.frombuffer(self.platform, dtype=np.int_).astype(np.int64),
             platforms=[str(p) for p in self._platforms],
             author=self.author,
-            created=np.array(self.created, dtype=np.int64),
+            created=np.frombuffer(self.created, dtype=np.int64).copy(),
             parent=self.parent,
             thread_id=self.thread,
-            is_brand=self.is_brand,
-            bot=np.array(self.bot, dtype=bool),
-            private=np.array(self.private, dtype=bool),
+            is_brand=flags(self.is_brand).tolist(),
+            bot=flags(self.bot),
+            private=flags(self.private),
             extra=[],
             errors=[],
         )
         threads = _thread(rows, positions=self._seen)
         self._seen = []
+        self.parent, self.thread = [], []  # threading is done with them
         return threads
 
     def labels(
@@ -224,7 +232,7 @@ class PostColumns:
                     row = rows[at]
                     if roles[at] == CUSTOMER:
                         if not current:
-                            asked = last_brand >= 0 and self.asks[last_brand]
+                            asked = last_brand >= 0 and bool(self.asks[last_brand])
                         current.append(row)
                         continue
                     if current:
@@ -247,7 +255,7 @@ class PostColumns:
                             text="\n".join(self.text[r] or "" for r in turn),
                             platform=self._platforms[self.platform[head]],
                             followers=self.followers[head],
-                            verified=self.verified[head],
+                            verified=bool(self.verified[head]),
                             public=not self.private[head],
                             is_brand=False,
                             automated=False,
