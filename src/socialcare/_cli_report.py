@@ -25,6 +25,7 @@ from socialcare._models import Channel, Platform, Post
 from socialcare.columnar import CUSTOMER, Threads, _datetime, _Rows, _thread, _us
 
 if TYPE_CHECKING:
+    from socialcare._triage._input import TriageInput
     from socialcare._triage._triager import Triager
 
 __all__ = ["PostColumns", "default_now"]
@@ -209,7 +210,6 @@ class PostColumns:
         Conversations are decided ``batch`` at a time: every customer turn of the batch in one
         engine pass, the thread rules on the latest, then the decisions are dropped.
         """
-        from socialcare._triage._input import TriageInput
         from socialcare._triage._threads import thread_labels, thread_rules
 
         rules = triager.rules
@@ -251,15 +251,17 @@ class PostColumns:
                 for turn in turns:
                     head = turn[0]
                     inputs.append(
-                        TriageInput.model_construct(
-                            text="\n".join(self.text[r] or "" for r in turn),
-                            platform=self._platforms[self.platform[head]],
-                            followers=self.followers[head],
-                            verified=bool(self.verified[head]),
-                            public=not self.private[head],
-                            is_brand=False,
-                            automated=False,
-                            language=self.language[head],
+                        _turn_input(
+                            {
+                                "text": "\n".join(self.text[r] or "" for r in turn),
+                                "platform": self._platforms[self.platform[head]],
+                                "followers": self.followers[head],
+                                "verified": bool(self.verified[head]),
+                                "public": not self.private[head],
+                                "is_brand": False,
+                                "automated": False,
+                                "language": self.language[head],
+                            }
                         )
                     )
             decided = triager._decide_inputs(inputs) if inputs else []
@@ -281,6 +283,19 @@ class PostColumns:
                 for name in _LABELS:
                     out[name].append(labels[name])
         return out
+
+
+def _turn_input(values: dict[str, Any]) -> TriageInput:
+    """``TriageInput.model_construct(**values)`` with every field given: the same object,
+    without pydantic's per-call default resolution (a cost at a million turns)."""
+    from socialcare._triage._input import TriageInput
+
+    item = TriageInput.__new__(TriageInput)
+    object.__setattr__(item, "__dict__", values)
+    object.__setattr__(item, "__pydantic_fields_set__", set(values))
+    object.__setattr__(item, "__pydantic_extra__", None)
+    object.__setattr__(item, "__pydantic_private__", None)
+    return item
 
 
 def default_now(posts: PostColumns) -> datetime:
