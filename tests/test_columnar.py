@@ -349,3 +349,23 @@ def test_columnar_equals_object_path_on_small_graphs(
     )
     check_same(rows, 0, by=["platform"], policy=policy, now=T0 + timedelta(minutes=now_minutes))
     check_same(rows, 0, include_automated=True)
+
+
+def test_columnar_reads_handles_and_flags_as_authors_do() -> None:
+    handles = [" @AcmeHelp ", "@acmehelp", "AcmeHelp", "", None, " ana ", "@ "]
+    rows = [
+        {
+            "id": str(i),
+            "platform": "x",
+            "author": {"id": f"a{i}", "handle": handle, "is_bot": i == 2},
+            "created_at": (T0 + timedelta(minutes=i)).isoformat(),
+            "in_reply_to": str(i - 1) if i else None,
+        }
+        for i, handle in enumerate(handles)
+    ]
+    built = build_conversations(rows, brand="@AcmeHelp")
+    threads = columnar.thread(as_columns(rows), brand="@AcmeHelp")
+    assert [e.index for e in threads.errors] == [e.index for e in built.errors] == [3, 6]
+    roles = [role for c in built.conversations for role in c.timeline.roles]
+    assert threads.roles().tolist() == roles
+    assert roles == ["agent", "agent", "bot", "customer", "customer"]

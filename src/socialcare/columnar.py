@@ -255,37 +255,13 @@ def _read(data: Any, brand: frozenset[str], assume_tz: str | None) -> _Rows:
         for name in ("author_is_brand", "author_is_bot", "automated")
     }
     brand_handles = frozenset(entry.removeprefix("@").lower() for entry in brand)
-    is_brand: list[Any] = [False] * n
-    handle_values: list[Any] = [None] * n
-    for row in range(n):
-        handle = None
-        if handles is not None and not _missing(handles[row]):
-            value = handles[row]
-            if not isinstance(value, str) or not value.strip().removeprefix("@"):
-                fail(
-                    row,
-                    InvalidInputError(
-                        f"author_handle must be non-empty text (leave it missing if unknown), got "
-                        f"{value!r:.60}"
-                    ),
-                )
-                continue
-            handle = value.strip().removeprefix("@")
-        handle_values[row] = handle
-        said = flags["author_is_brand"][row]
-        if said is not None:
-            is_brand[row] = said
-        else:
-            is_brand[row] = author[row] in brand or (
-                handle is not None and handle.lower() in brand_handles
-            )
-    bot = np.array(
-        [
-            bool(a) or bool(b)
-            for a, b in zip(flags["author_is_bot"], flags["automated"], strict=True)
-        ],
-        dtype=bool,
-    )
+    handle_values = _handle_column(handles, n, fail)
+    said = flags["author_is_brand"]
+    is_brand = [
+        s if s is not None else (a in brand or (h is not None and h.lower() in brand_handles))
+        for s, a, h in zip(said, author, handle_values, strict=True)
+    ]
+    bot = np.array(flags["author_is_bot"], dtype=bool) | np.array(flags["automated"], dtype=bool)
     private = np.zeros(n, dtype=bool)
     channels = lists["channel"]
     if channels is not None:
@@ -373,12 +349,46 @@ def _flag_column(
 ) -> list[Any]:
     if values is None:
         return [None if optional else False] * n
-    out: list[Any] = [None] * n
-    for row, value in enumerate(values):
-        try:
-            out[row] = _flag(value, name, optional=optional)
-        except SocialcareError as exc:
-            fail(row, exc)
+    out = [v if v is True or v is False else _BAD for v in values]
+    for row, value in enumerate(out):
+        if value is _BAD:
+            try:
+                out[row] = _flag(values[row], name, optional=optional)
+            except SocialcareError as exc:
+                out[row] = None if optional else False
+                fail(row, exc)
+    return out
+
+
+def _handle_column(values: list[Any] | None, n: int, fail: Any) -> list[Any]:
+    """Handles as `Author` stores them (no ``@``, no surrounding space); None if missing."""
+    if values is None:
+        return [None] * n
+    out = [
+        None
+        if v is None
+        else v
+        if type(v) is str and v and v[0] != "@" and not v[0].isspace() and not v[-1].isspace()
+        else _BAD
+        for v in values
+    ]
+    for row, value in enumerate(out):
+        if value is not _BAD:
+            continue
+        cell = values[row]
+        out[row] = None
+        if _missing(cell):
+            continue
+        if not isinstance(cell, str) or not cell.strip().removeprefix("@"):
+            fail(
+                row,
+                InvalidInputError(
+                    "author_handle must be non-empty text (leave it missing if unknown), got "
+                    f"{cell!r:.60}"
+                ),
+            )
+            continue
+        out[row] = cell.strip().removeprefix("@")
     return out
 
 
@@ -640,7 +650,7 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
     missing = int((parent == -2).sum())
     parent[parent == -2] = -1
     created = rows.created[kept]
-    id_len = np.fromiter((len(i) for i in post_ids), dtype=np.int64, count=m)
+    id_len = np.fromiter(map(len, post_ids), dtype=np.int64, count=m)
     id_rank = _tie_ranks(post_ids, created, id_len)
     root, cycles = _roots(parent, has_thread, created, id_len, id_rank)
     # The thread key (the root's conversation id, or its id) on its platform; group codes in
@@ -706,8 +716,8 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
         duplicates_dropped=duplicates,
         missing_parents=missing,
         cycles_broken=cycles,
-        post_ids=tuple(post_ids[i] for i in order_list),
-        author_ids=tuple(author[i] for i in order_list),
+        post_ids=tuple(map(post_ids.__getitem__, order_list)),
+        author_ids=tuple(map(author.__getitem__, order_list)),
         private=rows.private[kept][order],
     )
 
