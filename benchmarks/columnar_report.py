@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -70,14 +71,13 @@ HEADER = [
 ]
 
 
-def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
+def _generate(n: int, rng: random.Random) -> Iterator[dict[str, Any]]:
     """Threads of 1-9 posts: customers, the brand's agents (by handle) and its bot, replies
-    chained by in_reply_to, a tenth with a thread id, some missing parents, in random order."""
-    rng = random.Random(seed)
-    rows: list[dict[str, Any]] = []
+    chained by in_reply_to, a tenth with a thread id, some missing parents (in thread order)."""
+    made = 0
     thread = 0
-    while len(rows) < n:
-        size = min(rng.choice((1, 2, 2, 3, 3, 4, 5, 9)), n - len(rows))
+    while made < n:
+        size = min(rng.choice((1, 2, 2, 3, 3, 4, 5, 9)), n - made)
         t = START + timedelta(seconds=rng.randrange(86400 * 120))
         customer = f"u{rng.randrange(200_000)}"
         platform = rng.choice(("twitter", "twitter", "facebook", "instagram"))
@@ -85,7 +85,7 @@ def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
         parent = "404" if rng.random() < 0.02 else None
         with_thread = rng.random() < 0.1
         for k in range(size):
-            post_id = str(10**12 + len(rows))
+            post_id = str(10**12 + made)
             if k % 2 == 0:
                 author, handle, bot = customer, f"user_{customer}", False
                 text = rng.choice(CUSTOMER_TEXTS)
@@ -95,26 +95,79 @@ def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
             else:
                 author, handle, bot = f"agent{rng.randrange(20)}", "AcmeHelp", False
                 text = rng.choice(BRAND_TEXTS)
-            rows.append(
-                {
-                    "id": post_id,
-                    "platform": platform,
-                    "author.id": author,
-                    "author.handle": handle,
-                    "author.is_bot": "true" if bot else "false",
-                    "created_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "text": text,
-                    "in_reply_to": parent or "",
-                    "conversation_id": f"t{thread}" if with_thread else "",
-                    "channel": channel,
-                    "language": "",
-                }
-            )
+            yield {
+                "id": post_id,
+                "platform": platform,
+                "author.id": author,
+                "author.handle": handle,
+                "author.is_bot": "true" if bot else "false",
+                "created_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "text": text,
+                "in_reply_to": parent or "",
+                "conversation_id": f"t{thread}" if with_thread else "",
+                "channel": channel,
+                "language": "",
+            }
+            made += 1
             parent = post_id
             t += timedelta(seconds=int(rng.expovariate(1 / 1800)))
         thread += 1
+
+
+def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    """The synthetic posts as CSV-like rows, in random order."""
+    rng = random.Random(seed)
+    rows = list(_generate(n, rng))
     rng.shuffle(rows)
     return rows
+
+
+def make_columns(n: int, seed: int = 7) -> dict[str, Any]:
+    """The same posts, in the same order, as columns (never a dict per post in memory)."""
+    import numpy as np
+
+    rng = random.Random(seed)
+    names = (
+        "id",
+        "platform",
+        "author.id",
+        "author.handle",
+        "author.is_bot",
+        "created_at",
+        "in_reply_to",
+        "conversation_id",
+        "channel",
+    )
+    lists: dict[str, list[Any]] = {name: [] for name in names}
+    for row in _generate(n, rng):
+        for name in names:
+            lists[name].append(row[name])
+    order = list(range(n))
+    rng.shuffle(order)  # the permutation make_posts applies (same length, same state)
+
+    def column(name: str) -> list[Any]:
+        values = lists.pop(name)
+        return [values[i] for i in order]
+
+    return {
+        "id": column("id"),
+        "platform": column("platform"),
+        "author_id": column("author.id"),
+        "author_handle": column("author.handle"),
+        "author_is_bot": np.array([v == "true" for v in column("author.is_bot")]),
+        "created_at": np.array([v[:-1] for v in column("created_at")], dtype="datetime64[us]"),
+        "in_reply_to": [v or None for v in column("in_reply_to")],
+        "conversation_id": [v or None for v in column("conversation_id")],
+        "channel": column("channel"),
+    }
+
+
+def rss_mib() -> float:
+    """The resident memory now (Linux), to tell the input's share of the peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def write_export(path: Path, n: int, seed: int = 7, *, bad_every: int = 0) -> None:
@@ -160,20 +213,9 @@ def as_dicts(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def as_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    import numpy as np
-
-    return {
-        "id": [r["id"] for r in rows],
-        "platform": [r["platform"] for r in rows],
-        "author_id": [r["author.id"] for r in rows],
-        "author_handle": [r["author.handle"] for r in rows],
-        "author_is_bot": np.array([r["author.is_bot"] == "true" for r in rows]),
-        "created_at": np.array([r["created_at"][:-1] for r in rows], dtype="datetime64[us]"),
-        "in_reply_to": [r["in_reply_to"] or None for r in rows],
-        "conversation_id": [r["conversation_id"] or None for r in rows],
-        "channel": [r["channel"] for r in rows],
-    }
+def column_now(cols: dict[str, Any]) -> datetime:
+    last = cols["created_at"].max().astype("datetime64[us]").item()
+    return last.replace(tzinfo=timezone.utc) + timedelta(seconds=1)
 
 
 def now_of(rows: list[dict[str, Any]]) -> datetime:
@@ -188,20 +230,25 @@ def run_object(n: int) -> dict[str, Any]:
     now = now_of(rows)
     dicts = as_dicts(rows)
     del rows
+    base = rss_mib()
     t = time.perf_counter()
     built = build_conversations(dicts, brand=BRAND)
     policy = SLAPolicy.from_dict(POLICY)
     rep = metrics.report(built.conversations, by=["platform"], policy=policy, now=now)
-    return {"seconds": time.perf_counter() - t, "conversations": len(built), "rows": rep.to_dicts()}
+    return {
+        "seconds": time.perf_counter() - t,
+        "conversations": len(built),
+        "rows": rep.to_dicts(),
+        "input_mib": base,
+    }
 
 
 def run_columnar(n: int) -> dict[str, Any]:
     from socialcare import SLAPolicy, columnar, metrics
 
-    rows = make_posts(n)
-    now = now_of(rows)
-    cols = as_columns(rows)
-    del rows
+    cols = make_columns(n)
+    now = column_now(cols)
+    base = rss_mib()
     t = time.perf_counter()
     threads = columnar.thread(cols, brand=BRAND)
     policy = SLAPolicy.from_dict(POLICY)
@@ -210,15 +257,15 @@ def run_columnar(n: int) -> dict[str, Any]:
         "seconds": time.perf_counter() - t,
         "conversations": len(threads),
         "rows": rep.to_dicts(),
+        "input_mib": base,
     }
 
 
 def run_pandas(n: int) -> dict[str, Any]:
     import pandas as pd
 
-    rows = make_posts(n)
-    frame = pd.DataFrame(as_columns(rows))
-    del rows
+    frame = pd.DataFrame(make_columns(n))
+    base = rss_mib()
     t = time.perf_counter()
     frame["brand"] = frame["author_handle"].isin(BRAND)
     key = frame[["platform", "id"]].copy()
@@ -249,23 +296,31 @@ def run_pandas(n: int) -> dict[str, Any]:
         "seconds": time.perf_counter() - t,
         "conversations": int(platform.shape[0]),
         "rows": {str(k): str(v) for k, v in table.items()},
+        "input_mib": base,
     }
 
 
 def run_networkx(n: int) -> dict[str, Any]:
     import networkx as nx
 
-    rows = make_posts(n)
+    cols = make_columns(n)
+    base = rss_mib()
     t = time.perf_counter()
     graph = nx.DiGraph()
-    graph.add_nodes_from((r["platform"], r["id"]) for r in rows)
+    keys = list(zip(cols["platform"], cols["id"], strict=True))
+    graph.add_nodes_from(keys)
     graph.add_edges_from(
-        ((r["platform"], r["id"]), (r["platform"], r["in_reply_to"]))
-        for r in rows
-        if r["in_reply_to"]
+        (key, (key[0], parent))
+        for key, parent in zip(keys, cols["in_reply_to"], strict=True)
+        if parent
     )
     groups = sum(1 for _ in nx.weakly_connected_components(graph))
-    return {"seconds": time.perf_counter() - t, "conversations": groups, "rows": None}
+    return {
+        "seconds": time.perf_counter() - t,
+        "conversations": groups,
+        "rows": None,
+        "input_mib": base,
+    }
 
 
 def child(variant: str, n: int) -> None:
@@ -336,7 +391,9 @@ def main() -> None:
         results[variant] = result
         print(
             f"  {variant:<9} {result['seconds']:8.2f} s  peak RSS {result['peak_mib']:7,.0f} MiB"
-            f"  ({result['conversations']:,} conversations)"
+            f" (input {result['input_mib']:,.0f} MiB, peak over it "
+            f"{result['peak_mib'] - result['input_mib']:,.0f} MiB)"
+            f"  {result['conversations']:,} conversations"
         )
     col = results.get("columnar")
     if col is not None:
