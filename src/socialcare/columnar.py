@@ -584,7 +584,10 @@ def thread(
         assume_tz: the zone of naive timestamp text; without it such rows are errors.
 
     A bad row (a missing id or author, an unknown platform, an unreadable instant, a reply to
-    itself) is an entry of ``errors`` and stays out; the other rows go on.
+    itself) is an entry of ``errors`` and stays out; the other rows go on. A row with the
+    platform and id of an earlier one is an exact repeat (dropped, counted) when every column
+    given is equal, else a conflict (an entry of ``errors``; the first is kept): columns not
+    given (language, metadata) cannot tell two rows apart here as they do for `Post`.
     """
     keys = _brand_keys(brand)
     rows = _read(posts, keys, assume_tz)
