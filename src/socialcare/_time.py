@@ -24,6 +24,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # while 1e11 milliseconds is March 1973, so no plausible post is misread either way.
 _MILLISECONDS_FROM = 100_000_000_000
 _EPOCH_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+# The shape exports write most (``2024-05-01T09:30:00Z``, ``...+02:00``): read by the standard
+# library, many times faster than dateutil; anything it refuses goes to dateutil as before.
+_PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)\Z")
 _TWITTER_SHAPE = re.compile(
     r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$"
 )
@@ -97,6 +100,11 @@ def _parse_text(text: str) -> datetime:
         return _from_epoch(float(stripped))
     if _TWITTER_SHAPE.match(stripped):
         return _parse_twitter(stripped, text)
+    if _PLAIN_ISO.match(stripped):
+        try:
+            return datetime.fromisoformat(stripped)
+        except ValueError:
+            pass  # e.g. "Z" before Python 3.11, or hour 24: dateutil decides
     try:
         return _dateutil_parser.isoparse(stripped)
     except (ValueError, OverflowError):
