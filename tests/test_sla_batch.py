@@ -155,6 +155,55 @@ def test_a_list_in_one_zone_is_read_exactly(
     assert got.view(np.int64).tolist() == [as_us(item) for item in items]
 
 
+@PROPERTY
+@given(
+    st.sampled_from(ZONE_NAMES),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.sampled_from(["localize", "astimezone", "utc", "fixed"]),
+                st.one_of(
+                    st.datetimes(min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 29)),
+                    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2040, 1, 1)),
+                ),
+                st.booleans(),
+                st.integers(-1439, 1439),
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_a_list_of_pytz_datetimes_is_read_exactly(
+    name: str, rows: list[tuple[str, datetime, bool, int] | None]
+) -> None:
+    # pytz rows carry one tzinfo instance per period: their offsets are read once an instance.
+    zone = pytz.timezone(name)
+    items: list[datetime | None] = []
+    for row in rows:
+        if row is None:
+            items.append(None)
+            continue
+        how, naive, is_dst, minutes = row
+        try:
+            if how == "localize":  # either reading of a repeated hour, a gap moved by pytz
+                items.append(zone.localize(naive, is_dst=is_dst))
+            elif how == "astimezone":
+                items.append(naive.replace(tzinfo=UTC).astimezone(zone))
+            elif how == "utc":
+                items.append(naive.replace(tzinfo=pytz.utc))
+            else:
+                items.append(pytz.FixedOffset(minutes).localize(naive))
+        except OverflowError:  # the reading leaves datetime's range: not a row to test
+            continue
+    got = ServiceWindow.always().next_open_many(items)
+    assert got.view(np.int64).tolist() == [_NAT if x is None else as_us(x) for x in items]
+    window = ServiceWindow.office_hours(name)
+    inside = [x for x in items if x is not None and 1900 <= x.year <= 2100]
+    assert window.is_open_many(inside).tolist() == [window.is_open(x) for x in inside]
+
+
 def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
     # 02:30 on 2023-10-29 happens twice in Madrid: fold picks the occurrence (CEST, then CET).
     first = datetime(2023, 10, 29, 0, 30, tzinfo=UTC)

@@ -40,6 +40,7 @@ _TZINFO = attrgetter("tzinfo")
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 # Seconds from the epoch below which a float total_seconds() gives the exact microseconds.
 _EXACT_SECONDS = 2.0**32
+_PYTZ_FIXED: frozenset[Any] | None = None
 
 
 def _to_us(value: Any, what: str) -> int:
@@ -140,6 +141,10 @@ def _aware_list_us(items: list[Any]) -> Int64Array | None:
     size = len(present)
     zone = present[0].tzinfo if size else None
     try:
+        if type(zone) is not timezone and getattr(type(zone), "utcoffset", None) in _pytz_fixed():
+            pytz_found = _pytz_list_us(present)
+            if pytz_found is not None:
+                return _with_absent(pytz_found, absent, count)
         if type(zone) is not timezone and all(map(is_, map(_TZINFO, present), repeat(zone))):
             # One zone: the wall clock is the difference from the epoch written in that zone
             # (Python ignores a zone both sides share, and asks no offset), less the offset:
@@ -157,11 +162,71 @@ def _aware_list_us(items: list[Any]) -> Int64Array | None:
             found = _exact_us(seconds, present, _EPOCH)
     except Exception:
         return None  # a naive item (TypeError) or a failing tzinfo: the loop reports it
+    return _with_absent(found, absent, count)
+
+
+def _with_absent(found: Int64Array, absent: npt.NDArray[np.bool_] | None, count: int) -> Int64Array:
+    """``found`` (the present rows) spread over ``count`` rows, ``_NAT`` where ``absent``."""
+    import numpy as np
+
     if absent is None:
         return found
     out = np.full(count, _NAT, dtype=np.int64)
     out[~absent] = found
     return out
+
+
+def _pytz_fixed() -> frozenset[Any]:
+    """The ``utcoffset`` functions of pytz's tzinfo classes whose offset is one per instance.
+
+    pytz gives each period of a zone (and each fixed offset) its own tzinfo instance, and its
+    ``utcoffset(dt)`` for a ``dt`` that carries that instance is the instance's ``_utcoffset``
+    whatever the date.
+    """
+    global _PYTZ_FIXED
+    if _PYTZ_FIXED is None:
+        import pytz
+        from pytz import tzinfo as pytz_tzinfo
+
+        _PYTZ_FIXED = frozenset(
+            {
+                pytz_tzinfo.StaticTzInfo.utcoffset,
+                pytz_tzinfo.DstTzInfo.utcoffset,
+                type(pytz.utc).utcoffset,
+                pytz._FixedOffset.utcoffset,
+            }
+        )
+    return _PYTZ_FIXED
+
+
+def _pytz_list_us(present: list[datetime]) -> Int64Array | None:
+    """`_aware_list_us` of rows whose tzinfos are all pytz instances of `_pytz_fixed` classes,
+    reading each distinct instance's offset once instead of once a row; None otherwise.
+
+    A row's wall clock is its difference from the epoch written with its own tzinfo
+    (Python asks no offset when both sides share one), less that tzinfo's offset.
+    """
+    import numpy as np
+
+    tzinfos = list(map(_TZINFO, present))
+    fixed = _pytz_fixed()
+    zones = {id(zone): zone for zone in tzinfos}
+    if not all(type(zone).utcoffset in fixed for zone in zones.values()):
+        return None
+    epochs = {key: _EPOCH_NAIVE.replace(tzinfo=zone) for key, zone in zones.items()}
+    shifts: dict[int, int] = {}
+    for key, epoch in epochs.items():
+        offset = epoch.utcoffset()
+        if offset is None:  # pragma: no cover - pytz's fixed classes always give one
+            return None
+        shifts[key] = offset // _ONE_US
+    keys = list(map(id, tzinfos))
+    size = len(present)
+    walls = map(sub, present, map(epochs.__getitem__, keys))
+    seconds = np.fromiter(map(_SECONDS, walls), dtype=np.float64, count=size)
+    found = _exact_us(seconds, present, None)
+    found -= np.fromiter(map(shifts.__getitem__, keys), dtype=np.int64, count=size)
+    return found
 
 
 def _exact_us(seconds: npt.NDArray[np.float64], items: list[datetime], epoch: Any) -> Int64Array:
