@@ -21,7 +21,7 @@ from sla_strategies import PATTERNS, day_openings
 from socialcare import InvalidInputError, ServiceWindow, TimezoneError
 from socialcare._compat import utc_transitions
 from socialcare._sla._batch import _GROUP_US, _groups
-from socialcare._sla._intervals import _Lookup
+from socialcare._sla._intervals import _CACHE_DAYS, _Lookup
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -559,3 +559,31 @@ def test_not_a_time_in_a_list_is_a_missing_row_and_refused_by_the_scalar_forms()
     ):
         with pytest.raises(InvalidInputError, match=rf"^{name} is missing"):
             call()
+
+
+def test_business_time_across_centuries_is_summed_exactly_in_small_stretches() -> None:
+    hours = {"mon-fri": "09:00-12:00,13:00-17:00", "sat": "22:00-02:00"}
+    holidays = [date(2026, 12, 25), date(2101, 3, 28), date(2300, 1, 1)]
+    window = ServiceWindow.weekly("America/New_York", hours, holidays)
+    start = datetime(2026, 1, 5, 10, 17, 3, 5, tzinfo=UTC)
+    end = datetime(2400, 6, 1, 12, 30, tzinfo=UTC)
+    # The reference: one span over the whole stretch, built directly.
+    first, last = as_us(start) // DAY_US - 3, as_us(end) // DAY_US + 3
+    whole = ServiceWindow.weekly("America/New_York", hours, holidays)._build(first, last)
+    expected = whole.business(as_us(end)) - whole.business(as_us(start))
+    assert window.elapsed(start, end) == timedelta(microseconds=expected)
+    spent = window.elapsed_many([start, start, None], [end, start + timedelta(days=9), end])
+    assert spent[0].astype(timedelta) == timedelta(microseconds=expected)
+    assert spent[1].astype(timedelta) == window.elapsed(start, start + timedelta(days=9))
+    assert np.isnat(spent[2])
+    # To the year 9999: the sum does not depend on where it is cut.
+    far = datetime(9999, 11, 30, 8, tzinfo=UTC)
+    middle = datetime(5003, 7, 9, 13, 1, tzinfo=UTC)
+    total = window.elapsed(start, far)
+    assert total == window.elapsed(start, middle) + window.elapsed(middle, far)
+    assert window.elapsed_many([start], [far])[0].astype(timedelta) == total
+    kept = [span for span in (window._span, window._spare) if span is not None]
+    assert all(span.end_day - span.first_day <= _CACHE_DAYS for span in kept)
+
+
+DAY_US = 86_400_000_000

@@ -16,7 +16,7 @@ from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._sla._intervals import (
     _BATCH_HI,
     _BATCH_LO,
-    _CACHE_DAYS,
+    _CHUNK_US,
     _DAY_US,
     _EPOCH,
     _LAST_DAY,
@@ -252,7 +252,7 @@ def _exact_us(seconds: npt.NDArray[np.float64], items: list[datetime], epoch: An
 # Rows are answered together when they lie this close: a batch that spans more is cut into
 # groups (at gaps of over a year, and every _GROUP_US), each answered from a span of its own,
 # so that one far-off row never makes the window build (and keep) millennia of intervals.
-_GROUP_US = (_CACHE_DAYS - 1000) * _DAY_US
+_GROUP_US = _CHUNK_US
 _GAP_US = 366 * _DAY_US
 
 
@@ -479,11 +479,29 @@ def elapsed_many(
             out[ok] = bv - av
         else:
             spent = np.empty(len(av), dtype=np.int64)
-            for rows, lo, hi in _groups(av, bv):
-                span = window._span_for(lo, hi)
-                if rows is None:
-                    spent = span.business_many(bv) - span.business_many(av)
-                else:
-                    spent[rows] = span.business_many(bv[rows]) - span.business_many(av[rows])
+            # A pair that spans decades is summed stretch by stretch (rare: a loop is fine).
+            wide = np.flatnonzero(bv - av > _CHUNK_US)
+            if len(wide):
+                for row in wide.tolist():
+                    spent[row] = window._elapsed_us(int(av[row]), int(bv[row]))
+                narrow = np.flatnonzero(bv - av <= _CHUNK_US)
+                if len(narrow):
+                    spent[narrow] = _spent_us(window, av[narrow], bv[narrow])
+            else:
+                spent = _spent_us(window, av, bv)
             out[ok] = spent
     return out.view("timedelta64[us]")
+
+
+def _spent_us(window: _Engine, av: Int64Array, bv: Int64Array) -> Int64Array:
+    """Business time for each pair of a weekly window (pairs no wider than ``_CHUNK_US``)."""
+    import numpy as np
+
+    spent = np.empty(len(av), dtype=np.int64)
+    for rows, lo, hi in _groups(av, bv):
+        span = window._span_for(lo, hi)
+        if rows is None:
+            spent = span.business_many(bv) - span.business_many(av)
+        else:
+            spent[rows] = span.business_many(bv[rows]) - span.business_many(av[rows])
+    return spent

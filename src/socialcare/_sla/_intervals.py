@@ -56,6 +56,9 @@ _MARGIN_DAYS = 400
 # year 9999) is answered from a span of its own instead of widening the kept one to millennia.
 # Wider spans (a single elapsed() across centuries) are built for the call and dropped.
 _CACHE_DAYS = 15_000
+# Instants further apart than this are not answered from one span: batches are cut into groups
+# this wide, and business time across a longer stretch is summed stretch by stretch.
+_CHUNK_US = (_CACHE_DAYS - 1000) * _DAY_US
 # A forward search that finds no open time in this many days gives up instead of looping.
 _GIVE_UP_DAYS = 3660
 
@@ -424,6 +427,18 @@ class _Engine:
                 else:
                     self._spare = built
             return built
+
+    def _elapsed_us(self, start: int, end: int) -> int:
+        """Business time from ``start`` to ``end`` (>= start), summed over stretches of at most
+        ``_CHUNK_US`` so that no span wider than the cache cap is built."""
+        total = 0
+        while end - start > _CHUNK_US:
+            middle = start + _CHUNK_US
+            span = self._span_for(start, middle)
+            total += span.business(middle) - span.business(start)
+            start = middle
+        span = self._span_for(start, end)
+        return total + span.business(end) - span.business(start)
 
     def _grow(self, span: _Span, needed_end_us: int | None = None) -> _Span:
         """Widen ``span`` forward (for additions that run past its end)."""
