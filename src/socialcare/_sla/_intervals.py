@@ -54,7 +54,7 @@ _MARGIN_DAYS = 400
 # A window keeps at most two spans (the one most queries fall in and one for the latest
 # elsewhere), each of at most this many days (about 41 years): a far-off instant (a typo'd
 # year 9999) is answered from a span of its own instead of widening the kept one to millennia.
-# Wider spans (a single elapsed() across centuries) are built for the call and dropped.
+# Wider spans (a search for the next opening that runs for years) are built for the call only.
 _CACHE_DAYS = 15_000
 # Instants further apart than this are not answered from one span: batches are cut into groups
 # this wide, and business time across a longer stretch is summed stretch by stretch.
