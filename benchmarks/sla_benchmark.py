@@ -10,8 +10,8 @@ ends are 0-10 days later. Timed, in the same run:
 - ``add(start, 15 minutes)`` and ``elapsed(start, end)``: ours per call (a Python loop over
   ``ServiceWindow.add``/``elapsed``), ours batch (``add_many``/``elapsed_many``) on
   ``datetime64`` arrays, on lists of aware UTC datetimes and on lists of aware datetimes in
-  the window's zone (``zoneinfo``), businesstimedelta (``start + BusinessTimeDelta`` and
-  ``rules.difference``);
+  the window's zone (``zoneinfo``, pytz and dateutil tzinfos), businesstimedelta
+  (``start + BusinessTimeDelta`` and ``rules.difference``);
 - ``add(start, 1 hour)``: pandas ``DatetimeIndex + CustomBusinessHour(1)`` (pandas cannot add
   15 business minutes: ``CustomBusinessHour`` takes whole hours; it has no business-time
   difference either).
@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import pytz
+from dateutil import tz as dateutil_tz
 
 from socialcare import ServiceWindow
 
@@ -86,6 +87,13 @@ def main() -> None:
     local_zone = zoneinfo.ZoneInfo(ZONE)
     starts_local = [s.astimezone(local_zone) for s in starts]
     ends_local = [e.astimezone(local_zone) for e in ends]
+    # The same instants in the other kinds of tzinfo a list may hold.
+    pytz_zone = pytz.timezone(ZONE)
+    dateutil_zone = dateutil_tz.gettz(ZONE)
+    starts_pytz = [s.astimezone(pytz_zone) for s in starts]
+    ends_pytz = [e.astimezone(pytz_zone) for e in ends]
+    starts_dateutil = [s.astimezone(dateutil_zone) for s in starts]
+    ends_dateutil = [e.astimezone(dateutil_zone) for e in ends]
 
     window = ServiceWindow.office_hours(ZONE)
     tz = pytz.timezone(ZONE)
@@ -111,6 +119,10 @@ def main() -> None:
     rows.append(("add 15m", "ours, batch, list UTC", per_item_us(t, N)))
     t, ours_add_local = best_of(3, lambda: window.add_many(starts_local, FIFTEEN))
     rows.append(("add 15m", "ours, batch, list zoneinfo", per_item_us(t, N)))
+    t, ours_add_pytz = best_of(3, lambda: window.add_many(starts_pytz, FIFTEEN))
+    rows.append(("add 15m", "ours, batch, list pytz", per_item_us(t, N)))
+    t, ours_add_du = best_of(3, lambda: window.add_many(starts_dateutil, FIFTEEN))
+    rows.append(("add 15m", "ours, batch, list dateutil", per_item_us(t, N)))
     slow = starts[:N_SLOW]
     t, btd_add = best_of(1, lambda: [s + btd_15 for s in slow])
     rows.append(("add 15m", "businesstimedelta", per_item_us(t, N_SLOW)))
@@ -126,6 +138,10 @@ def main() -> None:
     rows.append(("elapsed", "ours, batch, list UTC", per_item_us(t, N)))
     t, ours_el_local = best_of(3, lambda: window.elapsed_many(starts_local, ends_local))
     rows.append(("elapsed", "ours, batch, list zoneinfo", per_item_us(t, N)))
+    t, ours_el_pytz = best_of(3, lambda: window.elapsed_many(starts_pytz, ends_pytz))
+    rows.append(("elapsed", "ours, batch, list pytz", per_item_us(t, N)))
+    t, ours_el_du = best_of(3, lambda: window.elapsed_many(starts_dateutil, ends_dateutil))
+    rows.append(("elapsed", "ours, batch, list dateutil", per_item_us(t, N)))
     t, btd_el = best_of(
         1, lambda: [rules.difference(a, b).timedelta for a, b in zip(slow, ends, strict=False)]
     )
@@ -175,8 +191,14 @@ def main() -> None:
         a == b.astype(datetime).replace(tzinfo=UTC)
         for a, b in zip(ours_add, ours_add64, strict=True)
     ) and all(a == b for a, b in zip(ours_el, ours_el64.tolist(), strict=True))
-    same = same and all(np.array_equal(ours_add64, x) for x in (ours_add_list, ours_add_local))
-    same = same and all(np.array_equal(ours_el64, x) for x in (ours_el_list, ours_el_local))
+    same = same and all(
+        np.array_equal(ours_add64, x)
+        for x in (ours_add_list, ours_add_local, ours_add_pytz, ours_add_du)
+    )
+    same = same and all(
+        np.array_equal(ours_el64, x)
+        for x in (ours_el_list, ours_el_local, ours_el_pytz, ours_el_du)
+    )
     same = same and ours_open_list.tolist() == ours_open
     same = same and all(
         a == b.astype(datetime).replace(tzinfo=UTC)

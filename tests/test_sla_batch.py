@@ -6,7 +6,9 @@ Every batch form must give, row by row, what the one-at-a-time form gives for th
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 import numpy as np
 import pytest
@@ -18,7 +20,8 @@ from hypothesis import strategies as st
 from sla_strategies import PATTERNS, day_openings
 from socialcare import InvalidInputError, ServiceWindow, TimezoneError
 from socialcare._compat import utc_transitions
-from socialcare._sla._intervals import _Lookup
+from socialcare._sla._batch import _GROUP_US, _groups
+from socialcare._sla._intervals import _CACHE_DAYS, _Lookup
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -150,6 +153,55 @@ def test_a_list_in_one_zone_is_read_exactly(
     items = [naive.replace(tzinfo=zone, fold=fold) for naive, fold in readings]
     got = ServiceWindow.always().next_open_many(items)
     assert got.view(np.int64).tolist() == [as_us(item) for item in items]
+
+
+@PROPERTY
+@given(
+    st.sampled_from(ZONE_NAMES),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.tuples(
+                st.sampled_from(["localize", "astimezone", "utc", "fixed"]),
+                st.one_of(
+                    st.datetimes(min_value=datetime(1, 1, 3), max_value=datetime(9999, 12, 29)),
+                    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2040, 1, 1)),
+                ),
+                st.booleans(),
+                st.integers(-1439, 1439),
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_a_list_of_pytz_datetimes_is_read_exactly(
+    name: str, rows: list[tuple[str, datetime, bool, int] | None]
+) -> None:
+    # pytz rows carry one tzinfo instance per period: their offsets are read once an instance.
+    zone = pytz.timezone(name)
+    items: list[datetime | None] = []
+    for row in rows:
+        if row is None:
+            items.append(None)
+            continue
+        how, naive, is_dst, minutes = row
+        try:
+            if how == "localize":  # either reading of a repeated hour, a gap moved by pytz
+                items.append(zone.localize(naive, is_dst=is_dst))
+            elif how == "astimezone":
+                items.append(naive.replace(tzinfo=UTC).astimezone(zone))
+            elif how == "utc":
+                items.append(naive.replace(tzinfo=pytz.utc))
+            else:
+                items.append(pytz.FixedOffset(minutes).localize(naive))
+        except OverflowError:  # the reading leaves datetime's range: not a row to test
+            continue
+    got = ServiceWindow.always().next_open_many(items)
+    assert got.view(np.int64).tolist() == [_NAT if x is None else as_us(x) for x in items]
+    window = ServiceWindow.office_hours(name)
+    inside = [x for x in items if x is not None and 1900 <= x.year <= 2100]
+    assert window.is_open_many(inside).tolist() == [window.is_open(x) for x in inside]
 
 
 def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
@@ -368,3 +420,170 @@ def test_lookup_is_searchsorted(values: list[int], queries: list[int], cluster: 
         ordered = np.unique(np.concatenate((ordered, ordered[0] + np.arange(10**cluster))))
     x = np.array(queries + ordered.tolist() + (ordered - 1).tolist(), dtype=np.int64)
     assert np.array_equal(_Lookup(ordered).right(x), np.searchsorted(ordered, x, side="right"))
+
+
+# Far-apart rows: answered from spans of their own, and the kept spans stay small ---------------
+
+
+def kept_intervals(window: ServiceWindow) -> int:
+    """How many open intervals the window keeps between calls."""
+    spans = (window._span, window._spare)
+    return sum(len(span.starts_list) for span in spans if span is not None)
+
+
+def batch_equals_scalar(window: ServiceWindow, items: list[datetime | None]) -> None:
+    """Every batch form equals its scalar form row by row (NaT where the scalar one raises)."""
+
+    def scalar(call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except InvalidInputError:
+            return None
+
+    assert window.is_open_many(items).tolist() == [
+        x is not None and bool(scalar(lambda x=x: window.is_open(x))) for x in items
+    ]
+    assert as_datetimes(window.next_open_many(items)) == [
+        None if x is None else scalar(lambda x=x: window.next_open(x)) for x in items
+    ]
+    assert as_datetimes(window.add_many(items, timedelta(hours=3))) == [
+        None if x is None else scalar(lambda x=x: window.add(x, timedelta(hours=3))) for x in items
+    ]
+    later = [None if x is None else x + timedelta(days=2, minutes=7) for x in items]
+    spent = window.elapsed_many(items, later)
+    assert [None if np.isnat(s) else s.astype(timedelta) for s in spent] == [
+        None if x is None or y is None else scalar(lambda x=x, y=y: window.elapsed(x, y))
+        for x, y in zip(items, later, strict=True)
+    ]
+
+
+def test_far_apart_rows_equal_the_scalar_forms_and_keep_the_window_small() -> None:
+    hours = {"mon-fri": "09:00-12:00,13:00-17:00", "sat": "22:00-02:00"}
+    holidays = [date(2026, 1, 6), date(9999, 1, 11), date(3000, 1, 13)]
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    items: list[datetime | None] = [
+        datetime(2026, 1, 5, 10, tzinfo=UTC),
+        datetime(9999, 1, 10, 23, 30, tzinfo=UTC),
+        None,
+        datetime(2026, 1, 6, 10, tzinfo=paris),
+        datetime(3000, 1, 13, 10, tzinfo=UTC),
+        datetime(1, 1, 10, 12, tzinfo=UTC),
+        datetime(1700, 3, 1, 10, 0, 0, 1, tzinfo=paris),
+        datetime(2026, 3, 29, 1, 30, tzinfo=paris),
+        datetime(9999, 12, 20, tzinfo=UTC),
+        datetime(2027, 6, 1, 16, 59, tzinfo=pytz.timezone("Europe/Paris")),
+    ]
+    batch_equals_scalar(ServiceWindow.weekly("Europe/Paris", hours, holidays), items)
+    # The batch forms, on a fresh window: one row in 9999 among rows of 2026 keeps no
+    # millennia of intervals (it built 4.2 million of them before: 1.1 GB).
+    window = ServiceWindow.weekly("Europe/Paris", hours, holidays)
+    window.is_open_many(items)
+    window.next_open_many(items)
+    window.add_many(items, timedelta(hours=3))
+    window.elapsed_many(items, items)
+    assert kept_intervals(window) < 10_000
+    # The scalar forms too: a query in 2026, then one in 2999.
+    scalar = ServiceWindow.weekly("Europe/Paris", hours)
+    scalar.is_open(datetime(2026, 1, 5, 10, tzinfo=UTC))
+    first = scalar._span
+    scalar.is_open(datetime(2999, 1, 5, 10, tzinfo=UTC))
+    assert scalar._span is first  # the span of the bulk of queries stays
+    assert kept_intervals(scalar) < 10_000
+    assert scalar.is_open(datetime(2026, 1, 5, 10, tzinfo=UTC))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    history_windows(),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.builds(
+                lambda year, seconds: datetime(year, 1, 6, tzinfo=UTC) + timedelta(seconds=seconds),
+                st.sampled_from([1, 2, 1800, 1950, 2026, 2028, 2070, 2150, 3000, 9999]),
+                st.integers(0, 340 * 86_400),  # inside the batch range
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_rows_years_apart_equal_the_scalar_forms(
+    window: ServiceWindow, items: list[datetime | None]
+) -> None:
+    batch_equals_scalar(window, items)
+    assert kept_intervals(window) < 30_000
+
+
+def test_groups_cover_each_row_once() -> None:
+    rng = np.random.default_rng(5)
+    day = 86_400_000_000
+    lo = np.concatenate(
+        (rng.integers(0, 900 * day, 500), rng.integers(-700_000 * day, 2_900_000 * day, 60))
+    )
+    hi = lo + rng.integers(0, 5 * day, len(lo))
+    hi[3] = lo[3] + 30_000 * day  # one pair wider than a group
+    groups = _groups(lo, hi)
+    rows = np.concatenate([g[0] for g in groups if g[0] is not None])
+    assert sorted(rows.tolist()) == list(range(len(lo)))
+    assert len(groups[0][0]) >= 500  # type: ignore[arg-type]  # the bulk first
+    for found, first, last in groups:
+        assert found is not None
+        assert first == lo[found].min()
+        assert last == hi[found].max()
+        assert lo[found].max() - first <= _GROUP_US
+    near = lo[:500]
+    assert _groups(near, near + day) == [(None, int(near.min()), int(near.max()) + day)]
+
+
+def test_not_a_time_in_a_list_is_a_missing_row_and_refused_by_the_scalar_forms() -> None:
+    pd = pytest.importorskip("pandas")
+    window = ServiceWindow.office_hours("Europe/Paris")
+    friday = datetime(2024, 5, 3, 14, tzinfo=UTC)
+    items = [friday, pd.NaT, np.datetime64("NaT"), float("nan"), None, pd.Timestamp(friday)]
+    assert window.is_open_many(items).tolist() == [True, False, False, False, False, True]
+    missing = [False, True, True, True, True, False]
+    assert np.isnat(window.next_open_many(items)).tolist() == missing
+    assert np.isnat(window.add_many(items, timedelta(hours=1))).tolist() == missing
+    assert np.isnat(window.elapsed_many(items, [friday] * 6)).tolist() == missing
+    assert np.isnat(window.elapsed_many([friday] * 6, items)).tolist() == missing
+    assert window.is_open_many([pd.NaT]).tolist() == [False]
+    for name, call in (
+        ("at", lambda: window.is_open(pd.NaT)),
+        ("at", lambda: window.next_open(pd.NaT)),
+        ("at", lambda: window.to_local(pd.NaT)),
+        ("at", lambda: ServiceWindow.always().is_open(pd.NaT)),
+        ("start", lambda: window.add(pd.NaT, timedelta(hours=1))),
+        ("start", lambda: window.elapsed(pd.NaT, friday)),
+        ("end", lambda: window.elapsed(friday, pd.NaT)),
+    ):
+        with pytest.raises(InvalidInputError, match=rf"^{name} is missing"):
+            call()
+
+
+def test_business_time_across_centuries_is_summed_exactly_in_small_stretches() -> None:
+    hours = {"mon-fri": "09:00-12:00,13:00-17:00", "sat": "22:00-02:00"}
+    holidays = [date(2026, 12, 25), date(2101, 3, 28), date(2300, 1, 1)]
+    window = ServiceWindow.weekly("America/New_York", hours, holidays)
+    start = datetime(2026, 1, 5, 10, 17, 3, 5, tzinfo=UTC)
+    end = datetime(2400, 6, 1, 12, 30, tzinfo=UTC)
+    # The reference: one span over the whole stretch, built directly.
+    first, last = as_us(start) // DAY_US - 3, as_us(end) // DAY_US + 3
+    whole = ServiceWindow.weekly("America/New_York", hours, holidays)._build(first, last)
+    expected = whole.business(as_us(end)) - whole.business(as_us(start))
+    assert window.elapsed(start, end) == timedelta(microseconds=expected)
+    spent = window.elapsed_many([start, start, None], [end, start + timedelta(days=9), end])
+    assert spent[0].astype(timedelta) == timedelta(microseconds=expected)
+    assert spent[1].astype(timedelta) == window.elapsed(start, start + timedelta(days=9))
+    assert np.isnat(spent[2])
+    # To the year 9999: the sum does not depend on where it is cut.
+    far = datetime(9999, 11, 30, 8, tzinfo=UTC)
+    middle = datetime(5003, 7, 9, 13, 1, tzinfo=UTC)
+    total = window.elapsed(start, far)
+    assert total == window.elapsed(start, middle) + window.elapsed(middle, far)
+    assert window.elapsed_many([start], [far])[0].astype(timedelta) == total
+    kept = [span for span in (window._span, window._spare) if span is not None]
+    assert all(span.end_day - span.first_day <= _CACHE_DAYS for span in kept)
+
+
+DAY_US = 86_400_000_000

@@ -16,6 +16,8 @@ from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._sla._intervals import (
     _BATCH_HI,
     _BATCH_LO,
+    _CHUNK_US,
+    _DAY_US,
     _EPOCH,
     _LAST_DAY,
     _MAX_US,
@@ -38,6 +40,7 @@ _TZINFO = attrgetter("tzinfo")
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 # Seconds from the epoch below which a float total_seconds() gives the exact microseconds.
 _EXACT_SECONDS = 2.0**32
+_PYTZ_FIXED: frozenset[Any] | None = None
 
 
 def _to_us(value: Any, what: str) -> int:
@@ -45,11 +48,17 @@ def _to_us(value: Any, what: str) -> int:
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{what} must be an aware datetime, got {type(value).__name__}")
     try:
-        return (value - _EPOCH) // _ONE_US
+        found = (value - _EPOCH) // _ONE_US
     except TypeError:  # naive: no offset to subtract
         raise TimezoneError(
             f"{what} {value!r} is naive: attach a zone, e.g. datetime(..., tzinfo=timezone.utc)"
         ) from None
+    if type(found) is not int:  # pandas.NaT (a datetime subclass) gives NaN
+        raise InvalidInputError(
+            f"{what} is missing ({value!r}): give an aware datetime (the batch forms read "
+            "a missing value as a missing row)"
+        )
+    return found
 
 
 def _duration_us(duration: Any) -> int:
@@ -92,13 +101,22 @@ def _instants_us(values: Any, what: str) -> Int64Array:
         return fast
     out = np.empty(len(items), dtype=np.int64)
     for index, item in enumerate(items):
-        if item is None or (isinstance(item, np.datetime64) and np.isnat(item)):
+        if item is None or _is_nat(item):
             out[index] = _NAT
         elif isinstance(item, np.datetime64):
             out[index] = item.astype("datetime64[us]").astype(np.int64)
         else:
             out[index] = _to_us(item, f"{what}[{index}]")
     return out
+
+
+def _is_nat(item: Any) -> bool:
+    """Whether ``item`` is a missing value that is not ``None``: ``numpy.datetime64("NaT")``,
+    ``pandas.NaT``, a float NaN (anything not equal to itself)."""
+    try:
+        return bool(item != item)
+    except Exception:  # a comparison that raises or gives no truth value: not missing
+        return False
 
 
 def _aware_list_us(items: list[Any]) -> Int64Array | None:
@@ -123,6 +141,10 @@ def _aware_list_us(items: list[Any]) -> Int64Array | None:
     size = len(present)
     zone = present[0].tzinfo if size else None
     try:
+        if type(zone) is not timezone and getattr(type(zone), "utcoffset", None) in _pytz_fixed():
+            pytz_found = _pytz_list_us(present)
+            if pytz_found is not None:
+                return _with_absent(pytz_found, absent, count)
         if type(zone) is not timezone and all(map(is_, map(_TZINFO, present), repeat(zone))):
             # One zone: the wall clock is the difference from the epoch written in that zone
             # (Python ignores a zone both sides share, and asks no offset), less the offset:
@@ -140,11 +162,71 @@ def _aware_list_us(items: list[Any]) -> Int64Array | None:
             found = _exact_us(seconds, present, _EPOCH)
     except Exception:
         return None  # a naive item (TypeError) or a failing tzinfo: the loop reports it
+    return _with_absent(found, absent, count)
+
+
+def _with_absent(found: Int64Array, absent: npt.NDArray[np.bool_] | None, count: int) -> Int64Array:
+    """``found`` (the present rows) spread over ``count`` rows, ``_NAT`` where ``absent``."""
+    import numpy as np
+
     if absent is None:
         return found
     out = np.full(count, _NAT, dtype=np.int64)
     out[~absent] = found
     return out
+
+
+def _pytz_fixed() -> frozenset[Any]:
+    """The ``utcoffset`` functions of pytz's tzinfo classes whose offset is one per instance.
+
+    pytz gives each period of a zone (and each fixed offset) its own tzinfo instance, and its
+    ``utcoffset(dt)`` for a ``dt`` that carries that instance is the instance's ``_utcoffset``
+    whatever the date.
+    """
+    global _PYTZ_FIXED
+    if _PYTZ_FIXED is None:
+        import pytz
+        from pytz import tzinfo as pytz_tzinfo
+
+        _PYTZ_FIXED = frozenset(
+            {
+                pytz_tzinfo.StaticTzInfo.utcoffset,
+                pytz_tzinfo.DstTzInfo.utcoffset,
+                type(pytz.utc).utcoffset,
+                pytz._FixedOffset.utcoffset,
+            }
+        )
+    return _PYTZ_FIXED
+
+
+def _pytz_list_us(present: list[datetime]) -> Int64Array | None:
+    """`_aware_list_us` of rows whose tzinfos are all pytz instances of `_pytz_fixed` classes,
+    reading each distinct instance's offset once instead of once a row; None otherwise.
+
+    A row's wall clock is its difference from the epoch written with its own tzinfo
+    (Python asks no offset when both sides share one), less that tzinfo's offset.
+    """
+    import numpy as np
+
+    tzinfos = list(map(_TZINFO, present))
+    fixed = _pytz_fixed()
+    zones = {id(zone): zone for zone in tzinfos}
+    if not all(type(zone).utcoffset in fixed for zone in zones.values()):
+        return None
+    epochs = {key: _EPOCH_NAIVE.replace(tzinfo=zone) for key, zone in zones.items()}
+    shifts: dict[int, int] = {}
+    for key, epoch in epochs.items():
+        offset = epoch.utcoffset()
+        if offset is None:  # pragma: no cover - pytz's fixed classes always give one
+            return None
+        shifts[key] = offset // _ONE_US
+    keys = list(map(id, tzinfos))
+    size = len(present)
+    walls = map(sub, present, map(epochs.__getitem__, keys))
+    seconds = np.fromiter(map(_SECONDS, walls), dtype=np.float64, count=size)
+    found = _exact_us(seconds, present, None)
+    found -= np.fromiter(map(shifts.__getitem__, keys), dtype=np.int64, count=size)
+    return found
 
 
 def _exact_us(seconds: npt.NDArray[np.float64], items: list[datetime], epoch: Any) -> Int64Array:
@@ -165,6 +247,40 @@ def _exact_us(seconds: npt.NDArray[np.float64], items: list[datetime], epoch: An
         base = _EPOCH_NAIVE.replace(tzinfo=item.tzinfo) if epoch is None else epoch
         found[index] = (item - base) // _ONE_US
     return found
+
+
+# Rows are answered together when they lie this close: a batch that spans more is cut into
+# groups (at gaps of over a year, and every _GROUP_US), each answered from a span of its own,
+# so that one far-off row never makes the window build (and keep) millennia of intervals.
+_GROUP_US = _CHUNK_US
+_GAP_US = 366 * _DAY_US
+
+
+def _groups(lo: Int64Array, hi: Int64Array) -> list[tuple[Int64Array | None, int, int]]:
+    """Rows (positions, None for all) to answer together, with the least ``lo`` and greatest
+    ``hi`` of each, for rows that need the instants [lo, hi] (``hi`` is ``lo`` for single
+    instants); the biggest group first."""
+    import numpy as np
+
+    first, last = int(lo.min()), int(hi.max())
+    if last - first <= _GROUP_US:
+        return [(None, first, last)]
+    order = np.argsort(lo, kind="stable")
+    ordered = lo[order]
+    reach = np.maximum.accumulate(hi[order])
+    breaks = np.flatnonzero(ordered[1:] > reach[:-1] + _GAP_US) + 1
+    cuts = [*breaks.tolist(), len(order)]
+    groups: list[tuple[Int64Array | None, int, int]] = []
+    begin = 0
+    for cut in cuts:
+        while begin < cut:
+            stop = int(np.searchsorted(ordered, ordered[begin] + _GROUP_US, side="right"))
+            stop = min(max(stop, begin + 1), cut)
+            rows = order[begin:stop]
+            groups.append((rows, int(ordered[begin]), int(hi[rows].max())))
+            begin = stop
+    groups.sort(key=lambda group: -len(group[0]) if group[0] is not None else 0)
+    return groups
 
 
 def add_many(window: _Engine, starts: Any, duration: Any) -> npt.NDArray[np.datetime64]:
@@ -194,7 +310,12 @@ def add_many(window: _Engine, starts: Any, duration: Any) -> npt.NDArray[np.date
         return out.view("datetime64[us]")
     every = bool(ok.all())
     tv, dv = (t, d) if every else (t[ok], d[ok])
-    result = _due_us(window, tv, dv)
+    result = np.empty(len(tv), dtype=np.int64)
+    for rows, _, _ in _groups(tv, tv):
+        if rows is None:
+            result = _due_us(window, tv, dv)
+        else:
+            result[rows] = _due_us(window, tv[rows], dv[rows])
     if every:
         answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
         return answer
@@ -264,8 +385,13 @@ def is_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.bool_]:
         return np.zeros(t.shape, dtype=bool)
     every = bool(ok.all())
     tv = t if every else t[ok]
-    span = window._span_for(int(tv.min()), int(tv.max()))
-    opened = span.open_many(tv)
+    opened = np.empty(len(tv), dtype=bool)
+    for rows, lo, hi in _groups(tv, tv):
+        span = window._span_for(lo, hi)
+        if rows is None:
+            opened = span.open_many(tv)
+        else:
+            opened[rows] = span.open_many(tv[rows])
     if every:
         return opened
     out: npt.NDArray[np.bool_] = np.zeros(t.shape, dtype=bool)
@@ -288,7 +414,24 @@ def next_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.datetime64]
     every = bool(ok.all())
     window._require_open_sometime()
     tv: Int64Array = t if every else t[ok]
-    span = window._span_for(int(tv.min()), int(tv.max()))
+    result: Int64Array = tv.copy()
+    for rows, lo, hi in _groups(tv, tv):
+        if rows is None:
+            result = _next_open_us(window, tv, lo, hi)
+        else:
+            result[rows] = _next_open_us(window, tv[rows], lo, hi)
+    if every:
+        answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
+        return answer
+    out[ok] = result
+    return out.view("datetime64[us]")
+
+
+def _next_open_us(window: _Engine, tv: Int64Array, lo: int, hi: int) -> Int64Array:
+    """`next_open` for each row of a weekly window (instants in [lo, hi])."""
+    import numpy as np
+
+    span = window._span_for(lo, hi)
     columns = span.columns
     index = columns.starts.right(tv)
     closed = tv >= columns.ends_before[index]
@@ -302,11 +445,7 @@ def next_open_many(window: _Engine, instants: Any) -> npt.NDArray[np.datetime64]
         # Further away: where one microsecond of business time after it is used up, less it.
         due = _due_us(window, tv[far], np.ones(len(far), dtype=np.int64))
         result[far] = np.where(due == _NAT, _NAT, due - 1)
-    if every:
-        answer: npt.NDArray[np.datetime64] = result.view("datetime64[us]")
-        return answer
-    out[ok] = result
-    return out.view("datetime64[us]")
+    return result
 
 
 def elapsed_many(
@@ -339,6 +478,30 @@ def elapsed_many(
         if window._zone is None:
             out[ok] = bv - av
         else:
-            span = window._span_for(int(av.min()), int(bv.max()))
-            out[ok] = span.business_many(bv) - span.business_many(av)
+            spent = np.empty(len(av), dtype=np.int64)
+            # A pair that spans decades is summed stretch by stretch (rare: a loop is fine).
+            wide = np.flatnonzero(bv - av > _CHUNK_US)
+            if len(wide):
+                for row in wide.tolist():
+                    spent[row] = window._elapsed_us(int(av[row]), int(bv[row]))
+                narrow = np.flatnonzero(bv - av <= _CHUNK_US)
+                if len(narrow):
+                    spent[narrow] = _spent_us(window, av[narrow], bv[narrow])
+            else:
+                spent = _spent_us(window, av, bv)
+            out[ok] = spent
     return out.view("timedelta64[us]")
+
+
+def _spent_us(window: _Engine, av: Int64Array, bv: Int64Array) -> Int64Array:
+    """Business time for each pair of a weekly window (pairs no wider than ``_CHUNK_US``)."""
+    import numpy as np
+
+    spent = np.empty(len(av), dtype=np.int64)
+    for rows, lo, hi in _groups(av, bv):
+        span = window._span_for(lo, hi)
+        if rows is None:
+            spent = span.business_many(bv) - span.business_many(av)
+        else:
+            spent[rows] = span.business_many(bv[rows]) - span.business_many(av[rows])
+    return spent

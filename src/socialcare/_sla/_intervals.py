@@ -51,6 +51,14 @@ _MAX_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _ONE_US
 # Build at least this many days around the first instant asked about, and grow by at least
 # this much when a query falls outside: few rebuilds, small arrays.
 _MARGIN_DAYS = 400
+# A window keeps at most two spans (the one most queries fall in and one for the latest
+# elsewhere), each of at most this many days (about 41 years): a far-off instant (a typo'd
+# year 9999) is answered from a span of its own instead of widening the kept one to millennia.
+# Wider spans (a search for the next opening that runs for years) are built for the call only.
+_CACHE_DAYS = 15_000
+# Instants further apart than this are not answered from one span: batches are cut into groups
+# this wide, and business time across a longer stretch is summed stretch by stretch.
+_CHUNK_US = (_CACHE_DAYS - 1000) * _DAY_US
 # A forward search that finds no open time in this many days gives up instead of looping.
 _GIVE_UP_DAYS = 3660
 
@@ -246,6 +254,24 @@ class _Lookup:
         return index
 
 
+def _widen(span: _Span, first: int, end: int) -> tuple[int, int] | None:
+    """Local dates for ``span`` widened to cover [first, end), or None past ``_CACHE_DAYS``.
+
+    It grows by at least its own width (few rebuilds for a workload that drifts), less if
+    that would pass the cap.
+    """
+    width = span.end_day - span.first_day
+    low, high = min(first, span.first_day), max(end, span.end_day)
+    if high - low > _CACHE_DAYS:
+        return None
+    step = max(width, _MARGIN_DAYS)
+    if first < span.first_day:
+        low = max(min(low, span.first_day - step), high - _CACHE_DAYS, _FIRST_DAY)
+    if end > span.end_day:
+        high = min(max(high, span.end_day + step), low + _CACHE_DAYS, _LAST_DAY)
+    return low, high
+
+
 class _Engine:
     """The state and interval arithmetic of a window (`ServiceWindow` is its public face)."""
 
@@ -256,6 +282,7 @@ class _Engine:
         "_lock",
         "_never_open",
         "_span",
+        "_spare",
         "_week",
         "_zone",
     )
@@ -274,6 +301,7 @@ class _Engine:
         self._holiday_lookup = holiday_lookup
         self._lock = threading.Lock()
         self._span: _Span | None = None
+        self._spare: _Span | None = None
         self._clock: _ZoneClock | None = None
 
     def _zone_clock(self) -> _ZoneClock:
@@ -351,27 +379,29 @@ class _Engine:
         )
 
     def _span_for(self, lo: int, hi: int, *, grow_to: int | None = None) -> _Span:
-        """A span exact for every instant in [lo, hi], built or widened as needed."""
+        """A span exact for every instant in [lo, hi] (and reaching local date ``grow_to``).
+
+        A kept span that covers the request answers it. Otherwise the kept span (then the
+        spare) is widened if it stays within ``_CACHE_DAYS``; failing both, a span of the
+        request alone is built, and kept as the spare only if it is that narrow too.
+        """
         need_end = grow_to if grow_to is not None else _FIRST_DAY
-        span = self._span
-        if span is not None and span.lo <= lo and hi <= span.hi and span.end_day >= need_end:
-            return span
-        with self._lock:
-            span = self._span
+        for span in (self._span, self._spare):
             if span is not None and span.lo <= lo and hi <= span.hi and span.end_day >= need_end:
                 return span
+        with self._lock:
+            main, spare = self._span, self._spare
+            for span in (main, spare):
+                if (
+                    span is not None
+                    and span.lo <= lo
+                    and hi <= span.hi
+                    and span.end_day >= need_end
+                ):
+                    return span
             # Local dates of lo and hi are within a day of their UTC dates (offsets < 24 h).
             first = lo // _DAY_US - 2
             end = hi // _DAY_US + 3
-            if span is None:
-                first, end = first - _MARGIN_DAYS, end + _MARGIN_DAYS
-            else:
-                width = span.end_day - span.first_day
-                if first < span.first_day:
-                    first = min(first, span.first_day - max(width, _MARGIN_DAYS))
-                if end > span.end_day:
-                    end = max(end, span.end_day + max(width, _MARGIN_DAYS))
-                first, end = min(first, span.first_day), max(end, span.end_day)
             if grow_to is not None:
                 end = max(end, grow_to)
             first, end = max(first, _FIRST_DAY), min(end, _LAST_DAY)
@@ -379,9 +409,36 @@ class _Engine:
                 raise InvalidInputError(
                     "instants must lie between the years 1 and 9999 for business-time arithmetic"
                 )
-            span = self._build(first, end)
-            self._span = span
-            return span
+            for slot, span in (("_span", main), ("_spare", spare)):
+                if span is None:
+                    continue
+                widened = _widen(span, first, end)
+                if widened is not None:
+                    built = self._build(*widened)
+                    setattr(self, slot, built)
+                    return built
+            first = max(first - _MARGIN_DAYS, _FIRST_DAY)
+            if grow_to is None:
+                end = min(end + _MARGIN_DAYS, _LAST_DAY)
+            built = self._build(first, end)
+            if end - first <= _CACHE_DAYS:
+                if main is None:
+                    self._span = built
+                else:
+                    self._spare = built
+            return built
+
+    def _elapsed_us(self, start: int, end: int) -> int:
+        """Business time from ``start`` to ``end`` (>= start), summed over stretches of at most
+        ``_CHUNK_US`` so that no span wider than the cache cap is built."""
+        total = 0
+        while end - start > _CHUNK_US:
+            middle = start + _CHUNK_US
+            span = self._span_for(start, middle)
+            total += span.business(middle) - span.business(start)
+            start = middle
+        span = self._span_for(start, end)
+        return total + span.business(end) - span.business(start)
 
     def _grow(self, span: _Span, needed_end_us: int | None = None) -> _Span:
         """Widen ``span`` forward (for additions that run past its end)."""

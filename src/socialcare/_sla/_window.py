@@ -83,7 +83,8 @@ class ServiceWindow(_Engine):
     in 2037: later years keep the offset in force then.
 
     A window is immutable, hashable and safe to share between threads; it builds its UTC
-    intervals lazily for the dates queries need and keeps them.
+    intervals lazily for the dates queries need and keeps a bounded part of them (at most two
+    stretches of about 41 years).
 
     >>> from datetime import datetime, timedelta, timezone
     >>> w = ServiceWindow.office_hours("America/New_York")
@@ -397,14 +398,16 @@ class ServiceWindow(_Engine):
         if self._zone is None:
             return timedelta(microseconds=b - a)
         span = self._span
-        if span is None or not (span.lo <= a and b <= span.hi):
-            span = self._span_for(a, b)
-        spent = span.business(b) - span.business(a)
+        if span is not None and span.lo <= a and b <= span.hi:
+            spent = span.business(b) - span.business(a)
+        else:
+            spent = self._elapsed_us(a, b)
         return timedelta(0, spent // 1_000_000, spent % 1_000_000)
 
     # Batch API ---------------------------------------------------------------------------------
     # Every batch form takes instants as a sequence of aware datetimes in any zone (``None`` for
-    # missing) or a numpy ``datetime64`` array (UTC), and answers each row without a Python loop.
+    # missing; so is ``NaT`` or any value not equal to itself) or a numpy ``datetime64`` array
+    # (UTC), and answers each row without a Python loop.
     # A naive datetime is refused with a TimezoneError naming its row.
 
     def is_open_many(self, instants: Any) -> npt.NDArray[np.bool_]:
