@@ -721,6 +721,7 @@ CORRUPT_FORMS = [
     (True, _set(f"{SKETCH}.total.0", -1), r"total\[0\] must be a sum of durations"),
     (True, _set(f"{SKETCH}.total", [0]), r"total has 1 items"),
     (True, _set(f"{SKETCH}.low.0", 10**12), r"low\[0\] disagrees"),
+    (True, _set(f"{SKETCH}.total.0", 1), r"total\[0\] disagrees"),
 ]
 
 
@@ -862,3 +863,18 @@ def test_many_small_adds_keep_about_16_bytes_per_duration() -> None:
     )
     assert acc.report() == metrics.report(whole, by=["platform"])
     assert acc.report() == Accumulator(by=["platform"]).add(whole).report()
+
+
+def test_from_dict_refuses_bounds_on_a_sketch_group_without_durations() -> None:
+    cols = metrics.from_columns(
+        first_customer_at=np.array(["2024-05-01T09:00"] * 2, "M8[us]"),
+        first_response_at=np.array(["2024-05-01T09:05", "NaT"], "M8[us]"),
+        platform=["x", "y"],
+    )
+    form = Accumulator(by=["platform"], relative_error=0.01).add(cols).to_dict()
+    plain = form["sketches"]["first_response_time"]
+    assert plain["count"] == [1, 0]
+    Accumulator.from_dict(json.loads(json.dumps(form)))
+    plain["low"][1] = 5  # would lower y's minimum on a later merge
+    with pytest.raises(InvalidInputError, match=r"low\[1\] disagrees"):
+        Accumulator.from_dict(form)

@@ -1306,11 +1306,14 @@ def _sketch(plain: Any, where: str, relative_error: float, k: int) -> _Sketch:
     per_group = np.zeros(k, dtype=np.int64)
     np.add.at(per_group, sketch.keys // sketch.width, sketch.counts)
     has = sketch.count > 0
+    count, low, high = sketch.count.tolist(), sketch.low.tolist(), sketch.high.tolist()
+    total_ok = [lo * n <= t <= hi * n for t, n, lo, hi in zip(total, count, low, high, strict=True)]
     for name, bad in (
         ("count", per_group != sketch.count),
-        ("low", has & (sketch.low > sketch.high)),
+        ("low", np.where(has, sketch.low > sketch.high, sketch.low != _INT64_MAX)),
         ("high", ~has & (sketch.high != -1)),
-        ("total", np.array([bool(t) for t in total], dtype=bool) & ~has),
+        ("total", has & ~np.array(total_ok, dtype=bool)),
+        ("total", ~has & np.array([t != 0 for t in total], dtype=bool)),
     ):
         found = np.flatnonzero(bad)
         if len(found):
