@@ -630,3 +630,251 @@ def test_docs_section_runs() -> None:
     for block in blocks:
         exec(compile(block, "docs/metrics.md", "exec"), namespace)
     assert len(namespace["merged"].report()) == 3  # x and facebook on Monday, x on Tuesday
+
+
+# -- plain form: validation at load ------------------------------------------------------
+
+
+def _plain_forms() -> tuple[dict[str, Any], dict[str, Any]]:
+    """An exact and a sketch form, each with two groups, customers, intents and SLA states."""
+    convs = sample_conversations()
+    exact = Accumulator(by=["platform"], policy=POLICY, now=NOW).add(convs).to_dict()
+    sketch = Accumulator(by=["platform"], relative_error=0.01).add(convs).to_dict()
+    assert len(exact["keys"]) == 2
+    assert exact["customers"]["groups"]
+    assert exact["intents"]
+    assert exact["sla"]
+    assert exact["samples"]["first_response_time"]["values"]
+    return json.loads(json.dumps(exact)), json.loads(json.dumps(sketch))
+
+
+def _set(path: str, value: Any) -> Any:
+    def change(form: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target: Any = form
+        for part in parents:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        if isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+
+    return change
+
+
+FRT = "samples.first_response_time"
+SKETCH = "sketches.first_response_time"
+CORRUPT_FORMS = [
+    # (sketch form?, change, what the message names)
+    (False, _set("tables", []), "tables must be a mapping"),
+    (False, _set("settings", []), "settings must be a mapping"),
+    (False, _set("samples", [1]), "samples must be a mapping"),
+    (False, _set("keys", "ab"), "keys must be a list"),
+    (False, _set("counts", {}), "counts must have the fields"),
+    (False, _set("settings.now", 5), r"settings.now must be an ISO 8601"),
+    (
+        False,
+        _set(f"{FRT}.groups.1", 7),
+        r"first_response_time.groups\[1\] must be a group from 0 to 1",
+    ),
+    (False, _set(f"{FRT}.groups.0", -1), r"groups\[0\] must be a group from 0 to 1, got -1"),
+    (False, _set(f"{FRT}.values.0", -5), r"values\[0\] must be a duration \(µs\) >= 0, got -5"),
+    (
+        False,
+        _set(f"{FRT}.values", [1]),
+        r"first_response_time.groups has \d+ items; it must have 1",
+    ),
+    (
+        False,
+        _set(f"{FRT}.values.0", 2**64),
+        r"values\[0\] must be a duration \(µs\): .* out of range",
+    ),
+    (False, _set("samples.speed", {"values": [], "groups": []}), "not a duration metric"),
+    (False, _set("customers.groups.0", 9), r"customers.groups\[0\] must be a group from 0 to 1"),
+    (False, _set("customers.codes.0", 99), r"customers.codes\[0\] must be an index"),
+    (False, _set("customers.names", ["a", "a"]), r"customers.names\[1\] repeats"),
+    (False, _set("keys.1", ["twitter"]), r"keys\[1\] repeats keys\[0\]"),
+    (False, _set("keys.1", ["twitter", "x"]), r"keys\[1\] must be a list of 1 labels"),
+    (False, _set("keys.1", [3]), r"keys\[1\] must hold text or null labels"),
+    (False, _set("counts.conversations.0", 1.5), r"conversations\[0\] must be a count: an integer"),
+    (
+        False,
+        _set("counts.conversations.0", True),
+        r"conversations\[0\] must be a count: an integer",
+    ),
+    (False, _set("counts.negative.1", -1), r"counts.negative\[1\] must be a count >= 0"),
+    (False, _set("counts.conversations", [1]), "conversations has 1 items; it must have 2"),
+    (False, _set("intent_counts", [[1]]), "intent_counts has 1 rows"),
+    (False, _set("intent_counts.0", [1]), r"intent_counts\[0\] has 1 items"),
+    (False, _set("intents", ["billing", "billing"]), r"intents\[1\] repeats"),
+    (False, _set("sla.first_response", [[0] * 5]), "sla.first_response has 1 rows"),
+    (False, _set("tables.exchanges", "yes"), "tables.exchanges must map"),
+    (False, _set("tables.colour", True), "tables.colour must map"),
+    (False, _set("sketches", {"first_response_time": {}}), "sketches must be empty in an exact"),
+    (True, _set("samples", {"first_response_time": {}}), "samples must be empty in a sketch"),
+    (True, _set(f"{SKETCH}.count", [1]), "first_response_time.count has 1 items; it must have 2"),
+    (True, _set(f"{SKETCH}.keys.0", 10**15), r"keys\[0\] must be a bucket from 0 to \d+"),
+    (True, _set(f"{SKETCH}.keys.0", -1), r"keys\[0\] must be a bucket from 0"),
+    (True, _set(f"{SKETCH}.counts", [1]), r"counts has 1 items"),
+    (True, _set(f"{SKETCH}.counts.0", 0), r"counts\[0\] must be a count >= 1"),
+    (True, _set(f"{SKETCH}.count.0", 99), r"first_response_time.count\[0\] disagrees"),
+    (True, _set(f"{SKETCH}.total.0", -1), r"total\[0\] must be a sum of durations"),
+    (True, _set(f"{SKETCH}.total", [0]), r"total has 1 items"),
+    (True, _set(f"{SKETCH}.low.0", 10**12), r"low\[0\] disagrees"),
+    (True, _set(f"{SKETCH}.total.0", 1), r"total\[0\] disagrees"),
+]
+
+
+@pytest.mark.parametrize(
+    ("sketch", "change", "message"),
+    CORRUPT_FORMS,
+    ids=[f"{i}-{re.sub(r'[^a-z_.]+', '-', m)[:40]}" for i, (_, _, m) in enumerate(CORRUPT_FORMS)],
+)
+def test_from_dict_refuses_a_corrupt_form_at_load(sketch: bool, change: Any, message: str) -> None:
+    exact_form, sketch_form = _plain_forms()
+    form = sketch_form if sketch else exact_form
+    Accumulator.from_dict(json.loads(json.dumps(form))).report()  # the form itself is valid
+    change(form)
+    with pytest.raises(InvalidInputError, match=message) as caught:
+        Accumulator.from_dict(form)
+    assert str(caught.value).startswith("malformed Accumulator.to_dict() form: ")
+
+
+def test_from_dict_refuses_unsorted_sketch_keys() -> None:
+    _, form = _plain_forms()
+    keys = form["sketches"]["first_response_time"]["keys"]
+    assert len(keys) > 1
+    keys.reverse()
+    with pytest.raises(InvalidInputError, match="keys must be increasing"):
+        Accumulator.from_dict(form)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.data())
+def test_plain_form_of_many_partitions_round_trips_exactly(data: st.DataObject) -> None:
+    convs = data.draw(rich_conversations())
+    options = report_settings(data.draw)
+    options["relative_error"] = data.draw(st.sampled_from([None, 0.01]))
+    acc = Accumulator(**options)
+    for lo, hi in split(data.draw, len(convs)):
+        acc.add(convs[lo:hi])
+    form = json.loads(json.dumps(acc.to_dict(), allow_nan=False))
+    again = Accumulator.from_dict(form)
+    assert again.to_dict() == form  # nothing lost or changed, validation accepts it
+    assert again.report() == acc.report()
+
+
+# -- time zones ------------------------------------------------------------------------------
+
+
+def _day_partition() -> metrics.Columns:
+    # 22:30 UTC on 1 July: 2 July in Paris (UTC+2 in summer), 1 July at a fixed UTC+1.
+    return metrics.from_columns(
+        first_customer_at=np.array(["2024-07-01T22:30"], "M8[us]"),
+        first_response_at=np.array(["2024-07-01T22:40"], "M8[us]"),
+    )
+
+
+def test_zones_are_compared_by_what_they_are_not_by_name() -> None:
+    import zoneinfo
+    from datetime import timezone
+
+    import pytz
+    from dateutil import tz as dateutil_tz
+
+    def acc(zone: Any) -> Accumulator:
+        return Accumulator(by=["period"], period="day", tz=zone).add(_day_partition())
+
+    paris = acc("Europe/Paris")
+    # A fixed offset named like an IANA zone is not that zone (its periods differ).
+    fake = acc(timezone(timedelta(hours=1), "Europe/Paris"))
+    assert [r.keys["period"].day for r in fake.report()] == [1]
+    assert [r.keys["period"].day for r in paris.report()] == [2]
+    with pytest.raises(InvalidInputError, match=r"different tz \('UTC\+01:00' and 'Europe/Paris'"):
+        fake.merge(paris)
+    # One IANA zone, whatever library made it.
+    for same in (dateutil_tz.gettz("Europe/Paris"), zoneinfo.ZoneInfo("Europe/Paris")):
+        merged = acc(same).merge(paris)
+        assert [(r.keys["period"].day, r.conversations) for r in merged.report()] == [(2, 2)]
+    # Fixed offsets compare by offset; an IANA zone with one offset is that offset.
+    for a, b in (
+        (timezone.utc, "UTC"),
+        (dateutil_tz.tzutc(), "Etc/UTC"),
+        (pytz.FixedOffset(60), timezone(timedelta(hours=1), "CET")),
+        (dateutil_tz.tzoffset(None, 3600), "Etc/GMT-1"),
+    ):
+        assert len(acc(a).merge(acc(b)).report()) == 1
+    with pytest.raises(InvalidInputError, match="different tz"):
+        acc(timezone(timedelta(hours=1))).merge(acc(timezone(timedelta(hours=2))))
+    with pytest.raises(InvalidInputError, match="different tz"):
+        acc("Europe/Berlin").merge(paris)
+
+
+def test_plain_form_keeps_a_fixed_offset_and_refuses_what_it_cannot_name() -> None:
+    from datetime import timezone
+
+    fake = Accumulator(by=["period"], period="day", tz=timezone(timedelta(hours=1), "Europe/Paris"))
+    form = json.loads(json.dumps(fake.add(_day_partition()).to_dict()))
+    assert form["settings"]["tz"] == "Etc/GMT-1"
+    again = Accumulator.from_dict(form).add(_day_partition())
+    assert [(r.keys["period"].day, r.conversations) for r in again.report()] == [(1, 2)]
+    again.merge(fake)  # still the same zone
+    utc = Accumulator(by=["period"], tz=timezone.utc).to_dict()
+    assert utc["settings"]["tz"] == "UTC"
+    with pytest.raises(InvalidInputError, match="cannot write the zone"):
+        Accumulator(by=["period"], tz=timezone(timedelta(hours=5, minutes=30))).to_dict()
+
+
+# -- memory of many small adds -------------------------------------------------------------
+
+
+def test_many_small_adds_keep_about_16_bytes_per_duration() -> None:
+    import tracemalloc
+
+    n = 3_000
+    start = np.datetime64("2024-05-01T09:00", "us")
+    firsts = start + np.arange(n).astype("timedelta64[m]")
+    replies = firsts + (np.arange(n) % 97 + 1).astype("timedelta64[m]")
+    platforms = np.array(["x", "y", "z"])[np.arange(n) % 3]
+
+    def part(i: int) -> metrics.Columns:
+        return metrics.from_columns(
+            first_customer_at=firsts[i : i + 1],
+            first_response_at=replies[i : i + 1],
+            platform=platforms[i : i + 1].tolist(),
+        )
+
+    parts = [part(i) for i in range(n)]
+    Accumulator(by=["platform"]).add(parts[0]).report()  # warm any lazy import or cache
+    tracemalloc.start()
+    try:
+        acc = Accumulator(by=["platform"])
+        for p in parts:
+            acc.add(p)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    chunks = acc._state.sample_values["first_response_time"]
+    assert sum(len(c) for c in chunks) == n
+    assert len(chunks) <= np.log2(n) + 1
+    assert held / n < 64  # 16 bytes a duration documented; ~480 before chunks were joined
+    whole = metrics.from_columns(
+        first_customer_at=firsts, first_response_at=replies, platform=platforms.tolist()
+    )
+    assert acc.report() == metrics.report(whole, by=["platform"])
+    assert acc.report() == Accumulator(by=["platform"]).add(whole).report()
+
+
+def test_from_dict_refuses_bounds_on_a_sketch_group_without_durations() -> None:
+    cols = metrics.from_columns(
+        first_customer_at=np.array(["2024-05-01T09:00"] * 2, "M8[us]"),
+        first_response_at=np.array(["2024-05-01T09:05", "NaT"], "M8[us]"),
+        platform=["x", "y"],
+    )
+    form = Accumulator(by=["platform"], relative_error=0.01).add(cols).to_dict()
+    plain = form["sketches"]["first_response_time"]
+    assert plain["count"] == [1, 0]
+    Accumulator.from_dict(json.loads(json.dumps(form)))
+    plain["low"][1] = 5  # would lower y's minimum on a later merge
+    with pytest.raises(InvalidInputError, match=r"low\[1\] disagrees"):
+        Accumulator.from_dict(form)

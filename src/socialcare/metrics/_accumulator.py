@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pytz
 
 from socialcare._conversation import Conversation
 from socialcare._errors import InvalidInputError, TimezoneError
+from socialcare._time import resolve_timezone
 from socialcare.metrics._columns import BusinessClock, Columns, Labels, to_columns
 from socialcare.metrics._durations import (
     DURATION_METRICS,
@@ -55,6 +57,7 @@ _TABLES = ("exchanges", "csat", "nps")
 _TURN_METRICS = ("next_response_time", "reply_wait_time")
 _MAX_US = float(np.iinfo(np.int64).max)
 _MAX_CHUNKS = 64  # customer chunks kept before pooling them (bounds repeated pairs)
+_CHUNK_CAP = 1 << 16  # exact-mode sample chunks are concatenated up to this many durations
 
 
 def _grow_rows(table: IntArray, rows: int) -> IntArray:
@@ -124,6 +127,29 @@ def _pool_customers(chunks: Sequence[_Customers]) -> _Customers:
     pairs = _distinct(np.concatenate(groups) * width + np.concatenate(codes))
     pair_groups, pair_codes = np.divmod(pairs, width)
     return _Customers(categories, pair_groups, pair_codes)
+
+
+def _settle_chunks(values: list[IntArray], groups: list[IntArray]) -> None:
+    """Concatenate the last two chunks while the next-to-last is under twice the last.
+
+    Many small ``add`` calls would otherwise keep one pair of small arrays per call (about
+    200 bytes of array headers each, for a few 16-byte durations). Chunks of up to
+    ``_CHUNK_CAP`` durations end up at least halving in size along the list (so there are
+    about ``log2`` of them), and a duration is copied a logarithmic number of times; larger
+    chunks are never copied, so an ``add`` costs what its partition costs, not what came
+    before. Order is kept, so results do not change.
+    """
+    while len(values) > 1:
+        if len(values[-1]) == 0:  # nothing measured in that partition
+            del values[-1], groups[-1]
+        elif (
+            len(values[-2]) < 2 * len(values[-1])
+            and len(values[-2]) + len(values[-1]) <= _CHUNK_CAP
+        ):
+            values[-2:] = [np.concatenate(values[-2:])]
+            groups[-2:] = [np.concatenate(groups[-2:])]
+        else:
+            break
 
 
 def _sum_by_sorted_key(keys: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -330,14 +356,82 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def _zone_name(zone: tzinfo | None) -> str | None:
+def _iana_key(zone: tzinfo) -> str | None:
+    """The IANA name of ``zone`` (pytz, zoneinfo or a dateutil zone file), else ``None``."""
+    names = [getattr(zone, attribute, None) for attribute in ("zone", "key")]
+    filename = getattr(zone, "_filename", None)  # dateutil.tz.tzfile: its path or name
+    if isinstance(filename, str):
+        parts = filename.replace("\\", "/").split("/")
+        names.extend("/".join(parts[i:]) for i in range(len(parts)))  # longest suffix first
+    for name in names:
+        if isinstance(name, str) and name in pytz.all_timezones_set:
+            return name
+    return None
+
+
+def _fixed_offset(zone: tzinfo) -> timedelta | None:
+    """The offset of a fixed-offset zone (``datetime.timezone``, pytz, dateutil), else None."""
+    if isinstance(zone, timezone) or type(zone).__name__ in _FIXED_CLASSES:
+        return zone.utcoffset(None)
+    return None
+
+
+_FIXED_CLASSES = frozenset({"_FixedOffset", "tzutc", "tzoffset"})  # pytz, dateutil
+
+
+def _offset_text(offset: timedelta) -> str:
+    seconds = int(offset.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
+
+
+def _zone_identity(zone: tzinfo | None) -> Any:
+    """What decides the periods of ``zone``: merging compares this, not the zone's name.
+
+    An IANA zone is its name (``pytz``, ``zoneinfo`` and ``dateutil`` zones of one name are
+    one zone); an IANA zone that never changes offset (``UTC``, ``Etc/GMT-1``) and a fixed
+    offset (``datetime.timezone``, whatever name it was given) are their offset, as
+    ``"UTC+01:00"``. A fixed offset is never a zone with daylight saving. Other tzinfo
+    objects are themselves (compared with ``==``).
+    """
     if zone is None:
         return None
-    for attribute in ("zone", "key"):
-        name = getattr(zone, attribute, None)
-        if isinstance(name, str):
-            return name
-    return str(zone)
+    key = _iana_key(zone)
+    if key is not None:
+        named = pytz.timezone(key)
+        if named is pytz.utc or isinstance(named, pytz.tzinfo.StaticTzInfo):
+            return _offset_text(named.utcoffset(None) or timedelta(0))
+        return key
+    offset = _fixed_offset(zone)
+    if offset is not None:
+        return _offset_text(offset)
+    return zone
+
+
+def _normal_zone(zone: tzinfo) -> tzinfo:
+    """``zone``, or the pytz zone of its IANA name (so every partition computes alike)."""
+    key = _iana_key(zone)
+    return zone if key is None else resolve_timezone(key)
+
+
+def _zone_name(zone: tzinfo | None) -> str | None:
+    """A name `from_dict` reads back as the same zone, or None when there is none."""
+    if zone is None:
+        return None
+    key = _iana_key(zone)
+    if key is not None:
+        return key
+    offset = _fixed_offset(zone)
+    if offset is not None:
+        seconds = int(offset.total_seconds())
+        if seconds == 0:
+            return "UTC"
+        hours, rest = divmod(seconds, 3600)
+        if rest == 0 and -12 <= hours <= 14:  # IANA's fixed zones; Etc/GMT signs are inverted
+            return f"Etc/GMT{-hours:+d}"
+    return None
 
 
 class Accumulator:
@@ -362,7 +456,8 @@ class Accumulator:
     tasks); it shares no array with them. Accumulators pickle, and ``to_dict`` /
     ``from_dict`` give a JSON-friendly form. Settings are those of `report`; accumulators
     merge only with equal settings (``window`` and ``policy`` are compared with ``==``:
-    `socialcare.ServiceWindow` and `socialcare.SLAPolicy` compare by value), otherwise
+    `socialcare.ServiceWindow` and `socialcare.SLAPolicy` compare by value; ``tz`` by the
+    zone it is, not its name), otherwise
     [InvalidInputError][socialcare.InvalidInputError]. See docs/metrics.md, "Combining
     partitions".
 
@@ -456,7 +551,8 @@ class Accumulator:
         self._period: Period | None = None
         self._zone: tzinfo | None = None
         if "period" in keys:
-            self._period, self._zone = check_period(period, tz)
+            self._period, zone = check_period(period, tz)
+            self._zone = _normal_zone(zone)
         self._relative_error = None if relative_error is None else float(relative_error)
         self._state = _State()
 
@@ -484,7 +580,7 @@ class Accumulator:
             ("policy", self._policy),
             ("now", self._now),
             ("period", self._period),
-            ("tz", _zone_name(self._zone)),
+            ("tz", _zone_identity(self._zone)),
             ("include_automated", self._include_automated),
             ("zero_division", self._zero_division),
             ("relative_error", self._relative_error),
@@ -666,12 +762,11 @@ class Accumulator:
             mine[remap] += table
             state.sla[sla_metric] = mine
         for metric, values in part.sample_values.items():
-            state.sample_values.setdefault(metric, []).extend(
-                v.copy() if copy else v for v in values
-            )
-            state.sample_groups.setdefault(metric, []).extend(
-                remap[g] for g in part.sample_groups[metric]
-            )
+            chunks = state.sample_values.setdefault(metric, [])
+            group_chunks = state.sample_groups.setdefault(metric, [])
+            chunks.extend(v.copy() if copy else v for v in values)
+            group_chunks.extend(remap[g] for g in part.sample_groups[metric])
+            _settle_chunks(chunks, group_chunks)
         for metric, sketch in part.sketches.items():
             mine_sketch = state.sketches.get(metric)
             if mine_sketch is None:
@@ -844,14 +939,11 @@ class Accumulator:
         True
         """
         zone = _zone_name(self._zone)
-        if zone is not None:
-            try:
-                check_period(self._period, zone)
-            except TimezoneError:
-                raise InvalidInputError(
-                    f"cannot write the zone {self._zone!r} by name; use an IANA zone such as "
-                    "'Europe/Paris' (or pickle the accumulator)"
-                ) from None
+        if self._zone is not None and zone is None:
+            raise InvalidInputError(
+                f"cannot write the zone {self._zone!r} by name; use an IANA zone such as "
+                "'Europe/Paris' or a whole-hour fixed offset (or pickle the accumulator)"
+            )
         zero = self._zero_division
         state = self._state
         pooled = _pool_customers(state.customers)
@@ -894,6 +986,7 @@ class Accumulator:
                 "groups": np.concatenate(state.sample_groups[metric]).tolist() if chunks else [],
             }
         for metric, sketch in state.sketches.items():
+            sketch.grow(k)  # zero rows for groups it never saw (a no-op after any report)
             data["sketches"][metric] = {
                 "keys": sketch.keys.tolist(),
                 "counts": sketch.counts.tolist(),
@@ -906,7 +999,11 @@ class Accumulator:
 
     @classmethod
     def from_dict(cls, data: Any) -> Accumulator:
-        """Rebuild an accumulator from `to_dict`'s form (after a JSON round trip too)."""
+        """Rebuild an accumulator from `to_dict`'s form (after a JSON round trip too).
+
+        The whole form is checked here: a corrupt one raises
+        [InvalidInputError][socialcare.InvalidInputError] naming the field and item at fault.
+        """
         if not isinstance(data, dict) or data.get("format") != "socialcare.metrics.Accumulator/1":
             raise InvalidInputError(
                 "not an Accumulator.to_dict() form: expected a mapping with "
@@ -914,7 +1011,7 @@ class Accumulator:
             )
         try:
             return cls._from_plain(data)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             if isinstance(exc, InvalidInputError):
                 raise
             raise InvalidInputError(
@@ -926,15 +1023,20 @@ class Accumulator:
         from socialcare._sla._policy import SLAPolicy
         from socialcare._sla._window import ServiceWindow
 
-        settings = data["settings"]
+        _fields(data, "the form", _PLAIN_FIELDS, optional={"format"})
+        settings = _mapping(data["settings"], "settings")
+        _fields(settings, "settings", _SETTINGS)
         zero = settings["zero_division"]
+        now = settings["now"]
+        if now is not None and not isinstance(now, str):
+            raise _malformed("settings.now", f"must be an ISO 8601 instant or null, got {now!r}")
         out = cls(
-            by=settings["by"],
+            by=_list(settings["by"], "settings.by"),
             window=None
             if settings["window"] is None
             else ServiceWindow.from_dict(settings["window"]),
             policy=None if settings["policy"] is None else SLAPolicy.from_dict(settings["policy"]),
-            now=None if settings["now"] is None else datetime.fromisoformat(settings["now"]),
+            now=None if now is None else datetime.fromisoformat(now),
             period=settings["period"] or "week",
             tz=settings["tz"],
             include_automated=settings["include_automated"],
@@ -942,53 +1044,78 @@ class Accumulator:
             relative_error=settings["relative_error"],
         )
         state = out._state
-        for raw in data["keys"]:
-            if len(raw) != len(out._by):
-                raise ValueError(f"key {raw!r} does not match by={list(out._by)}")
-            key = tuple(
-                date.fromisoformat(v) if name == "period" and v is not None else v
-                for name, v in zip(out._by, raw, strict=True)
-            )
+        for index, raw in enumerate(_list(data["keys"], "keys")):
+            where = f"keys[{index}]"
+            if not isinstance(raw, list) or len(raw) != len(out._by):
+                raise _malformed(
+                    where, f"must be a list of {len(out._by)} labels (by={list(out._by)})"
+                )
+            key = tuple(_key_value(name, v, where) for name, v in zip(out._by, raw, strict=True))
+            if key in state.key_index:
+                raise _malformed(where, f"repeats keys[{state.key_index[key]}] ({raw!r})")
             state.key_index[key] = len(state.keys)
             state.keys.append(key)
         k = len(state.keys)
-
-        def table(rows: Any, width: int) -> IntArray:
-            return np.array(rows, dtype=np.int64).reshape(k, width)
-
-        state.counts = np.column_stack(
-            [np.array(data["counts"][name], dtype=np.int64).reshape(k) for name in _COUNTERS]
-        ).reshape(k, len(_COUNTERS))
-        state.tables = {str(t): bool(v) for t, v in data["tables"].items()}
-        customers = data["customers"]
-        groups = np.array(customers["groups"], dtype=np.int64).reshape(-1)
-        codes = np.array(customers["codes"], dtype=np.int64).reshape(-1)
-        names = tuple(str(n) for n in customers["names"])
-        if len(groups) != len(codes) or (len(codes) and (codes.max() >= len(names))):
-            raise ValueError("customers: groups and codes disagree with the names")
+        counts = _mapping(data["counts"], "counts")
+        _fields(counts, "counts", _COUNTERS)
+        state.counts = np.zeros((k, len(_COUNTERS)), dtype=np.int64)
+        for column, name in enumerate(_COUNTERS):
+            state.counts[:, column] = _ints(counts[name], f"counts.{name}", length=k)
+        tables = _mapping(data["tables"], "tables")
+        for name, has in tables.items():
+            if name not in _TABLES or not isinstance(has, bool):
+                raise _malformed(
+                    f"tables.{name}", f"must map {list(_TABLES)} to true or false, got {has!r}"
+                )
+        state.tables = dict(tables)
+        customers = _mapping(data["customers"], "customers")
+        _fields(customers, "customers", ("names", "groups", "codes"))
+        names = tuple(_texts(customers["names"], "customers.names"))
+        groups = _ints(customers["groups"], "customers.groups", high=k, what="a group")
+        codes = _ints(
+            customers["codes"],
+            "customers.codes",
+            length=len(groups),
+            high=len(names),
+            what="an index of customers.names",
+        )
         state.customers = [_Customers(names, groups, codes)]
-        state.intents = [str(n) for n in data["intents"]]
+        state.intents = _texts(data["intents"], "intents")
         state.intent_index = {name: i for i, name in enumerate(state.intents)}
-        state.intent_counts = table(data["intent_counts"], len(state.intents))
-        state.sla = {str(m): table(t, len(SLA_STATES)) for m, t in data["sla"].items()}
-        for metric, sample in data["samples"].items():
-            values = np.array(sample["values"], dtype=np.int64).reshape(-1)
-            sample_groups = np.array(sample["groups"], dtype=np.int64).reshape(-1)
-            if len(values) != len(sample_groups):
-                raise ValueError(f"samples[{metric!r}]: values and groups differ in length")
+        state.intent_counts = _table(data["intent_counts"], "intent_counts", k, len(state.intents))
+        for metric, rows in _mapping(data["sla"], "sla").items():
+            state.sla[metric] = _table(rows, f"sla.{metric}", k, len(SLA_STATES))
+        samples_ = _mapping(data["samples"], "samples")
+        if samples_ and out._relative_error is not None:
+            raise _malformed(
+                "samples", "must be empty in a sketch accumulator (relative_error set)"
+            )
+        for metric, sample in samples_.items():
+            where = f"samples.{metric}"
+            if metric not in DURATION_METRICS:
+                raise _malformed(
+                    where, f"is not a duration metric; they are {list(DURATION_METRICS)}"
+                )
+            _fields(_mapping(sample, where), where, ("values", "groups"))
+            values = _ints(sample["values"], f"{where}.values", what="a duration (µs)")
+            sample_groups = _ints(
+                sample["groups"], f"{where}.groups", length=len(values), high=k, what="a group"
+            )
             state.sample_values[metric] = [values]
             state.sample_groups[metric] = [sample_groups]
-        for metric, plain in data["sketches"].items():
-            if out._relative_error is None:
-                raise ValueError("sketches in an exact accumulator")
-            sketch = _Sketch(out._relative_error)
-            sketch.keys = np.array(plain["keys"], dtype=np.int64).reshape(-1)
-            sketch.counts = np.array(plain["counts"], dtype=np.int64).reshape(-1)
-            sketch.count = np.array(plain["count"], dtype=np.int64).reshape(-1)
-            sketch.total = np.array([int(t) for t in plain["total"]] + [None], dtype=object)[:-1]
-            sketch.low = np.array(plain["low"], dtype=np.int64).reshape(-1)
-            sketch.high = np.array(plain["high"], dtype=np.int64).reshape(-1)
-            state.sketches[metric] = sketch
+        sketches = _mapping(data["sketches"], "sketches")
+        if sketches and out._relative_error is None:
+            raise _malformed(
+                "sketches", "must be empty in an exact accumulator (no relative_error)"
+            )
+        for metric, plain in sketches.items():
+            where = f"sketches.{metric}"
+            if metric not in DURATION_METRICS:
+                raise _malformed(
+                    where, f"is not a duration metric; they are {list(DURATION_METRICS)}"
+                )
+            assert out._relative_error is not None
+            state.sketches[metric] = _sketch(plain, where, out._relative_error, k)
         return out
 
     def __repr__(self) -> str:
@@ -1020,3 +1147,177 @@ def _table_message(table: str) -> str:
         "cannot be the report of their union; build every partition the same way (to_columns, "
         "or from_columns with the same tables)"
     )
+
+
+_PLAIN_FIELDS = (
+    "settings",
+    "keys",
+    "counts",
+    "tables",
+    "customers",
+    "intents",
+    "intent_counts",
+    "sla",
+    "samples",
+    "sketches",
+)
+_SETTINGS = (
+    "by",
+    "window",
+    "policy",
+    "now",
+    "period",
+    "tz",
+    "include_automated",
+    "zero_division",
+    "relative_error",
+)
+_INT64_MAX = int(np.iinfo(np.int64).max)
+
+
+def _malformed(where: str, what: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"malformed Accumulator.to_dict() form: {where} {what}; pass what to_dict() wrote, "
+        "unchanged"
+    )
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(isinstance(name, str) for name in value):
+        raise _malformed(where, f"must be a mapping with text keys, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _malformed(where, f"must be a list, got {type(value).__name__}")
+    return value
+
+
+def _fields(
+    value: dict[str, Any], where: str, names: Sequence[str], optional: set[str] | None = None
+) -> None:
+    missing = [name for name in names if name not in value]
+    unknown = sorted(set(value) - set(names) - (optional or set()))
+    if missing or unknown:
+        raise _malformed(
+            where, f"must have the fields {list(names)}; missing {missing}, unknown {unknown}"
+        )
+
+
+def _texts(value: Any, where: str) -> list[str]:
+    """A list of distinct strings."""
+    items = _list(value, where)
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise _malformed(f"{where}[{index}]", f"must be text, got {item!r}")
+        if item in seen:
+            raise _malformed(f"{where}[{index}]", f"repeats {where}[{seen[item]}] ({item!r})")
+        seen[item] = index
+    return list(items)
+
+
+def _key_value(name: str, value: Any, where: str) -> str | date | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _malformed(where, f"must hold text or null labels, got {value!r}")
+    if name != "period":
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _malformed(where, f"must hold a period start as an ISO date, got {value!r}") from None
+
+
+def _ints(
+    value: Any,
+    where: str,
+    *,
+    length: int | None = None,
+    low: int = 0,
+    high: int | None = None,
+    what: str = "a count",
+) -> IntArray:
+    """A list of integers ``low <= v < high`` (``high``: int64 range) as an int64 array."""
+    items = _list(value, where)
+    if length is not None and len(items) != length:
+        raise _malformed(where, f"has {len(items)} items; it must have {length}")
+    try:
+        array = np.array(items)
+    except (ValueError, TypeError, OverflowError):
+        array = np.array(items, dtype=object)
+    if len(items) == 0:
+        return np.zeros(0, dtype=np.int64)
+    too_big = array.dtype.kind == "u" and int(array.max()) > _INT64_MAX
+    bools = array.dtype.kind in "iu" and any(item.__class__ is bool for item in items)
+    if array.ndim != 1 or array.dtype.kind not in "iu" or too_big or bools:
+        for index, item in enumerate(items):
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise _malformed(f"{where}[{index}]", f"must be {what}: an integer, got {item!r}")
+            if not -_INT64_MAX - 1 <= item <= _INT64_MAX:
+                raise _malformed(f"{where}[{index}]", f"must be {what}: {item} is out of range")
+    out: IntArray = array.astype(np.int64)
+    bad_low = np.flatnonzero(out < low)
+    bad_high = np.zeros(0, np.int64) if high is None else np.flatnonzero(out >= high)
+    if len(bad_low) or len(bad_high):
+        i = int(min([*bad_low[:1].tolist(), *bad_high[:1].tolist()]))
+        if high is None:
+            bounds = f">= {low}"
+        else:
+            bounds = f"from {low} to {high - 1}" if high > low else "(there is none here)"
+        raise _malformed(f"{where}[{i}]", f"must be {what} {bounds}, got {items[i]!r}")
+    return out
+
+
+def _table(value: Any, where: str, rows: int, cols: int) -> IntArray:
+    """A ``rows`` x ``cols`` table of non-negative counts, given as a list of rows."""
+    items = _list(value, where)
+    if len(items) != rows:
+        raise _malformed(where, f"has {len(items)} rows; it must have one per key ({rows})")
+    out = np.zeros((rows, cols), dtype=np.int64)
+    for index, row in enumerate(items):
+        out[index] = _ints(row, f"{where}[{index}]", length=cols)
+    return out
+
+
+def _sketch(plain: Any, where: str, relative_error: float, k: int) -> _Sketch:
+    """A sketch from its plain form, checked against itself and ``k`` groups."""
+    _fields(_mapping(plain, where), where, ("keys", "counts", "count", "total", "low", "high"))
+    sketch = _Sketch(relative_error)
+    sketch.keys = _ints(plain["keys"], f"{where}.keys", high=k * sketch.width, what="a bucket")
+    if len(sketch.keys) > 1 and not bool(np.all(sketch.keys[1:] > sketch.keys[:-1])):
+        raise _malformed(f"{where}.keys", "must be increasing (sorted by group, then bucket)")
+    sketch.counts = _ints(plain["counts"], f"{where}.counts", length=len(sketch.keys), low=1)
+    sketch.count = _ints(plain["count"], f"{where}.count", length=k)
+    total = _list(plain["total"], f"{where}.total")
+    if len(total) != k:
+        raise _malformed(f"{where}.total", f"has {len(total)} items; it must have {k}")
+    for index, value in enumerate(total):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise _malformed(
+                f"{where}.total[{index}]",
+                f"must be a sum of durations (an integer >= 0), got {value!r}",
+            )
+    sketch.total = np.array([*total, None], dtype=object)[:-1]
+    sketch.low = _ints(plain["low"], f"{where}.low", length=k, what="a minimum duration")
+    sketch.high = _ints(plain["high"], f"{where}.high", length=k, low=-1, what="a maximum")
+    per_group = np.zeros(k, dtype=np.int64)
+    np.add.at(per_group, sketch.keys // sketch.width, sketch.counts)
+    has = sketch.count > 0
+    count, low, high = sketch.count.tolist(), sketch.low.tolist(), sketch.high.tolist()
+    total_ok = [lo * n <= t <= hi * n for t, n, lo, hi in zip(total, count, low, high, strict=True)]
+    for name, bad in (
+        ("count", per_group != sketch.count),
+        ("low", np.where(has, sketch.low > sketch.high, sketch.low != _INT64_MAX)),
+        ("high", ~has & (sketch.high != -1)),
+        ("total", has & ~np.array(total_ok, dtype=bool)),
+        ("total", ~has & np.array([t != 0 for t in total], dtype=bool)),
+    ):
+        found = np.flatnonzero(bad)
+        if len(found):
+            raise _malformed(
+                f"{where}.{name}[{int(found[0])}]", "disagrees with the sketch's buckets"
+            )
+    return sketch
