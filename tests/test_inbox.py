@@ -679,7 +679,7 @@ def state(inbox: Inbox) -> tuple[Any, ...]:
         inbox.clock,
         {p: dict(by_id) for p, by_id in inbox._posts.items()},
         {p: dict(keys) for p, keys in inbox._keys.items()},
-        {p: [(k, list(v)) for k, v in kids.items()] for p, kids in inbox._children.items()},
+        {p: {k: list(v) for k, v in kids.items()} for p, kids in inbox._children.items()},
         {
             key: (
                 group.platform,
@@ -922,3 +922,101 @@ def test_an_id_that_is_not_text_is_refused_or_absent(bad: Any) -> None:
     assert "1" in inbox
     with pytest.raises(InvalidInputError, match="no open conversation"):
         inbox.attach(bad, tags=["x"])
+
+
+# ------------------------------------------------------------------ idle eviction
+IDLE = timedelta(minutes=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(post_rows(), st.sampled_from(["40m", IDLE]))
+def test_idle_evicts_on_each_add_as_an_explicit_evict_would(
+    rows: list[Post], idle: timedelta | str
+) -> None:
+    """Inbox(idle=...).add(post) does what evict(before=max(clock, post time) - idle) then
+    add(post) does, in one update (evicted in `closed`); a caller mirroring the updates
+    stays exact."""
+    auto = Inbox(STUB, POLICY, brand="acme", idle=idle)
+    manual = Inbox(STUB, POLICY, brand="acme")
+    store: dict[str, Conversation] = {}
+    for row in rows:
+        cutoff = max(manual.clock or row.created_at, row.created_at) - IDLE
+        evicted = manual.evict(cutoff, now=NOW).closed
+        try:
+            expected = manual.add(row, now=NOW)
+        except InvalidInputError:
+            with pytest.raises(InvalidInputError):
+                auto.add(row, now=NOW)
+            # a refused post changes nothing, evictions included: do them as manual did
+            replay = auto.evict(cutoff, now=NOW)
+            mirror(store, replay)
+            assert replay.closed == evicted
+            continue
+        update = auto.add(row, now=NOW)
+        mirror(store, update)
+        assert update.closed == evicted
+        assert update.conversation == expected.conversation
+        assert update.duplicates == expected.duplicates
+        assert live(auto, NOW) == live(manual, NOW)
+        assert store == dict(auto.conversations)
+    assert auto == manual
+
+
+@settings(max_examples=40, deadline=None)
+@given(post_rows(max_posts=16), st.integers(min_value=1, max_value=4))
+def test_idle_evicts_on_each_add_many(rows: list[Post], chunks: int) -> None:
+    auto = Inbox(STUB, POLICY, brand="acme", idle=IDLE)
+    manual = Inbox(STUB, POLICY, brand="acme")
+    size = -(-len(rows) // chunks)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        newest = max([p.created_at for p in chunk] + ([manual.clock] if manual.clock else []))
+        evicted = manual.evict(newest - IDLE, now=NOW).closed
+        expected = manual.add_many(chunk, now=NOW)
+        update = auto.add_many(chunk, now=NOW)
+        assert update.closed == evicted + expected.closed
+        assert [e.index for e in update.errors] == [e.index for e in expected.errors]
+        assert live(auto, NOW) == live(manual, NOW)
+    assert auto == manual
+
+
+def test_idle_keeps_memory_bounded_on_a_long_feed() -> None:
+    """Threads that are never resolved: with idle, the inbox (and its heap) stays small."""
+    inbox = Inbox(brand="acme", idle="10m")
+    closed = 0
+    for n in range(600):
+        update = inbox.add(post(f"q{n}", ANA, n))
+        closed += len(update.closed)
+    # the cutoff is the newest post (minute 599) less ten minutes: minutes 589 to 599 stay
+    assert sorted(inbox.conversations, key=lambda c: int(c[1:])) == [
+        f"q{n}" for n in range(589, 600)
+    ]
+    assert closed == 589
+    assert len(inbox._idle_heap) == 11  # no stale entry left behind either
+    assert sum(len(by_id) for by_id in inbox._posts.values()) == 11
+    assert Inbox(brand="acme").idle is None
+    assert inbox.idle == timedelta(minutes=10)
+
+
+def test_idle_eviction_is_undone_with_a_failing_call() -> None:
+    triager = Flaky("raise")
+    triager.armed = False
+    inbox = Inbox(triager, brand="acme", idle=IDLE)
+    inbox.add(post("old", ANA, 0))
+    inbox.add(post("new", BEN, 39))  # 'old' is idle for 40 minutes from 09:40 on
+    before = state(inbox)
+    triager.armed = True
+    with pytest.raises(RuntimeError):
+        inbox.add(post("x", ANA, 41, text=POISON))
+    assert state(inbox) == before
+    assert sorted(inbox.conversations) == ["new", "old"]
+    triager.armed = False
+    update = inbox.add(post("x", ANA, 41, text=POISON))
+    assert [c.id for c in update.closed] == ["old"]  # the heap entry came back with the undo
+    assert sorted(inbox.conversations) == ["new", "x"]
+
+
+@pytest.mark.parametrize("idle", ["soon", 0, -5, timedelta(0), [1]])
+def test_idle_is_validated(idle: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"idle must be a positive|duration"):
+        Inbox(idle=idle)

@@ -13,6 +13,8 @@ them, with `Triager.decide` decisions and `SLAPolicy.evaluate` clocks.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -162,7 +164,17 @@ class _Pending:
     to change). The journal costs what the call changes, not the size of the inbox.
     """
 
-    __slots__ = ("clock", "closed", "duplicates", "gone", "journal", "kept", "saved", "touched")
+    __slots__ = (
+        "clock",
+        "closed",
+        "duplicates",
+        "gone",
+        "journal",
+        "kept",
+        "popped",
+        "saved",
+        "touched",
+    )
 
     def __init__(self, clock: datetime | None = None) -> None:
         self.touched: dict[_GroupKey, None] = {}
@@ -173,6 +185,7 @@ class _Pending:
         self.journal: list[tuple[dict[Any, Any], Any, Any]] = []
         self.kept: set[int] = set()
         self.saved: dict[int, tuple[_Group, dict[str, Post], Any, Any, Any, str | None]] = {}
+        self.popped: list[tuple[datetime, int, _GroupKey]] = []  # idle-heap entries taken
 
     def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
         self.journal.append((table, key, table.get(key, _MISSING)))
@@ -273,6 +286,13 @@ class Inbox:
             `build_conversations`.
         assume_tz: the zone of naive timestamps in mapping rows; without it they are
             refused (`TimezoneError`).
+        idle: evict idle conversations as part of every `add` and `add_many`: before the
+            new posts go in, the call does what ``evict(before=newest - idle)`` does, where
+            ``newest`` is the later of the inbox's `clock` and the call's newest post, and
+            the evicted conversations come back in ``closed``. A ``timedelta`` or a duration
+            such as ``"7d"``; ``None`` (the default): only `evict` and resolutions close
+            conversations. The cost follows the conversations evicted, not the size of the
+            inbox.
 
     Every call is all or nothing: if the triager or the policy raises (or ``decide``
     returns something other than a `Decision`: `ModelError`), the exception propagates and
@@ -304,8 +324,14 @@ class Inbox:
         brand: Iterable[str] | str | None = None,
         *,
         assume_tz: str | None = None,
+        idle: timedelta | str | None = None,
     ) -> None:
         self._triager, self._threads = _check_triager(triager)
+        self._idle = _check_idle(idle)
+        # (last activity, tiebreak, group) of every conversation built, when idle is set;
+        # stale entries (the conversation changed or left) are skipped when popped.
+        self._idle_heap: list[tuple[datetime, int, _GroupKey]] = []
+        self._idle_seq = itertools.count()
         if policy is not None and not isinstance(policy, SLAPolicy):
             raise InvalidInputError(
                 f"policy must be an SLAPolicy (see SLAPolicy.from_dict) or None, got "
@@ -334,6 +360,11 @@ class Inbox:
         """The latest instant the inbox has seen (posts and status changes): the default
         ``now`` of its calls; ``None`` while empty."""
         return self._clock
+
+    @property
+    def idle(self) -> timedelta | None:
+        """The idle time after which `add` evicts a conversation (``None``: never)."""
+        return self._idle
 
     @property
     def policy(self) -> SLAPolicy | None:
@@ -409,9 +440,13 @@ class Inbox:
         item = self._parse(post)
         pending = _Pending(self._clock)
         try:
+            self._evict_idle(pending, item.created_at)
             group = self._ingest(item, pending)
             self._advance(item.created_at)
             moment = self._now(now)
+            if group is None and (pending.closed or pending.touched):
+                # a duplicate, but idle conversations were evicted first: report them
+                return self._finish(pending, moment, focus=None, post=item)
             if group is None:  # a duplicate: nothing changed
                 conversation = self._conversation_of(item)
                 shown = None if conversation is None else self._item(conversation, moment)
@@ -453,14 +488,21 @@ class Inbox:
         self, posts: Iterable[Post | Mapping[str, Any]], now: datetime | None, pending: _Pending
     ) -> InboxUpdate:
         errors: list[RowError] = []
+        parsed: list[tuple[int, Any, Post]] = []
         for index, row in enumerate(posts):
             try:
-                item = self._parse(row)
+                parsed.append((index, row, self._parse(row)))
+            except SocialcareError as exc:
+                errors.append(RowError(index, exc, _row_id(row)))
+        self._evict_idle(pending, max((item.created_at for _, _, item in parsed), default=None))
+        for index, row, item in parsed:
+            try:
                 self._ingest(item, pending)
             except SocialcareError as exc:
                 errors.append(RowError(index, exc, _row_id(row)))
                 continue
             self._advance(item.created_at)
+        errors.sort(key=lambda error: error.index)
         update = self._finish(pending, self._now(now), focus=None, post=None)
         return InboxUpdate(
             None,
@@ -646,14 +688,20 @@ class Inbox:
 
     @classmethod
     def restore(
-        cls, data: Mapping[str, Any], *, triager: Any = None, policy: SLAPolicy | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        triager: Any = None,
+        policy: SLAPolicy | None = None,
+        idle: timedelta | str | None = None,
     ) -> Inbox:
         """The inbox a `snapshot` describes, with this triager and policy.
 
-        Decisions are made again (one batch), so a snapshot outlives a model update. The
-        clock is the saved ``clock`` (ISO 8601 text with an offset, as `snapshot` writes it),
-        moved forward to the latest post or status change of the snapshot if one is later
-        (the inbox's clock is never earlier than what it holds).
+        Decisions are made again (one batch), so a snapshot outlives a model update; pass
+        ``idle`` again too (see `Inbox`: a snapshot does not hold it). The clock is the
+        saved ``clock`` (ISO 8601 text with an offset, as `snapshot` writes it), moved
+        forward to the latest post or status change of the snapshot if one is later (the
+        inbox's clock is never earlier than what it holds).
 
         Raises:
             InvalidInputError: ``data`` is not a snapshot of this version, or is inconsistent
@@ -674,7 +722,7 @@ class Inbox:
         brand = data.get("brand")
         if not isinstance(rows, list) or not isinstance(brand, list):
             raise InvalidInputError("inbox snapshot: 'conversations' and 'brand' must be lists")
-        inbox = cls(triager, policy, brand, assume_tz=data.get("assume_tz"))
+        inbox = cls(triager, policy, brand, assume_tz=data.get("assume_tz"), idle=idle)
         pending = _Pending()
         attachments: list[tuple[int, Mapping[str, Any]]] = []
         for index, row in enumerate(rows):
@@ -733,6 +781,32 @@ class Inbox:
         """Undo a failed call: the inbox is as it was when the call began."""
         pending.undo()
         self._clock = pending.clock
+        for entry in pending.popped:
+            heapq.heappush(self._idle_heap, entry)
+        pending.popped.clear()
+
+    def _evict_idle(self, pending: _Pending, latest: datetime | None) -> None:
+        """What ``evict(before=max(clock, latest) - idle)`` does, from the heap: the
+        conversations whose last activity is before the cutoff, closed into ``pending``
+        (by id). ``latest``: the newest post of the call."""
+        newest = self._clock
+        if latest is not None and (newest is None or latest > newest):
+            newest = latest
+        if self._idle is None or newest is None:
+            return
+        cutoff = newest - self._idle
+        heap = self._idle_heap
+        idle: dict[_GroupKey, Conversation] = {}
+        while heap and heap[0][0] < cutoff:
+            entry = heapq.heappop(heap)
+            pending.popped.append(entry)
+            group = self._groups.get(entry[2])
+            conversation = None if group is None else self._conversations.get(group.conv_id or "")
+            if conversation is not None and _last_activity(conversation) < cutoff:
+                idle[entry[2]] = conversation
+        for key, conversation in sorted(idle.items(), key=lambda pair: pair[1].id):
+            pending.closed.append(conversation)
+            self._drop(key, pending)
 
     def _advance(self, moment: datetime) -> None:
         if self._clock is None or moment > self._clock:
@@ -954,6 +1028,9 @@ class Inbox:
                 pending.put(self._conversations, conversation.id, conversation)
                 if decision is not None:
                     pending.put(self._decisions, conversation.id, decision)
+                if self._idle is not None:
+                    pushed = (_last_activity(conversation), next(self._idle_seq), key)
+                    heapq.heappush(self._idle_heap, pushed)
                 items[key] = (conversation, decision)
         if post is not None and focus is None:
             found = self._conversation_of(post)
@@ -1025,6 +1102,20 @@ class Inbox:
             built: Conversation = conversation.model_copy(update=update) if update else conversation
             out.append((built, decision))
         return out
+
+
+def _check_idle(idle: Any) -> timedelta | None:
+    if idle is None:
+        return None
+    from socialcare._sla._policy import parse_duration
+
+    span = parse_duration(idle)
+    if span <= timedelta(0):
+        raise InvalidInputError(
+            f"idle must be a positive duration (such as '7d' or timedelta(days=7)) or None, "
+            f"got {idle!r}"
+        )
+    return span
 
 
 def _saved_clock(value: Any) -> datetime | None:
