@@ -19,6 +19,7 @@ from socialcare import (
     Inbox,
     InboxUpdate,
     InvalidInputError,
+    ModelError,
     Post,
     SLAPolicy,
     SLAReport,
@@ -644,3 +645,378 @@ def test_closed_conversations_leave_nothing_behind(rows: list[Post]) -> None:
     feed(inbox, rows[:3], NOW)
     assert inbox.evict(END).removed  # idle ones go the same way
     assert not any(inbox._posts.values())
+
+
+# ------------------------------------------------------------------ atomicity
+POISON = "boom"
+
+
+class Flaky:
+    """STUB's decisions, but while ``armed`` a conversation holding a post with ``POISON`` in
+    its text makes decide() raise (``mode="raise"``) or return garbage (``"garbage"``)."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.armed = True
+        self.failures = 0
+
+    def decide(self, conversation: Conversation) -> Any:
+        if self.armed and any(POISON in p.text for p in conversation.posts):
+            self.failures += 1
+            if self.mode == "raise":
+                raise RuntimeError("model server down")
+            return "agent"  # not a Decision
+        return STUB.decide(conversation)
+
+
+FAILURES = (RuntimeError, ModelError)
+
+
+def state(inbox: Inbox) -> tuple[Any, ...]:
+    """Everything an inbox holds, its internal tables included (and the order of those that
+    are walked: reply links, a thread's platforms, a conversation's posts)."""
+    return (
+        inbox.clock,
+        {p: dict(by_id) for p, by_id in inbox._posts.items()},
+        {p: dict(keys) for p, keys in inbox._keys.items()},
+        {p: {k: list(v) for k, v in kids.items()} for p, kids in inbox._children.items()},
+        {
+            key: (
+                group.platform,
+                group.key,
+                list(group.members.items()),
+                group.surveys,
+                group.status_changes,
+                group.tags,
+                group.conv_id,
+            )
+            for key, group in inbox._groups.items()
+        },
+        {key: list(platforms) for key, platforms in inbox._platforms_of.items()},
+        dict(inbox._owner),
+        dict(inbox.conversations),
+        dict(inbox.decisions),
+        inbox.snapshot(),
+    )
+
+
+def poisoned(rows: list[Post], marks: list[int]) -> list[Post]:
+    """``rows`` with POISON in the text of the rows at ``marks`` (modulo the length)."""
+    hit = {mark % len(rows) for mark in marks}
+    return [
+        row.model_copy(update={"text": f"{row.text} {POISON}"}) if index in hit else row
+        for index, row in enumerate(rows)
+    ]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    post_rows(),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=3),
+    st.sampled_from(["raise", "garbage"]),
+)
+def test_a_failing_triager_leaves_add_undone_and_a_retry_works(
+    rows: list[Post], marks: list[int], mode: str
+) -> None:
+    """When decide() raises or returns garbage, add() raises and the inbox is exactly as
+    before (nothing held, no id gone); once the triager recovers, the same post goes in and
+    the inbox is what the batch path makes of the posts so far."""
+    rows = poisoned(rows, marks)
+    triager = Flaky(mode)
+    inbox = Inbox(triager, POLICY, brand="acme")
+    store: dict[str, Conversation] = {}
+    errors: list[int] = []
+    for index, row in enumerate(rows):
+        before = state(inbox)
+        triager.armed = True
+        try:
+            update = inbox.add(row, now=NOW)
+        except FAILURES:
+            assert state(inbox) == before
+            triager.armed = False
+            update = inbox.add(row, now=NOW)  # the retry is not taken for a duplicate
+            assert update.duplicates == 0
+        except InvalidInputError:
+            assert state(inbox) == before
+            errors.append(index)
+            continue
+        else:  # the triager saw a poisoned post unless the post was already held
+            assert POISON not in row.text or update.duplicate
+        mirror(store, update)
+        expected, expected_errors = batch(rows[: index + 1], STUB, NOW)
+        assert live(inbox, NOW) == expected
+        assert errors == expected_errors
+        assert store == dict(inbox.conversations)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    post_rows(max_posts=16),
+    st.integers(min_value=1, max_value=4),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=2),
+    st.sampled_from(["raise", "garbage"]),
+)
+def test_a_failing_triager_leaves_add_many_undone_and_a_retry_works(
+    rows: list[Post], chunks: int, marks: list[int], mode: str
+) -> None:
+    rows = poisoned(rows, marks)
+    triager = Flaky(mode)
+    inbox = Inbox(triager, POLICY, brand="acme")
+    size = -(-len(rows) // chunks)
+    errors: list[int] = []
+    store: dict[str, Conversation] = {}
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        before = state(inbox)
+        triager.armed = True
+        try:
+            update = inbox.add_many(chunk, now=NOW)
+        except FAILURES:
+            assert state(inbox) == before
+            triager.armed = False
+            update = inbox.add_many(chunk, now=NOW)
+        mirror(store, update)
+        errors.extend(start + error.index for error in update.errors)
+    expected, expected_errors = batch(rows, STUB, NOW)
+    assert live(inbox, NOW) == expected
+    assert errors == expected_errors
+    assert store == dict(inbox.conversations)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    post_rows(),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=3),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=6),
+    st.sampled_from(["raise", "garbage"]),
+)
+def test_a_failing_triager_leaves_attach_and_evict_undone_and_a_retry_works(
+    rows: list[Post], marks: list[int], closes: list[int], mode: str
+) -> None:
+    """Tags, resolutions and evictions (whose renames triage too) with a failing triager:
+    the call raises and changes nothing; the retry does what it would have done."""
+    rows = poisoned(rows, marks)
+    triager = Flaky(mode)
+    inbox = Inbox(triager, POLICY, brand="acme")
+    triager.armed = False
+    feed(inbox, rows, NOW)
+    held = [p for c in inbox.conversations.values() for p in c.posts]
+    for n, pick in enumerate(closes):
+        if not inbox.conversations:
+            break
+        target = sorted(inbox.conversations)[pick % len(inbox.conversations)]
+        call: Any
+        if n % 3 == 0:
+            call = functools.partial(inbox.attach, target, tags=[f"t{n}"], now=NOW)
+        elif n % 3 == 1:
+            resolved = [{"at": END, "status": "resolved"}]
+            call = functools.partial(inbox.attach, target, status_changes=resolved, now=NOW)
+        else:
+            call = functools.partial(inbox.evict, T0 + timedelta(minutes=pick * 6), now=NOW)
+        before = state(inbox)
+        triager.armed = True
+        try:
+            update = call()
+        except FAILURES:
+            assert state(inbox) == before
+            triager.armed = False
+            update = call()
+        for closed in update.closed:
+            gone = {(p.platform, p.id) for p in closed.posts}
+            held = [p for p in held if (p.platform, p.id) not in gone]
+    expected, _ = batch(held, STUB, NOW)
+    untagged = {
+        cid: (c.model_copy(update={"tags": frozenset()}), d)
+        for cid, (c, d, _) in live(inbox, NOW).items()
+    }
+    assert untagged == {cid: (c, d) for cid, (c, d, _) in expected.items()}
+
+
+def test_a_triager_returning_garbage_is_a_model_error_and_changes_nothing() -> None:
+    triager = Flaky("garbage")
+    inbox = Inbox(triager, brand="acme")
+    inbox.add(post("1", ANA, 0, text="hello"))
+    before = state(inbox)
+    with pytest.raises(ModelError, match=r"Flaky is broken.*returned a str, not a Decision") as err:
+        inbox.add(post("2", ANA, 1, "1", text=POISON))
+    assert not isinstance(err.value, InvalidInputError)  # the triager is broken, not the post
+    assert state(inbox) == before
+    assert inbox.conversations["1"].posts == (post("1", ANA, 0, text="hello"),)
+    with pytest.raises(ModelError):  # a new conversation: not half there either
+        inbox.add(post("9", BEN, 2, text=POISON))
+    assert state(inbox) == before
+    assert "9" not in inbox
+    triager.armed = False
+    update = inbox.add(post("2", ANA, 1, "1", text=POISON))
+    assert not update.duplicate
+    assert update.conversation is not None
+    assert [p.id for p in update.conversation.posts] == ["1", "2"]
+
+
+def test_a_failing_policy_leaves_the_inbox_as_it_was() -> None:
+    down = [True]
+
+    class Broken(SLAPolicy):
+        def evaluate(self, conversation: Conversation, now: datetime) -> SLAReport:
+            if down[0]:
+                raise RuntimeError("policy store down")
+            return super().evaluate(conversation, now)
+
+    broken = Broken.model_validate(POLICY.model_dump())
+    inbox = Inbox(STUB, broken, brand="acme")
+    before = state(inbox)
+    with pytest.raises(RuntimeError, match="policy store down"):
+        inbox.add(post("1", ANA, 0), now=NOW)
+    assert state(inbox) == before
+    assert inbox.clock is None
+    down[0] = False
+    update = inbox.add(post("1", ANA, 0), now=NOW)
+    assert update.sla == POLICY.evaluate(inbox.conversations["1"], NOW)
+    assert sorted(inbox.conversations) == ["1"]
+
+
+# ------------------------------------------------------------------ restore's clock, ids
+@pytest.mark.parametrize("clock", ["yesterday", "", 0, 1_700_000_000, "1700000000", 2.5, True, []])
+def test_restore_refuses_a_clock_that_is_not_iso_text(clock: Any) -> None:
+    inbox = Inbox(brand="acme")
+    inbox.add(post("1", ANA, 0))
+    data = {**inbox.snapshot(), "clock": clock}
+    with pytest.raises(InvalidInputError, match="clock must be ISO 8601 text"):
+        Inbox.restore(data)
+
+
+def test_restore_refuses_a_naive_clock() -> None:
+    inbox = Inbox(brand="acme")
+    inbox.add(post("1", ANA, 0))
+    with pytest.raises(TimezoneError, match="no offset"):
+        Inbox.restore({**inbox.snapshot(), "clock": "2026-03-02T09:00:00"})
+
+
+def test_restore_never_sets_the_clock_before_what_it_holds() -> None:
+    """The clock is the saved one, moved forward to the latest post or status change."""
+    inbox = Inbox(brand="acme")
+    inbox.add(post("1", ANA, 0))
+    inbox.add(post("2", AGENT, 30, "1"))
+    later = T0 + timedelta(hours=2)
+    inbox.attach("1", status_changes=[{"at": later, "status": "reopened"}])
+    assert inbox.clock == later
+    data = inbox.snapshot()
+    assert Inbox.restore(data).clock == later
+    assert Inbox.restore({**data, "clock": "2026-03-02T10:00:00+01:00"}).clock == later
+    assert Inbox.restore({**data, "clock": None}).clock == later
+    assert Inbox.restore({**data, "clock": "2026-03-02T12:30:00Z"}).clock == T0 + timedelta(
+        hours=3, minutes=30
+    )
+    empty = Inbox(brand="acme").snapshot()
+    assert Inbox.restore(empty).clock is None
+    assert Inbox.restore({**empty, "clock": "2026-03-02T09:00:00+00:00"}).clock == T0
+
+
+@pytest.mark.parametrize("bad", [["x"], {"x": 1}, 1, None, ("1",)])
+def test_an_id_that_is_not_text_is_refused_or_absent(bad: Any) -> None:
+    inbox = Inbox(brand="acme")
+    inbox.add(post("1", ANA, 0))
+    with pytest.raises(InvalidInputError, match="conversation id is text"):
+        inbox.item(bad)
+    assert bad not in inbox
+    assert "1" in inbox
+    with pytest.raises(InvalidInputError, match="no open conversation"):
+        inbox.attach(bad, tags=["x"])
+
+
+# ------------------------------------------------------------------ idle eviction
+IDLE = timedelta(minutes=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(post_rows(), st.sampled_from(["40m", IDLE]))
+def test_idle_evicts_on_each_add_as_an_explicit_evict_would(
+    rows: list[Post], idle: timedelta | str
+) -> None:
+    """Inbox(idle=...).add(post) does what evict(before=max(clock, post time) - idle) then
+    add(post) does, in one update (evicted in `closed`); a caller mirroring the updates
+    stays exact."""
+    auto = Inbox(STUB, POLICY, brand="acme", idle=idle)
+    manual = Inbox(STUB, POLICY, brand="acme")
+    store: dict[str, Conversation] = {}
+    for row in rows:
+        cutoff = max(manual.clock or row.created_at, row.created_at) - IDLE
+        evicted = manual.evict(cutoff, now=NOW).closed
+        try:
+            expected = manual.add(row, now=NOW)
+        except InvalidInputError:
+            with pytest.raises(InvalidInputError):
+                auto.add(row, now=NOW)
+            # a refused post changes nothing, evictions included: do them as manual did
+            replay = auto.evict(cutoff, now=NOW)
+            mirror(store, replay)
+            assert replay.closed == evicted
+            continue
+        update = auto.add(row, now=NOW)
+        mirror(store, update)
+        assert update.closed == evicted
+        assert update.conversation == expected.conversation
+        assert update.duplicates == expected.duplicates
+        assert live(auto, NOW) == live(manual, NOW)
+        assert store == dict(auto.conversations)
+    assert auto == manual
+
+
+@settings(max_examples=40, deadline=None)
+@given(post_rows(max_posts=16), st.integers(min_value=1, max_value=4))
+def test_idle_evicts_on_each_add_many(rows: list[Post], chunks: int) -> None:
+    auto = Inbox(STUB, POLICY, brand="acme", idle=IDLE)
+    manual = Inbox(STUB, POLICY, brand="acme")
+    size = -(-len(rows) // chunks)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        newest = max([p.created_at for p in chunk] + ([manual.clock] if manual.clock else []))
+        evicted = manual.evict(newest - IDLE, now=NOW).closed
+        expected = manual.add_many(chunk, now=NOW)
+        update = auto.add_many(chunk, now=NOW)
+        assert update.closed == evicted + expected.closed
+        assert [e.index for e in update.errors] == [e.index for e in expected.errors]
+        assert live(auto, NOW) == live(manual, NOW)
+    assert auto == manual
+
+
+def test_idle_keeps_memory_bounded_on_a_long_feed() -> None:
+    """Threads that are never resolved: with idle, the inbox (and its heap) stays small."""
+    inbox = Inbox(brand="acme", idle="10m")
+    closed = 0
+    for n in range(600):
+        update = inbox.add(post(f"q{n}", ANA, n))
+        closed += len(update.closed)
+    # the cutoff is the newest post (minute 599) less ten minutes: minutes 589 to 599 stay
+    assert sorted(inbox.conversations, key=lambda c: int(c[1:])) == [
+        f"q{n}" for n in range(589, 600)
+    ]
+    assert closed == 589
+    assert len(inbox._idle_heap) == 11  # no stale entry left behind either
+    assert sum(len(by_id) for by_id in inbox._posts.values()) == 11
+    assert Inbox(brand="acme").idle is None
+    assert inbox.idle == timedelta(minutes=10)
+
+
+def test_idle_eviction_is_undone_with_a_failing_call() -> None:
+    triager = Flaky("raise")
+    triager.armed = False
+    inbox = Inbox(triager, brand="acme", idle=IDLE)
+    inbox.add(post("old", ANA, 0))
+    inbox.add(post("new", BEN, 39))  # 'old' is idle for 40 minutes from 09:40 on
+    before = state(inbox)
+    triager.armed = True
+    with pytest.raises(RuntimeError):
+        inbox.add(post("x", ANA, 41, text=POISON))
+    assert state(inbox) == before
+    assert sorted(inbox.conversations) == ["new", "old"]
+    triager.armed = False
+    update = inbox.add(post("x", ANA, 41, text=POISON))
+    assert [c.id for c in update.closed] == ["old"]  # the heap entry came back with the undo
+    assert sorted(inbox.conversations) == ["new", "x"]
+
+
+@pytest.mark.parametrize("idle", ["soon", 0, -5, timedelta(0), [1]])
+def test_idle_is_validated(idle: Any) -> None:
+    with pytest.raises(InvalidInputError, match=r"idle must be a positive|duration"):
+        Inbox(idle=idle)

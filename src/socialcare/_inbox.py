@@ -13,9 +13,11 @@ them, with `Triager.decide` decisions and `SLAPolicy.evaluate` clocks.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,7 @@ from socialcare._conversation import (
     _row_id,
     _trusted_conversation,
 )
-from socialcare._errors import InvalidInputError, SocialcareError, TimezoneError
+from socialcare._errors import InvalidInputError, ModelError, SocialcareError, TimezoneError
 from socialcare._models import Platform, Post, Survey
 from socialcare._sla._policy import METRICS, SLAPolicy, SLAReport, SLAResult, SLAState
 from socialcare._time import resolve_timezone
@@ -148,16 +150,99 @@ class _Group:
         self.tags = self.tags | other.tags
 
 
+_MISSING: Any = object()
+_WHOLE: Any = object()
+
+
 class _Pending:
-    """What a call has done so far: conversations to rebuild, ids that may be gone."""
+    """What a call has done so far: conversations to rebuild, ids that may be gone, and an
+    undo journal of every change to the inbox's state, so that a call that fails part way
+    (a triager or a policy raising) leaves the inbox as it found it (`undo`).
 
-    __slots__ = ("closed", "duplicates", "gone", "touched")
+    Every change to the inbox's tables and groups during a call goes through ``put``,
+    ``remove``, ``keep`` (a small table about to lose entries) and ``save`` (a group about
+    to change). The journal costs what the call changes, not the size of the inbox.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "clock",
+        "closed",
+        "duplicates",
+        "gone",
+        "journal",
+        "kept",
+        "popped",
+        "saved",
+        "touched",
+    )
+
+    def __init__(self, clock: datetime | None = None) -> None:
         self.touched: dict[_GroupKey, None] = {}
         self.gone: list[str] = []
         self.closed: list[Conversation] = []
         self.duplicates = 0
+        self.clock = clock
+        self.journal: list[tuple[dict[Any, Any], Any, Any]] = []
+        self.kept: set[int] = set()
+        self.saved: dict[int, tuple[_Group, dict[str, Post], Any, Any, Any, str | None]] = {}
+        self.popped: list[tuple[datetime, int, _GroupKey]] = []  # idle-heap entries taken
+
+    def put(self, table: dict[Any, Any], key: Any, value: Any) -> None:
+        self.journal.append((table, key, table.get(key, _MISSING)))
+        table[key] = value
+
+    def remove(self, table: dict[Any, Any], key: Any) -> Any:
+        """Delete ``key`` (present or not); its value, or ``_MISSING``."""
+        old = table.pop(key, _MISSING)
+        if old is not _MISSING:
+            self.journal.append((table, key, old))
+        return old
+
+    def default(self, table: dict[Any, Any], key: Any) -> dict[Any, Any]:
+        """``table.setdefault(key, {})``, journaled."""
+        inner = table.get(key)
+        if inner is None:
+            inner = {}
+            self.put(table, key, inner)
+        return inner
+
+    def keep(self, table: dict[Any, Any]) -> None:
+        """Record a small table whole (its order too) before it loses entries."""
+        if id(table) not in self.kept:
+            self.kept.add(id(table))
+            self.journal.append((table, _WHOLE, dict(table)))
+
+    def save(self, group: _Group) -> None:
+        """Record a group before it changes (its members are one conversation's posts)."""
+        if id(group) not in self.saved:
+            self.saved[id(group)] = (
+                group,
+                dict(group.members),
+                group.surveys,
+                group.status_changes,
+                group.tags,
+                group.conv_id,
+            )
+
+    def undo(self) -> None:
+        """Put every table and group back as it was when the call began."""
+        for table, key, old in reversed(self.journal):
+            if key is _WHOLE:
+                table.clear()
+                table.update(old)
+            elif old is _MISSING:
+                table.pop(key, None)
+            else:
+                table[key] = old
+        for group, members, surveys, status_changes, tags, conv_id in self.saved.values():
+            group.members = members
+            group.surveys = surveys
+            group.status_changes = status_changes
+            group.tags = tags
+            group.conv_id = conv_id
+        self.journal.clear()
+        self.saved.clear()
+        self.kept.clear()
 
 
 def _aware(value: Any, name: str) -> datetime:
@@ -201,6 +286,20 @@ class Inbox:
             `build_conversations`.
         assume_tz: the zone of naive timestamps in mapping rows; without it they are
             refused (`TimezoneError`).
+        idle: evict idle conversations as part of every `add` and `add_many`: before the
+            new posts go in, the call does what ``evict(before=newest - idle)`` does, where
+            ``newest`` is the later of the inbox's `clock` and the call's newest post, and
+            the evicted conversations come back in ``closed``. A ``timedelta`` or a duration
+            such as ``"7d"``; ``None`` (the default): only `evict` and resolutions close
+            conversations. The cost follows the conversations evicted, not the size of the
+            inbox.
+
+    Every call is all or nothing: if the triager or the policy raises (or ``decide``
+    returns something other than a `Decision`: `ModelError`), the exception propagates and
+    the inbox is as it was before the call; the same post can be sent again.
+
+    Memory holds the posts of the open conversations, and most threads are never resolved:
+    call `evict` periodically to close the idle ones, or memory grows with every thread.
 
     ``conversations`` and ``decisions`` are read-only live views keyed by conversation id
     (in no particular order).
@@ -225,8 +324,14 @@ class Inbox:
         brand: Iterable[str] | str | None = None,
         *,
         assume_tz: str | None = None,
+        idle: timedelta | str | None = None,
     ) -> None:
         self._triager, self._threads = _check_triager(triager)
+        self._idle = _check_idle(idle)
+        # (last activity, tiebreak, group) of every conversation built, when idle is set;
+        # stale entries (the conversation changed or left) are skipped when popped.
+        self._idle_heap: list[tuple[datetime, int, _GroupKey]] = []
+        self._idle_seq = itertools.count()
         if policy is not None and not isinstance(policy, SLAPolicy):
             raise InvalidInputError(
                 f"policy must be an SLAPolicy (see SLAPolicy.from_dict) or None, got "
@@ -257,6 +362,11 @@ class Inbox:
         return self._clock
 
     @property
+    def idle(self) -> timedelta | None:
+        """The idle time after which `add` evicts a conversation (``None``: never)."""
+        return self._idle
+
+    @property
     def policy(self) -> SLAPolicy | None:
         """The SLA policy (``None``: no clocks)."""
         return self._policy
@@ -270,7 +380,7 @@ class Inbox:
         return len(self._conversations)
 
     def __contains__(self, conversation_id: object) -> bool:
-        return conversation_id in self._conversations
+        return isinstance(conversation_id, str) and conversation_id in self._conversations
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._conversations)
@@ -294,8 +404,13 @@ class Inbox:
         """The open conversation ``conversation_id`` with its decision and clocks at ``now``.
 
         Raises:
-            InvalidInputError: no open conversation has that id.
+            InvalidInputError: no open conversation has that id (or it is not text).
         """
+        if not isinstance(conversation_id, str):
+            raise InvalidInputError(
+                f"a conversation id is text, got {type(conversation_id).__name__} "
+                f"{conversation_id!r}; see inbox.conversations for the open ids"
+            )
         conversation = self._conversations.get(conversation_id)
         if conversation is None:
             raise InvalidInputError(
@@ -323,20 +438,28 @@ class Inbox:
         if now is not None:
             _aware(now, "now")
         item = self._parse(post)
-        pending = _Pending()
-        group = self._ingest(item, pending)
-        self._advance(item.created_at)
-        moment = self._now(now)
-        if group is None:  # a duplicate: nothing changed
-            conversation = self._conversation_of(item)
-            shown = None if conversation is None else self._item(conversation, moment)
-            return InboxUpdate(
-                conversation,
-                None if shown is None else shown.decision,
-                None if shown is None else shown.sla,
-                duplicates=1,
-            )
-        return self._finish(pending, moment, focus=self._groups.get(group), post=item)
+        pending = _Pending(self._clock)
+        try:
+            self._evict_idle(pending, item.created_at)
+            group = self._ingest(item, pending)
+            self._advance(item.created_at)
+            moment = self._now(now)
+            if group is None and (pending.closed or pending.touched):
+                # a duplicate, but idle conversations were evicted first: report them
+                return self._finish(pending, moment, focus=None, post=item)
+            if group is None:  # a duplicate: nothing changed
+                conversation = self._conversation_of(item)
+                shown = None if conversation is None else self._item(conversation, moment)
+                return InboxUpdate(
+                    conversation,
+                    None if shown is None else shown.decision,
+                    None if shown is None else shown.sla,
+                    duplicates=1,
+                )
+            return self._finish(pending, moment, focus=self._groups.get(group), post=item)
+        except BaseException:
+            self._undo(pending)
+            raise
 
     def add_many(
         self, posts: Iterable[Post | Mapping[str, Any]], *, now: datetime | None = None
@@ -354,16 +477,32 @@ class Inbox:
             )
         if now is not None:
             _aware(now, "now")
-        pending = _Pending()
+        pending = _Pending(self._clock)
+        try:
+            return self._add_many(posts, now, pending)
+        except BaseException:
+            self._undo(pending)
+            raise
+
+    def _add_many(
+        self, posts: Iterable[Post | Mapping[str, Any]], now: datetime | None, pending: _Pending
+    ) -> InboxUpdate:
         errors: list[RowError] = []
+        parsed: list[tuple[int, Any, Post]] = []
         for index, row in enumerate(posts):
             try:
-                item = self._parse(row)
+                parsed.append((index, row, self._parse(row)))
+            except SocialcareError as exc:
+                errors.append(RowError(index, exc, _row_id(row)))
+        self._evict_idle(pending, max((item.created_at for _, _, item in parsed), default=None))
+        for index, row, item in parsed:
+            try:
                 self._ingest(item, pending)
             except SocialcareError as exc:
                 errors.append(RowError(index, exc, _row_id(row)))
                 continue
             self._advance(item.created_at)
+        errors.sort(key=lambda error: error.index)
         update = self._finish(pending, self._now(now), focus=None, post=None)
         return InboxUpdate(
             None,
@@ -412,32 +551,41 @@ class Inbox:
         new_surveys = [Survey.model_validate(s) for s in _rows(surveys, "surveys")]
         added = [StatusChange.model_validate(c) for c in _rows(status_changes, "status_changes")]
         group = self._groups[key]
-        group.surveys = (*group.surveys, *new_surveys)
-        group.status_changes = (*group.status_changes, *added)
-        group.tags = group.tags | frozenset(new_tags)
-        for change in added:
-            self._advance(change.at)
-        pending = _Pending()
-        pending.touched[key] = None
-        return self._finish(pending, self._now(now), focus=group, post=None)
+        pending = _Pending(self._clock)
+        try:
+            pending.save(group)
+            group.surveys = (*group.surveys, *new_surveys)
+            group.status_changes = (*group.status_changes, *added)
+            group.tags = group.tags | frozenset(new_tags)
+            for change in added:
+                self._advance(change.at)
+            pending.touched[key] = None
+            return self._finish(pending, self._now(now), focus=group, post=None)
+        except BaseException:
+            self._undo(pending)
+            raise
 
     def evict(self, before: datetime, *, now: datetime | None = None) -> InboxUpdate:
         """Close the open conversations idle since before ``before`` (no post or status
-        change at or after it); they come back in ``closed``, as resolved ones do."""
+        change at or after it); they come back in ``closed`` (by id), as resolved ones do."""
         cutoff = _aware(before, "before")
         if now is not None:
             _aware(now, "now")
         # (read them all first: closing one may rename another of its thread key)
         idle = [
             (key, self._conversations[conversation_id])
-            for key, conversation_id in self._group_ids()
+            for key, conversation_id in sorted(self._group_ids(), key=lambda pair: pair[1])
             if _last_activity(self._conversations[conversation_id]) < cutoff
         ]
-        pending = _Pending()
-        for key, conversation in idle:
-            pending.closed.append(conversation)
-            self._drop(key, pending)
-        update = self._finish(pending, self._now(now), focus=None, post=None)
+        pending = _Pending(self._clock)
+        try:
+            for key, conversation in idle:
+                pending.closed.append(conversation)
+                self._drop(key, pending)
+            update = self._finish(pending, self._now(now), focus=None, post=None)
+        except BaseException:
+            self._undo(pending)
+            raise
         return InboxUpdate(None, None, None, update.changed, update.removed, update.closed, 0, ())
 
     # ------------------------------------------------------------------ views
@@ -509,11 +657,12 @@ class Inbox:
     def snapshot(self) -> dict[str, Any]:
         """The inbox as JSON-friendly data (text, numbers, booleans, None, lists, dicts).
 
-        It holds the open conversations' posts and attachments, the brand, ``assume_tz``
-        and the clock; not the triager nor the policy (pass them to `restore`).
+        It holds the open conversations' posts and attachments (ordered by platform and
+        thread key: the same inbox always gives the same snapshot), the brand,
+        ``assume_tz`` and the clock; not the triager nor the policy (pass them to `restore`).
         """
         conversations: list[dict[str, Any]] = []
-        for key, _ in self._group_ids():
+        for key, _ in sorted(self._group_ids(), key=lambda pair: (str(pair[0][0]), pair[0][1])):
             group = self._groups[key]
             posts = sorted(group.members.values(), key=_post_order)
             conversations.append(
@@ -539,14 +688,25 @@ class Inbox:
 
     @classmethod
     def restore(
-        cls, data: Mapping[str, Any], *, triager: Any = None, policy: SLAPolicy | None = None
+        cls,
+        data: Mapping[str, Any],
+        *,
+        triager: Any = None,
+        policy: SLAPolicy | None = None,
+        idle: timedelta | str | None = None,
     ) -> Inbox:
         """The inbox a `snapshot` describes, with this triager and policy.
 
-        Decisions are made again (one batch), so a snapshot outlives a model update.
+        Decisions are made again (one batch), so a snapshot outlives a model update; pass
+        ``idle`` again too (see `Inbox`: a snapshot does not hold it). The clock is the
+        saved ``clock`` (ISO 8601 text with an offset, as `snapshot` writes it), moved
+        forward to the latest post or status change of the snapshot if one is later (the
+        inbox's clock is never earlier than what it holds).
 
         Raises:
-            InvalidInputError: ``data`` is not a snapshot of this version, or is inconsistent.
+            InvalidInputError: ``data`` is not a snapshot of this version, or is inconsistent
+                (``clock`` not ISO 8601 text, for example).
+            TimezoneError: the saved ``clock`` has no offset.
         """
         if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
             raise InvalidInputError(
@@ -562,7 +722,7 @@ class Inbox:
         brand = data.get("brand")
         if not isinstance(rows, list) or not isinstance(brand, list):
             raise InvalidInputError("inbox snapshot: 'conversations' and 'brand' must be lists")
-        inbox = cls(triager, policy, brand, assume_tz=data.get("assume_tz"))
+        inbox = cls(triager, policy, brand, assume_tz=data.get("assume_tz"), idle=idle)
         pending = _Pending()
         attachments: list[tuple[int, Mapping[str, Any]]] = []
         for index, row in enumerate(rows):
@@ -593,11 +753,14 @@ class Inbox:
             if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
                 raise InvalidInputError(f"inbox snapshot: conversation {index} tags must be text")
             group.tags = frozenset(tags)
-        clock = data.get("clock")
+        clock = _saved_clock(data.get("clock"))
+        for group in inbox._groups.values():
+            for post in group.members.values():
+                inbox._advance(post.created_at)
+            for change in group.status_changes:
+                inbox._advance(change.at)
         if clock is not None:
-            from socialcare._time import parse_timestamp
-
-            inbox._clock = parse_timestamp(clock)
+            inbox._advance(clock)
         update = inbox._finish(pending, inbox._clock, focus=None, post=None, evaluate=False)
         if update.closed:
             raise InvalidInputError(
@@ -613,6 +776,37 @@ class Inbox:
         if not isinstance(row, Mapping):
             raise InvalidInputError(f"a post must be a Post or a mapping, got {type(row).__name__}")
         return Post.parse(row, assume_tz=self._assume_tz)
+
+    def _undo(self, pending: _Pending) -> None:
+        """Undo a failed call: the inbox is as it was when the call began."""
+        pending.undo()
+        self._clock = pending.clock
+        for entry in pending.popped:
+            heapq.heappush(self._idle_heap, entry)
+        pending.popped.clear()
+
+    def _evict_idle(self, pending: _Pending, latest: datetime | None) -> None:
+        """What ``evict(before=max(clock, latest) - idle)`` does, from the heap: the
+        conversations whose last activity is before the cutoff, closed into ``pending``
+        (by id). ``latest``: the newest post of the call."""
+        newest = self._clock
+        if latest is not None and (newest is None or latest > newest):
+            newest = latest
+        if self._idle is None or newest is None:
+            return
+        cutoff = newest - self._idle
+        heap = self._idle_heap
+        idle: dict[_GroupKey, Conversation] = {}
+        while heap and heap[0][0] < cutoff:
+            entry = heapq.heappop(heap)
+            pending.popped.append(entry)
+            group = self._groups.get(entry[2])
+            conversation = None if group is None else self._conversations.get(group.conv_id or "")
+            if conversation is not None and _last_activity(conversation) < cutoff:
+                idle[entry[2]] = conversation
+        for key, conversation in sorted(idle.items(), key=lambda pair: pair[1].id):
+            pending.closed.append(conversation)
+            self._drop(key, pending)
 
     def _advance(self, moment: datetime) -> None:
         if self._clock is None or moment > self._clock:
@@ -644,16 +838,16 @@ class Inbox:
         its conversation would take the id of another open conversation.
         """
         platform = post.platform
-        by_id = self._posts.setdefault(platform, {})
-        seen = by_id.get(post.id)
+        seen = self._posts.get(platform, {}).get(post.id)
         if seen is not None:
             if seen == post:
                 pending.duplicates += 1
                 return None
             raise _edit_conflict(post)
-        keys = self._keys.setdefault(platform, {})
-        children = self._children.setdefault(platform, {})
-        by_id[post.id] = post
+        by_id = pending.default(self._posts, platform)
+        keys = pending.default(self._keys, platform)
+        children = pending.default(self._children, platform)
+        pending.put(by_id, post.id, post)
         try:
             key = _chain_key(post, by_id, {})[0]
             # The posts whose key changes: replies (and their replies) that waited for this
@@ -681,31 +875,36 @@ class Inbox:
             ]
             self._check_ids(platform, key, emptied)
         except BaseException:
-            del by_id[post.id]
+            pending.remove(by_id, post.id)
             raise
-        # Commit.
+        # Commit (journaled: a failure later in the call undoes it).
         if post.in_reply_to is not None:
-            children.setdefault(post.in_reply_to, {})[post.id] = None
+            pending.put(pending.default(children, post.in_reply_to), post.id, None)
         target_key = (platform, key)
         target = self._groups.get(target_key)
         if target is None:
-            target = self._groups[target_key] = _Group(platform, key)
-            self._platforms_of.setdefault(key, {})[platform] = None
-        keys[post.id] = key
+            target = _Group(platform, key)
+            pending.put(self._groups, target_key, target)
+            pending.put(pending.default(self._platforms_of, key), platform, None)
+        pending.save(target)
+        pending.put(keys, post.id, key)
         target.members[post.id] = post
         for member, old in moves:
-            keys[member] = key
-            target.members[member] = self._groups[(platform, old)].members.pop(member)
+            pending.put(keys, member, key)
+            source = self._groups[(platform, old)]
+            pending.save(source)
+            target.members[member] = source.members.pop(member)
             pending.touched[(platform, old)] = None
         for old in emptied:
-            gone = self._groups.pop((platform, old))
+            gone = pending.remove(self._groups, (platform, old))
             target.absorb(gone)
             self._forget_id(gone, pending)
             pending.touched.pop((platform, old), None)
             platforms = self._platforms_of[old]
+            pending.keep(platforms)
             del platforms[platform]
             if not platforms:
-                del self._platforms_of[old]
+                pending.remove(self._platforms_of, old)
         pending.touched[target_key] = None
         for changed in (key, *emptied):
             self._assign_ids(changed, pending)
@@ -759,44 +958,48 @@ class Inbox:
             if owner is not None and owner != group_key:
                 continue  # (only on eviction, when a rename back would clash: keep the id)
             self._forget_id(group, pending)
+            pending.save(group)
             group.conv_id = conversation_id
-            self._owner[conversation_id] = group_key
+            pending.put(self._owner, conversation_id, group_key)
             pending.touched[group_key] = None
 
     def _forget_id(self, group: _Group, pending: _Pending) -> None:
         if group.conv_id is None:
             return
+        pending.save(group)
         if self._owner.get(group.conv_id) == (group.platform, group.key):
-            del self._owner[group.conv_id]
-            self._conversations.pop(group.conv_id, None)
-            self._decisions.pop(group.conv_id, None)
+            pending.remove(self._owner, group.conv_id)
+            pending.remove(self._conversations, group.conv_id)
+            pending.remove(self._decisions, group.conv_id)
         pending.gone.append(group.conv_id)
         group.conv_id = None
 
     def _drop(self, key: _GroupKey, pending: _Pending) -> None:
         """Forget a conversation: its posts, its id; the others of its thread key may
         take their plain id back."""
-        group = self._groups.pop(key)
+        group: _Group = pending.remove(self._groups, key)
         platform = group.platform
         by_id, keys = self._posts[platform], self._keys[platform]
         children = self._children[platform]
         for post_id, post in group.members.items():
-            del by_id[post_id]
-            del keys[post_id]
+            pending.remove(by_id, post_id)
+            pending.remove(keys, post_id)
             if post.in_reply_to is not None:
                 siblings = children.get(post.in_reply_to)
                 if siblings is not None:
+                    pending.keep(siblings)
                     siblings.pop(post_id, None)
                     if not siblings:
-                        del children[post.in_reply_to]
+                        pending.remove(children, post.in_reply_to)
         self._forget_id(group, pending)
         pending.touched.pop(key, None)
         platforms = self._platforms_of[group.key]
+        pending.keep(platforms)
         del platforms[platform]
         if platforms:
             self._assign_ids(group.key, pending)
         else:
-            del self._platforms_of[group.key]
+            pending.remove(self._platforms_of, group.key)
 
     def _finish(
         self,
@@ -822,9 +1025,12 @@ class Inbox:
                     items[key] = (conversation, decision)  # reported (as the focus), not kept
                     self._drop(key, pending)
                     continue
-                self._conversations[conversation.id] = conversation
+                pending.put(self._conversations, conversation.id, conversation)
                 if decision is not None:
-                    self._decisions[conversation.id] = decision
+                    pending.put(self._decisions, conversation.id, decision)
+                if self._idle is not None:
+                    pushed = (_last_activity(conversation), next(self._idle_seq), key)
+                    heapq.heappush(self._idle_heap, pushed)
                 items[key] = (conversation, decision)
         if post is not None and focus is None:
             found = self._conversation_of(post)
@@ -875,9 +1081,10 @@ class Inbox:
             for conversation in plain:
                 decision = self._triager.decide(conversation)
                 if not isinstance(decision, Decision):
-                    raise InvalidInputError(
-                        f"the triager's decide() returned a {type(decision).__name__}, not a "
-                        "Decision"
+                    raise ModelError(
+                        f"the triager {type(self._triager).__name__} is broken: its decide() "
+                        f"returned a {type(decision).__name__}, not a Decision (the post is "
+                        "fine; nothing was changed: fix the triager and send it again)"
                     )
                 labels.append({})
                 decisions.append(decision)
@@ -895,6 +1102,42 @@ class Inbox:
             built: Conversation = conversation.model_copy(update=update) if update else conversation
             out.append((built, decision))
         return out
+
+
+def _check_idle(idle: Any) -> timedelta | None:
+    if idle is None:
+        return None
+    from socialcare._sla._policy import parse_duration
+
+    span = parse_duration(idle)
+    if span <= timedelta(0):
+        raise InvalidInputError(
+            f"idle must be a positive duration (such as '7d' or timedelta(days=7)) or None, "
+            f"got {idle!r}"
+        )
+    return span
+
+
+def _saved_clock(value: Any) -> datetime | None:
+    """The ``clock`` of a snapshot: ``None`` or ISO 8601 text with an offset, in UTC."""
+    if value is None:
+        return None
+    problem = (
+        f"inbox snapshot: clock must be ISO 8601 text with an offset (as snapshot() "
+        f"writes it, e.g. '2026-03-02T09:00:00+00:00'), got {value!r}"
+    )
+    if not isinstance(value, str):
+        raise InvalidInputError(problem)
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(problem) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise TimezoneError(f"{problem}: it has no offset")
+    return parsed.astimezone(timezone.utc)
 
 
 def _rows(items: Any, name: str) -> list[Any]:
