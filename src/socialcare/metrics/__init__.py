@@ -14,6 +14,7 @@ waiting are excluded from the statistics and counted. Exact definitions: docs/me
 (datetime.timedelta(seconds=240), 0.5)
 """
 
+from socialcare.metrics._accumulator import Accumulator
 from socialcare.metrics._columns import BusinessClock, Columns, Labels, from_columns, to_columns
 from socialcare.metrics._durations import (
     DurationSummary,
@@ -45,6 +46,7 @@ from socialcare.metrics._sla import SlaAttainment, sla_attainment
 from socialcare.metrics._surveys import CsatResult, NpsResult, csat, nps, wilson_interval
 
 __all__ = [
+    "Accumulator",
     "BusinessClock",
     "Columns",
     "ConversationMetrics",

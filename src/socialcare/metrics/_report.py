@@ -105,10 +105,16 @@ class ReportRow:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """Rows of metrics, one per group, sorted by their keys (missing labels last)."""
+    """Rows of metrics, one per group, sorted by their keys (missing labels last).
+
+    ``quantile_error`` is ``None`` when every median and percentile is exact; a report from a
+    sketching `Accumulator` sets it to the relative error bound of its duration medians and
+    percentiles (counts, rates, means, minima and maxima stay exact).
+    """
 
     by: tuple[str, ...]
     rows: tuple[ReportRow, ...]
+    quantile_error: float | None = None
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -1,0 +1,789 @@
+"""Combining partitions: an Accumulator whose merged report equals `report` over the union."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcare._conversation import Conversation
+from socialcare._errors import InvalidInputError, TimezoneError
+from socialcare.metrics._columns import BusinessClock, Columns, Labels, to_columns
+from socialcare.metrics._durations import (
+    DURATION_METRICS,
+    DurationMetric,
+    DurationSummary,
+    samples,
+)
+from socialcare.metrics._labels import Period, SentimentShares, check_period
+from socialcare.metrics._rates import RATE_METRICS, Rate, check_zero_division, rate_masks
+from socialcare.metrics._report import BREAKDOWNS, Report, ReportRow, _groups, _sort_key
+from socialcare.metrics._sla import SLA_STATES, SlaAttainment
+from socialcare.metrics._stats import GroupDurations, group_durations
+from socialcare.metrics._surveys import CsatResult, NpsResult, score_counts
+
+__all__ = ["Accumulator"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+Key = tuple[str | date | None, ...]
+
+# The per-group counters, one column each of an int64 table (rows are groups).
+_COUNTERS: tuple[str, ...] = (
+    "conversations",
+    "needing_reply",
+    *(f"{rate}_{part}" for rate in RATE_METRICS for part in ("num", "den")),
+    *(f"{metric}_{part}" for metric in DURATION_METRICS for part in ("pending", "excluded")),
+    "csat_top",
+    "csat_bottom",
+    "csat_invalid",
+    "nps_top",
+    "nps_middle",
+    "nps_bottom",
+    "nps_invalid",
+    "negative",
+    "neutral",
+    "positive",
+)
+_COL = {name: index for index, name in enumerate(_COUNTERS)}
+_TABLES = ("exchanges", "csat", "nps")
+_TURN_METRICS = ("next_response_time", "reply_wait_time")
+_MAX_US = float(np.iinfo(np.int64).max)
+
+
+def _grow_rows(table: IntArray, rows: int) -> IntArray:
+    if table.shape[0] >= rows:
+        return table
+    extra = np.zeros((rows - table.shape[0], *table.shape[1:]), dtype=table.dtype)
+    return np.concatenate([table, extra])
+
+
+def _grow_cols(table: IntArray, cols: int) -> IntArray:
+    if table.shape[1] >= cols:
+        return table
+    extra = np.zeros((table.shape[0], cols - table.shape[1]), dtype=table.dtype)
+    return np.concatenate([table, extra], axis=1)
+
+
+def _sum_by_sorted_key(keys: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
+    """Distinct ``keys`` (sorted) and the summed ``counts`` of each (exact integers)."""
+    if len(keys) == 0:
+        return keys.copy(), counts.copy()
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
+    return ordered[starts], np.add.reduceat(counts[order], starts).astype(np.int64)
+
+
+class _Sketch:
+    """Per-group log-bucket counts of one duration metric (DDSketch's mapping, on numpy).
+
+    A duration ``v`` >= 1 µs falls in bucket ``ceil(log(v) / log(gamma)) + 1`` with
+    ``gamma = (1 + a) / (1 - a)``; 0 has bucket 0. Every value of bucket ``b`` >= 1 is within
+    relative error ``a`` of ``2 * gamma**(b - 1) / (gamma + 1)``. Buckets are stored sparsely
+    as packed ``group * width + bucket`` keys with their counts; merging adds counts, so the
+    sketch of a union is the merge of the sketches, whatever the order. Count, sum, minimum
+    and maximum per group are kept exactly beside the buckets.
+    """
+
+    def __init__(self, relative_error: float) -> None:
+        self.relative_error = relative_error
+        self.gamma = (1.0 + relative_error) / (1.0 - relative_error)
+        self.log_gamma = math.log(self.gamma)
+        self.width = math.ceil(math.log(_MAX_US) / self.log_gamma) + 3
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.counts = np.zeros(0, dtype=np.int64)
+        self.count = np.zeros(0, dtype=np.int64)
+        self.total: npt.NDArray[np.object_] = np.zeros(0, dtype=object)  # exact Python ints
+        self.low = np.zeros(0, dtype=np.int64)
+        self.high = np.zeros(0, dtype=np.int64)
+
+    def buckets(self, values: IntArray) -> IntArray:
+        out = np.zeros(len(values), dtype=np.int64)
+        positive = values > 0
+        logs = np.log(values[positive].astype(np.float64)) / self.log_gamma
+        out[positive] = np.ceil(logs).astype(np.int64) + 1
+        return out
+
+    def grow(self, rows: int) -> None:
+        have = len(self.count)
+        if rows <= have:
+            return
+        extra = rows - have
+        self.count = np.concatenate([self.count, np.zeros(extra, dtype=np.int64)])
+        self.total = np.concatenate([self.total, np.array([0] * extra, dtype=object)])
+        self.low = np.concatenate([self.low, np.full(extra, np.iinfo(np.int64).max)])
+        self.high = np.concatenate([self.high, np.full(extra, -1, dtype=np.int64)])
+
+    def add_values(self, values: IntArray, groups: IntArray, rows: int) -> None:
+        """Add durations (µs, >= 0) of groups in ``0..rows-1``."""
+        self.grow(rows)
+        if len(values) == 0:
+            return
+        order = np.argsort(groups, kind="stable")
+        g, v = groups[order], values[order]
+        starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+        present = g[starts]
+        self.count[present] += np.diff(np.append(starts, len(g)))
+        if int(v.max()) * len(v) < 2**62:
+            sums = np.add.reduceat(v, starts).astype(object)
+        else:  # could overflow int64: add Python integers
+            sums = np.add.reduceat(v.astype(object), starts)
+        self.total[present] = self.total[present] + sums
+        self.low[present] = np.minimum(self.low[present], np.minimum.reduceat(v, starts))
+        self.high[present] = np.maximum(self.high[present], np.maximum.reduceat(v, starts))
+        keys, counts = np.unique(g * self.width + self.buckets(v), return_counts=True)
+        self._add_buckets(keys, counts.astype(np.int64))
+
+    def _add_buckets(self, keys: IntArray, counts: IntArray) -> None:
+        self.keys, self.counts = _sum_by_sorted_key(
+            np.concatenate([self.keys, keys]), np.concatenate([self.counts, counts])
+        )
+
+    def absorb(self, other: _Sketch, remap: IntArray, rows: int) -> None:
+        """Add ``other``'s groups, group ``i`` of it becoming group ``remap[i]`` here."""
+        self.grow(rows)
+        n = len(other.count)
+        target = remap[:n]
+        self.count[target] += other.count
+        self.total[target] = self.total[target] + other.total
+        self.low[target] = np.minimum(self.low[target], other.low)
+        self.high[target] = np.maximum(self.high[target], other.high)
+        groups, buckets = np.divmod(other.keys, other.width)
+        self._add_buckets(remap[groups] * self.width + buckets, other.counts.copy())
+
+    def stats(self, rows: int) -> GroupDurations:
+        """Exact count, mean, min, max; median and percentiles from the buckets."""
+        self.grow(rows)
+        count = self.count[:rows]
+        has = count > 0
+        sums = np.array([float(s) for s in self.total[:rows].tolist()], dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(has, sums / np.maximum(count, 1), np.nan)
+        low = np.where(has, self.low[:rows].astype(np.float64), np.nan)
+        high = np.where(has, self.high[:rows].astype(np.float64), np.nan)
+        cumulative = np.cumsum(self.counts)
+        base = np.cumsum(count) - count
+        buckets = self.keys % self.width
+        rep = np.where(buckets == 0, 0.0, 2.0 * self.gamma ** (buckets - 1.0) / (self.gamma + 1.0))
+
+        def at_rank(rank: IntArray) -> FloatArray:
+            if len(cumulative) == 0:
+                return np.full(rows, np.nan)
+            index = np.searchsorted(cumulative, base + rank, side="right")
+            index = np.minimum(index, len(cumulative) - 1)
+            value: FloatArray = np.clip(rep[index], low, high)  # the exact ends bound a value
+            return value
+
+        def quantile(q: float) -> FloatArray:
+            position = q * (np.maximum(count, 1) - 1)
+            below = np.floor(position).astype(np.int64)
+            above = np.ceil(position).astype(np.int64)
+            lo, hi = at_rank(below), at_rank(above)
+            result = lo + (hi - lo) * (position - below)
+            return np.where(has, result, np.nan)
+
+        return GroupDurations(
+            count=count.copy(),
+            mean=mean,
+            median=quantile(0.5),
+            p90=quantile(0.9),
+            p95=quantile(0.95),
+            minimum=low,
+            maximum=high,
+        )
+
+
+@dataclass
+class _State:
+    """Everything an accumulator holds about the conversations added so far."""
+
+    keys: list[Key] = field(default_factory=list)
+    key_index: dict[Key, int] = field(default_factory=dict)
+    counts: IntArray = field(default_factory=lambda: np.zeros((0, len(_COUNTERS)), np.int64))
+    tables: dict[str, bool] = field(default_factory=dict)
+    customers: list[str] = field(default_factory=list)
+    customer_index: dict[str, int] = field(default_factory=dict)
+    pair_groups: list[IntArray] = field(default_factory=list)
+    pair_customers: list[IntArray] = field(default_factory=list)
+    intents: list[str] = field(default_factory=list)
+    intent_index: dict[str, int] = field(default_factory=dict)
+    intent_counts: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    sla: dict[str, IntArray] = field(default_factory=dict)
+    # Exact mode: per metric, chunks of (durations in µs, group of each).
+    sample_values: dict[str, list[IntArray]] = field(default_factory=dict)
+    sample_groups: dict[str, list[IntArray]] = field(default_factory=dict)
+    # Sketch mode: per metric, one sketch.
+    sketches: dict[str, _Sketch] = field(default_factory=dict)
+
+    def group_ids(self, keys: Sequence[Key]) -> IntArray:
+        """The row of each key, adding rows for new keys."""
+        out = np.empty(len(keys), dtype=np.int64)
+        for position, key in enumerate(keys):
+            index = self.key_index.get(key)
+            if index is None:
+                index = self.key_index[key] = len(self.keys)
+                self.keys.append(key)
+            out[position] = index
+        self.counts = _grow_rows(self.counts, len(self.keys))
+        self.intent_counts = _grow_rows(self.intent_counts, len(self.keys))
+        for metric, table in self.sla.items():
+            self.sla[metric] = _grow_rows(table, len(self.keys))
+        return out
+
+    def text_ids(self, names: Sequence[str], kind: str) -> IntArray:
+        values, index = (
+            (self.customers, self.customer_index)
+            if kind == "customer"
+            else (self.intents, self.intent_index)
+        )
+        out = np.empty(len(names), dtype=np.int64)
+        for position, name in enumerate(names):
+            found = index.get(name)
+            if found is None:
+                found = index[name] = len(values)
+                values.append(name)
+            out[position] = found
+        if kind == "intent":
+            self.intent_counts = _grow_cols(self.intent_counts, len(self.intents))
+        return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # an object whose == fails is not the same setting
+        return False
+
+
+def _zone_name(zone: tzinfo | None) -> str | None:
+    if zone is None:
+        return None
+    for attribute in ("zone", "key"):
+        name = getattr(zone, attribute, None)
+        if isinstance(name, str):
+            return name
+    return str(zone)
+
+
+class Accumulator:
+    """Metrics of conversations added a partition at a time; merged, it equals `report`.
+
+    Build one accumulator per partition (``add`` it the partition's conversations or
+    `Columns`), ``merge`` them, and ``report()``: the result is exactly
+    ``report(union, **settings)``, every field, medians and percentiles included. Exact mode
+    keeps every measured duration (8 bytes each plus 8 for its group); counts, rates, CSAT,
+    NPS, sentiment, intents and SLA states are kept as per-group counters and customers as
+    distinct (group, customer) pairs.
+
+    With ``relative_error=a`` (sketch mode), durations are kept as log-bucket counts
+    (DDSketch's mapping) instead: memory per group no longer grows with the data (about
+    ``log(max / min duration) / (2 a)`` buckets at most), and the median, p90 and p95 of
+    each duration summary are within relative error ``a`` of the exact ones (plus rounding to
+    the microsecond). Counts, rates, means, minima and maxima stay exact. The report says so:
+    ``Report.quantile_error`` is ``a`` (``None`` in exact mode).
+
+    ``merge`` returns a new accumulator and leaves its inputs untouched (safe when a
+    scheduler hands the same object to several tasks); it shares no array with them.
+    Accumulators pickle. Settings are those of `report`; accumulators merge only with equal
+    settings (``window`` and ``policy`` are compared with ``==``: `ServiceWindow` and
+    `SLAPolicy` compare by value).
+
+    Args:
+        by: breakdown keys, as for `report`.
+        window: a service window: durations in business time.
+        policy: an SLA policy; applied to conversations as they are added (with ``now``).
+            Columns carry SLA states in ``from_columns(sla=...)`` instead.
+        now: the instant SLA states are evaluated at (aware).
+        period: ``"day"``, ``"week"`` or ``"month"`` (with ``"period"`` in ``by``).
+        tz: the zone whose local midnight starts a period (required with ``"period"``).
+        include_automated: count automated replies as responses.
+        zero_division: value of a rate with a zero denominator (default None).
+        relative_error: ``None`` (exact, the default) or the relative error bound ``a`` of
+            the sketch, from 1e-6 to 0.5 (0.01: 1%).
+
+    >>> import numpy as np
+    >>> from socialcare import metrics
+    >>> def part(first, reply, platform):
+    ...     return metrics.from_columns(first_customer_at=np.array(first, "M8[us]"),
+    ...                                 first_response_at=np.array(reply, "M8[us]"),
+    ...                                 platform=platform)
+    >>> a = metrics.Accumulator(by=["platform"]).add(
+    ...     part(["2024-05-01T09:00"], ["2024-05-01T09:10"], ["x"]))
+    >>> b = metrics.Accumulator(by=["platform"]).add(
+    ...     part(["2024-05-01T09:00", "2024-05-01T09:00"], ["2024-05-01T09:30", "NaT"], ["x", "x"]))
+    >>> (row,) = a.merge(b).report()
+    >>> row.conversations, str(row.first_response_time.median), row.reply_rate.value
+    (3, '0:20:00', 0.6666666666666666)
+    """
+
+    def __init__(
+        self,
+        *,
+        by: Sequence[str] | None = (),
+        window: BusinessClock | None = None,
+        policy: Any = None,
+        now: datetime | None = None,
+        period: Period = "week",
+        tz: str | tzinfo | None = None,
+        include_automated: bool = False,
+        zero_division: float | None = None,
+        relative_error: float | None = None,
+    ) -> None:
+        if isinstance(by, str):
+            by = [by]
+        if by is None:
+            by = []
+        elif not isinstance(by, Iterable):
+            raise InvalidInputError(
+                f"by is a list of breakdown keys among {BREAKDOWNS}, got {type(by).__name__}"
+            )
+        keys = list(by)
+        for key in keys:
+            if not isinstance(key, str) or key not in BREAKDOWNS:
+                raise InvalidInputError(f"cannot break down by {key!r}; use any of {BREAKDOWNS}")
+        if len(set(keys)) != len(keys):
+            raise InvalidInputError(f"a breakdown key appears twice in by={keys}")
+        if not isinstance(include_automated, bool):
+            raise InvalidInputError("include_automated must be True or False")
+        if window is not None and not callable(getattr(window, "elapsed_many", None)):
+            raise InvalidInputError(
+                f"window must have elapsed_many(starts, ends) (a socialcare.ServiceWindow), got "
+                f"{type(window).__name__}"
+            )
+        if policy is not None:
+            if not callable(getattr(policy, "evaluate", None)):
+                raise InvalidInputError(
+                    f"policy must have evaluate(conversation, now) (a socialcare.SLAPolicy), "
+                    f"got {type(policy).__name__}"
+                )
+            if not isinstance(now, datetime) or now.tzinfo is None:
+                raise TimezoneError("to evaluate an SLA policy give now= as an aware datetime")
+        if now is not None and (not isinstance(now, datetime) or now.tzinfo is None):
+            raise TimezoneError("now must be an aware datetime (or None)")
+        if relative_error is not None and (
+            isinstance(relative_error, bool)
+            or not isinstance(relative_error, (int, float))
+            or not 1e-6 <= relative_error <= 0.5
+        ):
+            raise InvalidInputError(
+                "relative_error is None (exact quantiles) or a number from 1e-6 to 0.5 "
+                f"(0.01 for 1%), got {relative_error!r}"
+            )
+        self._by: tuple[str, ...] = tuple(keys)
+        self._window = window
+        self._policy = policy
+        self._now = now
+        self._zero_division = check_zero_division(zero_division)
+        self._include_automated = include_automated
+        self._period: Period | None = None
+        self._zone: tzinfo | None = None
+        if "period" in keys:
+            self._period, self._zone = check_period(period, tz)
+        self._relative_error = None if relative_error is None else float(relative_error)
+        self._state = _State()
+
+    # -- settings ------------------------------------------------------------------------
+
+    @property
+    def by(self) -> tuple[str, ...]:
+        """The breakdown keys."""
+        return self._by
+
+    @property
+    def relative_error(self) -> float | None:
+        """``None`` in exact mode; in sketch mode the relative error bound of the quantiles."""
+        return self._relative_error
+
+    @property
+    def groups(self) -> int:
+        """How many groups (report rows) have been seen."""
+        return len(self._state.keys)
+
+    def _settings(self) -> tuple[tuple[str, Any], ...]:
+        return (
+            ("by", self._by),
+            ("window", self._window),
+            ("policy", self._policy),
+            ("now", self._now),
+            ("period", self._period),
+            ("tz", _zone_name(self._zone)),
+            ("include_automated", self._include_automated),
+            ("zero_division", self._zero_division),
+            ("relative_error", self._relative_error),
+        )
+
+    def _check_compatible(self, other: Any) -> None:
+        if not isinstance(other, Accumulator):
+            raise InvalidInputError(
+                f"merge takes Accumulator objects, got {type(other).__name__}; add() "
+                "conversations or columns instead"
+            )
+        for (name, mine), (_, theirs) in zip(self._settings(), other._settings(), strict=True):
+            if not _same(mine, theirs):
+                raise InvalidInputError(
+                    f"cannot merge accumulators with different {name} ({mine!r} and {theirs!r}): "
+                    "build every partition's accumulator with the same settings"
+                )
+        for table in _TABLES:
+            mine_has = self._state.tables.get(table)
+            theirs_has = other._state.tables.get(table)
+            if mine_has is not None and theirs_has is not None and mine_has != theirs_has:
+                raise InvalidInputError(_table_message(table))
+
+    def _empty(self) -> Accumulator:
+        out = Accumulator.__new__(Accumulator)
+        out.__dict__.update(self.__dict__)
+        out._state = _State()
+        return out
+
+    # -- adding ----------------------------------------------------------------------------
+
+    def add(self, conversations: Columns | Iterable[Conversation]) -> Accumulator:
+        """Add one partition (conversations or `Columns`); returns this accumulator.
+
+        The partition is read whole before anything changes: a partition that raises
+        leaves the accumulator as it was.
+        """
+        if isinstance(conversations, Columns):
+            if self._policy is not None:
+                raise InvalidInputError(
+                    "with columns, give SLA states as from_columns(sla={metric: states}), "
+                    "not policy="
+                )
+            cols = conversations
+        else:
+            cols = to_columns(conversations, policy=self._policy, now=self._now)
+        part = self._partition(cols)
+        for table in _TABLES:
+            mine = self._state.tables.get(table)
+            if mine is not None and mine != part.tables[table]:
+                raise InvalidInputError(_table_message(table))
+        self._absorb(part, copy=False)
+        return self
+
+    def _partition(self, cols: Columns) -> _State:
+        """The state of an accumulator holding just ``cols`` (validated, nothing shared)."""
+        for key in (*self._by, "intent"):
+            if key != "period":
+                labels: Labels = getattr(cols, key)
+                if len(set(labels.categories)) != len(labels.categories):
+                    raise InvalidInputError(
+                        f"the {key} labels repeat a category: give each label once"
+                    )
+        for metric, states in cols.sla.items():
+            unknown = set(states.categories) - set(SLA_STATES)
+            if unknown:
+                raise InvalidInputError(
+                    f"sla[{metric!r}]: unknown SLA states {sorted(unknown)}; states are "
+                    f"{list(SLA_STATES)}"
+                )
+        groups, keys = _groups(cols, self._by, self._period or "week", self._zone)
+        k = len(keys)
+        part = _State()
+        part.keys = list(keys)
+        part.key_index = {key: i for i, key in enumerate(keys)}
+        counts = np.zeros((k, len(_COUNTERS)), dtype=np.int64)
+        automated = self._include_automated
+
+        def put(name: str, mask: npt.NDArray[np.bool_] | None = None) -> None:
+            chosen = groups if mask is None else groups[mask]
+            counts[:, _COL[name]] = np.bincount(chosen, minlength=k)[:k]
+
+        put("conversations")
+        put("needing_reply", cols.needs_reply)
+        for rate in RATE_METRICS:
+            num, den = rate_masks(cols, rate, include_automated=automated)
+            put(f"{rate}_num", num)
+            put(f"{rate}_den", den)
+        turns = cols.exchanges if automated else cols.human_exchanges
+        part.tables = {
+            "exchanges": turns is not None,
+            "csat": cols.csat is not None,
+            "nps": cols.nps is not None,
+        }
+        for metric in DURATION_METRICS:
+            if metric in _TURN_METRICS and turns is None:
+                continue
+            found = samples(cols, metric, window=self._window, include_automated=automated)
+            counts[:, _COL[f"{metric}_pending"]] = np.bincount(
+                groups[found.pending_conv], minlength=k
+            )[:k]
+            counts[:, _COL[f"{metric}_excluded"]] = np.bincount(
+                groups[found.excluded_conv], minlength=k
+            )[:k]
+            sample_groups = groups[found.conv]
+            if self._relative_error is None:
+                part.sample_values[metric] = [found.values]
+                part.sample_groups[metric] = [sample_groups]
+            else:
+                sketch = _Sketch(self._relative_error)
+                sketch.add_values(found.values, sample_groups, k)
+                part.sketches[metric] = sketch
+        if cols.csat is not None:
+            top, _, bottom, bad = score_counts(cols.csat, "csat", groups, k)
+            for name, values in (("csat_top", top), ("csat_bottom", bottom), ("csat_invalid", bad)):
+                counts[:, _COL[name]] = values[:k]
+        if cols.nps is not None:
+            top, middle, bottom, bad = score_counts(cols.nps, "nps", groups, k)
+            for name, values in (
+                ("nps_top", top),
+                ("nps_middle", middle),
+                ("nps_bottom", bottom),
+                ("nps_invalid", bad),
+            ):
+                counts[:, _COL[name]] = values[:k]
+        for name in ("negative", "neutral", "positive"):
+            put(name, cols.sentiment.codes == cols.sentiment.code_of(name))
+        part.counts = counts
+        # Distinct (group, customer) pairs, customers named by their text.
+        customer = cols.customer
+        keep = customer.codes >= 0
+        width = max(len(customer.categories), 1)
+        pairs = np.unique(groups[keep] * width + customer.codes[keep])
+        pair_groups, pair_codes = np.divmod(pairs, width)
+        codes, inverse = np.unique(pair_codes, return_inverse=True)
+        names = [customer.categories[c] for c in codes.tolist()]
+        part.customers = list(dict.fromkeys(names))
+        part.customer_index = {name: i for i, name in enumerate(part.customers)}
+        name_ids = np.array([part.customer_index[n] for n in names], dtype=np.int64)
+        part.pair_groups = [pair_groups.astype(np.int64)]
+        part.pair_customers = [name_ids[inverse.reshape(-1)] if len(names) else pair_codes]
+        # Intent counts per group.
+        intent = cols.intent
+        part.intents = list(intent.categories)
+        part.intent_index = {name: i for i, name in enumerate(part.intents)}
+        width = len(part.intents)
+        table = np.zeros((k, width), dtype=np.int64)
+        if width and k:
+            has = intent.codes >= 0
+            flat = np.bincount(groups[has] * width + intent.codes[has], minlength=k * width)
+            table = flat[: k * width].reshape(k, width).astype(np.int64)
+        part.intent_counts = table
+        for metric, states in cols.sla.items():
+            sla_table = np.zeros((k, len(SLA_STATES)), dtype=np.int64)
+            for column, state in enumerate(SLA_STATES):
+                mask = states.codes == states.code_of(state)
+                sla_table[:, column] = np.bincount(groups[mask], minlength=k)[:k]
+            part.sla[str(metric)] = sla_table
+        return part
+
+    def _absorb(self, part: _State, *, copy: bool) -> None:
+        """Add another state's groups to this one (``copy``: never keep its arrays)."""
+        state = self._state
+        for table_name, has in part.tables.items():
+            state.tables.setdefault(table_name, has)
+        remap = state.group_ids(part.keys)
+        state.counts[remap] += part.counts
+        if part.customers:
+            ids = state.text_ids(part.customers, "customer")
+            for groups, customers in zip(part.pair_groups, part.pair_customers, strict=True):
+                state.pair_groups.append(remap[groups])
+                state.pair_customers.append(ids[customers])
+        if part.intents:
+            ids = state.text_ids(part.intents, "intent")
+            state.intent_counts[np.ix_(remap, ids)] += part.intent_counts
+        for sla_metric, table in part.sla.items():
+            mine = state.sla.get(sla_metric)
+            if mine is None:
+                mine = np.zeros((len(state.keys), len(SLA_STATES)), dtype=np.int64)
+            mine[remap] += table
+            state.sla[sla_metric] = mine
+        for metric, values in part.sample_values.items():
+            state.sample_values.setdefault(metric, []).extend(
+                v.copy() if copy else v for v in values
+            )
+            state.sample_groups.setdefault(metric, []).extend(
+                remap[g] for g in part.sample_groups[metric]
+            )
+        for metric, sketch in part.sketches.items():
+            mine_sketch = state.sketches.get(metric)
+            if mine_sketch is None:
+                mine_sketch = state.sketches[metric] = _Sketch(sketch.relative_error)
+            mine_sketch.absorb(sketch, remap, len(state.keys))
+
+    # -- merging ---------------------------------------------------------------------------
+
+    def merge(self, *others: Accumulator) -> Accumulator:
+        """A new accumulator holding this one's conversations and the others'.
+
+        Neither this accumulator nor the others change, and the result shares no array with
+        them. Settings must be equal; an accumulator with exchange or survey tables does not
+        merge with one built from columns without them.
+        """
+        for other in others:
+            self._check_compatible(other)
+        out = self._empty()
+        out._absorb(self._state, copy=True)
+        for other in others:
+            out._check_compatible(other)  # table presence, now known
+            out._absorb(other._state, copy=True)
+        out._compact()
+        return out
+
+    def _compact(self) -> None:
+        state = self._state
+        for metric in list(state.sample_values):
+            values, groups = state.sample_values[metric], state.sample_groups[metric]
+            if len(values) > 1:
+                state.sample_values[metric] = [np.concatenate(values)]
+                state.sample_groups[metric] = [np.concatenate(groups)]
+        if len(state.pair_groups) > 1:
+            width = max(len(state.customers), 1)
+            pairs = np.unique(
+                np.concatenate(state.pair_groups) * width + np.concatenate(state.pair_customers)
+            )
+            pair_groups, pair_customers = np.divmod(pairs, width)
+            state.pair_groups, state.pair_customers = [pair_groups], [pair_customers]
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def report(self) -> Report:
+        """The report over every conversation added or merged in (see `report`)."""
+        state = self._state
+        keys = list(state.keys)
+        if not keys and not self._by:
+            keys = [()]
+        k = len(keys)
+        counts = _grow_rows(state.counts, k)
+
+        def column(name: str) -> IntArray:
+            return counts[:, _COL[name]]
+
+        policy = self._zero_division
+        durations: dict[str, list[DurationSummary] | None] = {}
+        for metric in DURATION_METRICS:
+            if metric in _TURN_METRICS and not state.tables.get("exchanges", True):
+                durations[metric] = None
+                continue
+            durations[metric] = DurationSummary.from_stats(
+                self._duration_stats(metric, k),
+                column(f"{metric}_pending"),
+                column(f"{metric}_excluded"),
+            )
+        rates = {
+            rate: Rate.many(column(f"{rate}_num"), column(f"{rate}_den"), zero_division=policy)
+            for rate in RATE_METRICS
+        }
+        customers = self._unique_customers(k)
+        top_intents = self._top_intents(k)
+        sla_tables = {metric: _grow_rows(t, k) for metric, t in sorted(state.sla.items())}
+        total = column("conversations")
+        rows = []
+        for g in range(k):
+            csat = None
+            if state.tables.get("csat", True):
+                top, bottom = int(column("csat_top")[g]), int(column("csat_bottom")[g])
+                csat = CsatResult.of(top + bottom, top, int(column("csat_invalid")[g]))
+            nps = None
+            if state.tables.get("nps", True):
+                nps = NpsResult.of(
+                    int(column("nps_top")[g]),
+                    int(column("nps_middle")[g]),
+                    int(column("nps_bottom")[g]),
+                    int(column("nps_invalid")[g]),
+                )
+            neg, neu, pos = (int(column(name)[g]) for name in ("negative", "neutral", "positive"))
+            sla: dict[str, SlaAttainment] = {}
+            for sla_metric, table in sla_tables.items():
+                met, breached, pending, at_risk, paused = (
+                    int(table[g, SLA_STATES.index(s)])
+                    for s in ("met", "breached", "pending", "at_risk", "paused")
+                )
+                sla[sla_metric] = SlaAttainment(
+                    met=met,
+                    breached=breached,
+                    pending=pending,
+                    at_risk=at_risk,
+                    paused=paused,
+                    missing=int(total[g]) - int(table[g].sum()),
+                    rate=Rate.of(met, met + breached, zero_division=policy),
+                )
+            frt, nrt, rwt, ttr = (durations[m] for m in DURATION_METRICS)
+            assert frt is not None
+            assert ttr is not None
+            rows.append(
+                ReportRow(
+                    keys=dict(zip(self._by, keys[g], strict=True)),
+                    conversations=int(total[g]),
+                    needing_reply=int(column("needing_reply")[g]),
+                    unique_customers=int(customers[g]),
+                    first_response_time=frt[g],
+                    next_response_time=None if nrt is None else nrt[g],
+                    reply_wait_time=None if rwt is None else rwt[g],
+                    time_to_resolution=ttr[g],
+                    reply_rate=rates["reply_rate"][g],
+                    resolution_rate=rates["resolution_rate"][g],
+                    one_touch_resolution_rate=rates["one_touch_resolution_rate"][g],
+                    reopen_rate=rates["reopen_rate"][g],
+                    csat=csat,
+                    nps=nps,
+                    sentiment=SentimentShares.of(neg, neu, pos, int(total[g]) - neg - neu - pos),
+                    top_intent=top_intents[g],
+                    sla=sla,
+                )
+            )
+        rows.sort(key=lambda row: _sort_key(tuple(row.keys.values())))
+        return Report(by=self._by, rows=tuple(rows), quantile_error=self._relative_error)
+
+    def _duration_stats(self, metric: DurationMetric, k: int) -> GroupDurations:
+        state = self._state
+        if self._relative_error is not None:
+            sketch = state.sketches.get(metric)
+            if sketch is None:
+                sketch = _Sketch(self._relative_error)
+            return sketch.stats(k)
+        chunks = state.sample_values.get(metric, [])
+        values = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
+        group_chunks = state.sample_groups.get(metric, [])
+        groups = np.concatenate(group_chunks) if group_chunks else np.zeros(0, dtype=np.int64)
+        return group_durations(values, groups, k)
+
+    def _unique_customers(self, k: int) -> IntArray:
+        state = self._state
+        if not state.pair_groups:
+            return np.zeros(k, dtype=np.int64)
+        width = max(len(state.customers), 1)
+        pairs = np.unique(
+            np.concatenate(state.pair_groups) * width + np.concatenate(state.pair_customers)
+        )
+        return np.bincount(pairs // width, minlength=k).astype(np.int64)
+
+    def _top_intents(self, k: int) -> list[str | None]:
+        state = self._state
+        if not state.intents or k == 0:
+            return [None] * k
+        table = _grow_rows(state.intent_counts, k)
+        order = np.argsort(np.array(state.intents, dtype=object), kind="stable")
+        best = order[np.argmax(table[:, order], axis=1)]
+        has = table.sum(axis=1) > 0
+        return [
+            state.intents[b] if h else None
+            for b, h in zip(best.tolist(), has.tolist(), strict=True)
+        ]
+
+    def __repr__(self) -> str:
+        mode = "exact" if self._relative_error is None else f"relative_error={self._relative_error}"
+        return f"Accumulator(by={list(self._by)}, groups={self.groups}, {mode})"
+
+
+def _table_message(table: str) -> str:
+    what = {
+        "exchanges": "an exchange table (next response / reply wait times)",
+        "csat": "a CSAT table",
+        "nps": "an NPS table",
+    }[table]
+    return (
+        f"partitions disagree on {what}: some have it and some not, so the merged report "
+        "cannot be the report of their union; build every partition the same way (to_columns, "
+        "or from_columns with the same tables)"
+    )
