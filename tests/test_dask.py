@@ -126,6 +126,18 @@ def test_report_now_defaults_to_just_after_the_last_post(client: Any) -> None:
     assert got == want
 
 
+def test_report_with_a_sketch_equals_one_accumulator(client: Any) -> None:
+    frame = twcs_frame(threads=60, seed=8)
+    got = sd.report(
+        dd.from_pandas(frame, npartitions=4), mapping="twcs", by=["route"], relative_error=0.02
+    )
+    posts, _ = posts_from_frame(frame, "twcs")
+    labelled = triage_conversations(build_conversations(posts).conversations)
+    want = metrics.Accumulator(by=["route"], relative_error=0.02).add(labelled).report()
+    assert got == want
+    assert got.quantile_error == 0.02
+
+
 @pytest.mark.usefixtures("small_thread_tables")
 def test_report_long_reply_chains_need_several_jumping_rounds(client: Any) -> None:
     # one chain of 70 posts and a few short ones, each post in a partition of its own

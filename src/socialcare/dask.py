@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from dask.dataframe import DataFrame as DaskFrame
 
     from socialcare._triage._triager import Triager
-    from socialcare.metrics import Columns, Report
+    from socialcare.metrics import Accumulator, Report
 
 try:
     import dask as _dask
@@ -63,7 +63,8 @@ _AT = "_socialcare_at"
 _PTR = "_socialcare_ptr"
 _DONE = "_socialcare_done"
 _LABEL = "_socialcare_thread"
-_HELPERS = (_POS, _PLATFORM, _ID, _PARENT, _CONV, _AT, _PTR, _DONE, _LABEL)
+_PART = "_socialcare_partition"
+_HELPERS = (_POS, _PLATFORM, _ID, _PARENT, _CONV, _AT, _PTR, _DONE, _LABEL, _PART)
 _ROW_BITS = 40  # a partition of up to 2**40 rows
 # Rows of the narrow thread tables (six columns, ~100 bytes a row in memory) per partition:
 # fewer partitions than the posts have make each round of pointer jumping cheaper.
@@ -248,13 +249,19 @@ def _keys_frame(
     )
 
 
-def _with_pos(frame: pd.DataFrame, partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
+def _attach(
+    frame: pd.DataFrame, labels: pd.DataFrame, partition_info: dict[str, Any] | None = None
+) -> pd.DataFrame:
+    """The valid rows of one partition of the posts, each with its place and thread label.
+
+    ``labels`` holds ``(place, label)`` of this partition's rows (the same partition number).
+    """
     import numpy as np
 
     number = 0 if partition_info is None else int(partition_info["number"])
     out = frame.copy()
     out[_POS] = (number << _ROW_BITS) + np.arange(len(frame), dtype=np.int64)
-    return out
+    return out.merge(labels.reset_index(drop=True)[[_POS, _LABEL]], on=_POS, how="inner")
 
 
 def _first_of_each(frame: pd.DataFrame) -> pd.DataFrame:
@@ -396,87 +403,22 @@ def _partial(
     mapping: ColumnMapping,
     brand: frozenset[str],
     triager: Triager | None,
-    policy: Any,
-    now: datetime | None,
-) -> Columns:
-    """The metric columns of the whole threads in one partition (after the shuffle)."""
+    settings: dict[str, Any],
+) -> Accumulator:
+    """The metrics of the whole threads in one partition (after the shuffle), to merge."""
     from socialcare._triage._threads import triage_conversations
-    from socialcare.metrics import to_columns
+    from socialcare.metrics import Accumulator
 
     ordered = frame.sort_values(_POS, kind="stable")  # first seen first, as on one machine
     posts = [value for value in _parse(ordered, mapping) if isinstance(value, Post)]
     built = build_conversations(posts, brand=brand or None)
     chosen = triager if triager is not None else _default_triager()
     labelled = triage_conversations(built.conversations, chosen) if built.conversations else []
-    return to_columns(labelled, policy=policy, now=now)
+    return Accumulator(**settings).add(labelled)
 
 
-def _merge_columns(parts: Sequence[Columns]) -> Columns:
-    """One `Columns` holding the rows of ``parts`` in order."""
-    import numpy as np
-
-    from socialcare.metrics import Columns, Labels
-    from socialcare.metrics._columns import Exchanges, Scores
-
-    def cat(name: str) -> Any:
-        return np.concatenate([getattr(part, name) for part in parts])
-
-    def labels(values: Sequence[Labels]) -> Labels:
-        return Labels.from_values(v for item in values for v in item.values())
-
-    offsets = np.cumsum([0, *(len(part) for part in parts)])
-
-    def exchanges(name: str) -> Exchanges:
-        tables: list[Exchanges] = [getattr(part, name) for part in parts]
-        return Exchanges(
-            np.concatenate([t.conv + offsets[i] for i, t in enumerate(tables)]),
-            np.concatenate([t.customer_at for t in tables]),
-            np.concatenate([t.reply_at for t in tables]),
-        )
-
-    def scores(name: str) -> Scores:
-        tables: list[Scores] = [getattr(part, name) for part in parts]
-        return Scores(
-            np.concatenate([t.conv + offsets[i] for i, t in enumerate(tables)]),
-            np.concatenate([t.score for t in tables]),
-        )
-
-    metrics = sorted({metric for part in parts for metric in part.sla})
-    sla = {}
-    for metric in metrics:
-        values: list[str | None] = []
-        for part in parts:
-            states = part.sla.get(metric)
-            values.extend([None] * len(part) if states is None else states.values())
-        sla[metric] = Labels.from_values(values)
-    arrays: dict[str, Any] = {
-        **{
-            name: cat(name)
-            for name in (
-                "first_customer_at",
-                "first_response_at",
-                "first_human_response_at",
-                "resolved_at",
-                "first_resolved_at",
-                "opened_at",
-                "reopened",
-                "brand_touches",
-                "human_touches",
-            )
-        },
-        **{
-            name: labels([getattr(part, name) for part in parts])
-            for name in ("platform", "intent", "route", "sentiment", "agent", "customer")
-        },
-    }
-    return Columns(
-        **arrays,
-        exchanges=exchanges("exchanges"),
-        human_exchanges=exchanges("human_exchanges"),
-        csat=scores("csat"),
-        nps=scores("nps"),
-        sla=sla,
-    )
+def _merge(parts: Sequence[Accumulator]) -> Accumulator:
+    return parts[0].merge(*parts[1:])
 
 
 def _tree(items: list[Any], combine: Any, fan_in: int = 8) -> Any:
@@ -503,6 +445,7 @@ def report(
     tz: str | Any = None,
     include_automated: bool = False,
     zero_division: float | None = None,
+    relative_error: float | None = None,
 ) -> Report:
     """Group posts into conversations, triage them, run SLA clocks and report the metrics.
 
@@ -524,6 +467,10 @@ def report(
             the last post (as ``socialcare report`` replays an export).
         triager: defaults to ``Triager.default()``, which each worker loads itself.
         window, period, tz, include_automated, zero_division: as ``metrics.report``.
+        relative_error: ``None`` for exact medians and percentiles (every duration is kept
+            until the end), or the relative error bound of a sketch that keeps memory per
+            group bounded (see [`Accumulator`][socialcare.metrics.Accumulator]); counts,
+            rates, means, minima and maxima stay exact either way.
     """
     from socialcare import metrics
 
@@ -539,34 +486,53 @@ def report(
         from socialcare._errors import TimezoneError
 
         raise TimezoneError("now must be an aware datetime (with a zone), such as UTC")
-    options: dict[str, Any] = {
+    settings: dict[str, Any] = {
         "by": by,
         "window": window,
         "period": period,
         "tz": tz,
         "include_automated": include_automated,
         "zero_division": zero_division,
+        "relative_error": relative_error,
     }
-    metrics.report([], **options)  # checks the options before the cluster does any work
+    # checks the settings before the cluster does any work (now and policy: below)
+    metrics.Accumulator(**settings)
+    if policy is not None and not callable(getattr(policy, "evaluate", None)):
+        raise InvalidInputError(
+            f"policy must have evaluate(conversation, now) (a socialcare.SLAPolicy), "
+            f"got {type(policy).__name__}"
+        )
 
     keys = frame.map_partitions(_keys_frame, chosen, meta=_keys_frame(frame._meta, chosen))
     keys = keys.persist()
     rows = int(keys.shape[0].compute())
     partitions = max(1, min(frame.npartitions, -(-rows // _THREAD_ROWS)))
     labels, last = _thread_labels(keys, partitions)
-    if policy is not None and now is None and last is not None:
-        now = _EPOCH + timedelta(microseconds=last + 1_000_000)
+    if policy is not None and now is None:
+        # no post at all: any instant will do, no clock runs
+        now = _EPOCH + timedelta(microseconds=(last or 0) + 1_000_000)
+    settings.update(policy=policy, now=now)
     row_labels = keys[[_POS, _PLATFORM, _ID]].merge(
         labels, on=[_PLATFORM, _ID], how="inner", shuffle_method=_SHUFFLE
     )[[_POS, _LABEL]]
-    wide = frame.map_partitions(_with_pos, meta=_with_pos(frame._meta))
-    threads = wide.merge(row_labels, on=_POS, how="inner", shuffle_method=_SHUFFLE).shuffle(
-        _LABEL, shuffle_method=_SHUFFLE
+    # Each row's label goes back to the partition the row came from (the narrow table moves,
+    # not the posts); then the posts move once, by thread.
+    count = frame.npartitions
+    row_labels[_PART] = row_labels[_POS] // (1 << _ROW_BITS)
+    aligned = row_labels.set_index(_PART, divisions=[*range(count), count - 1])
+    attached = dd.map_partitions(
+        _attach,
+        frame,
+        aligned,
+        align_dataframes=False,
+        meta=_attach(frame._meta, aligned._meta),
     )
+    threads = attached.shuffle(_LABEL, npartitions=count, shuffle_method=_SHUFFLE)
     shipped: Any = None if triager is None else dask.delayed(triager, pure=True)
     parts = [
-        dask.delayed(_partial, pure=True)(part, chosen, keys_of_brand, shipped, policy, now)
+        dask.delayed(_partial, pure=True)(part, chosen, keys_of_brand, shipped, settings)
         for part in threads.to_delayed()
     ]
-    (columns,) = dask.compute(_tree(parts, _merge_columns))
-    return metrics.report(columns, **options)
+    (merged,) = dask.compute(_tree(parts, _merge))
+    result: Report = merged.report()
+    return result
