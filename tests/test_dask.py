@@ -296,3 +296,14 @@ def test_bad_arguments_are_refused_before_any_work() -> None:
     clash = dd.from_pandas(frame.assign(_socialcare_pos=1), npartitions=1)
     with pytest.raises(InvalidInputError, match="rename"):
         sd.report(clash)
+
+
+def test_import_socialcare_does_not_load_dask() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, socialcare; print(any(m.startswith('dask') for m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert out == "False"

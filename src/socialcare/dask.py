@@ -14,6 +14,19 @@ partition, even when its replies sat in other partitions; each partition is grou
 and evaluated on its own, and the partial metrics are merged.
 
 Only ``import socialcare.dask`` loads Dask; ``import socialcare`` does not.
+
+>>> import pandas as pd, dask.dataframe as dd
+>>> from socialcare.dask import report, triage
+>>> frame = pd.DataFrame({
+...     "id": ["1", "2"], "platform": ["x", "x"], "author.id": ["ana", "acme"],
+...     "created_at": ["2024-05-01T09:00:00Z", "2024-05-01T09:04:00Z"],
+...     "text": ["where is my parcel??", "DM us"], "in_reply_to": [None, "1"]})
+>>> posts = dd.from_pandas(frame, npartitions=2)  # the reply sits in another partition
+>>> triage(posts, brand="acme")["route"].compute().tolist()
+['auto', 'none']
+>>> (row,) = report(posts, brand="acme")
+>>> row.conversations, str(row.first_response_time.median)
+(1, '0:04:00')
 """
 
 from __future__ import annotations
@@ -196,6 +209,7 @@ def triage(
 
     Args:
         posts: a Dask DataFrame of posts, one per row.
+        mapping: a `ColumnMapping` or a preset name (``"socialcare"``, ``"twcs"``).
         brand: author ids or handles of the brand: their posts get route ``none`` (as the
             command line's ``--brand``); unneeded when a column marks the brand.
         triager: defaults to ``Triager.default()``, which each worker loads itself; another
@@ -465,8 +479,13 @@ def report(
             ``evaluate(conversation, now)``); without one the report has no SLA columns.
         now: the instant SLA clocks are read at; with a policy and no ``now``, one second after
             the last post (as ``socialcare report`` replays an export).
-        triager: defaults to ``Triager.default()``, which each worker loads itself.
-        window, period, tz, include_automated, zero_division: as ``metrics.report``.
+        triager: defaults to ``Triager.default()``, which each worker loads itself; another
+            triager is sent to each worker once.
+        window: a service window for business-time durations, as ``metrics.report``.
+        period: ``"day"``, ``"week"`` or ``"month"``, as ``metrics.report``.
+        tz: the zone whose midnight starts a period, as ``metrics.report``.
+        include_automated: count automated replies as responses, as ``metrics.report``.
+        zero_division: the value of a rate with a zero denominator, as ``metrics.report``.
         relative_error: ``None`` for exact medians and percentiles (every duration is kept
             until the end), or the relative error bound of a sketch that keeps memory per
             group bounded (see [`Accumulator`][socialcare.metrics.Accumulator]); counts,
