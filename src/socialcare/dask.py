@@ -32,7 +32,7 @@ Only ``import socialcare.dask`` loads Dask; ``import socialcare`` does not.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from dask.dataframe import DataFrame as DaskFrame
 
+    from socialcare._triage._decision import Decision
     from socialcare._triage._triager import Triager
     from socialcare.metrics import Accumulator, Report
 
@@ -145,11 +146,13 @@ def _decision_frame(
     """``frame`` with the decision columns added (one decision per row; bad rows: error)."""
     import pandas as pd
 
-    chosen = triager if triager is not None else _default_triager()
     parsed = _parse(frame, mapping) if len(frame) else []
     posts = [value for value in parsed if isinstance(value, Post)]
     inputs = [_brand_input(post, brand) if brand else post for post in posts]
-    decisions = iter(chosen.decide_many(inputs) if inputs else [])
+    decisions: Iterator[Decision] = iter([])
+    if inputs:
+        chosen = triager if triager is not None else _default_triager()
+        decisions = iter(chosen.decide_many(inputs))
     columns: dict[str, list[Any]] = {name: [] for name in DECISION_COLUMNS}
     for value in parsed:
         if isinstance(value, RowError):
@@ -273,6 +276,8 @@ def _attach(
     import numpy as np
 
     number = 0 if partition_info is None else int(partition_info["number"])
+    if len(labels) and int(labels.index[0]) != number:  # pragma: no cover - a broken invariant
+        raise AssertionError(f"partition {number} got the labels of {labels.index[0]}")
     out = frame.copy()
     out[_POS] = (number << _ROW_BITS) + np.arange(len(frame), dtype=np.int64)
     return out.merge(labels.reset_index(drop=True)[[_POS, _LABEL]], on=_POS, how="inner")
@@ -538,7 +543,9 @@ def report(
     # not the posts); then the posts move once, by thread.
     count = frame.npartitions
     row_labels[_PART] = row_labels[_POS] // (1 << _ROW_BITS)
-    aligned = row_labels.set_index(_PART, divisions=[*range(count), count - 1])
+    aligned = row_labels.set_index(
+        _PART, divisions=[*range(count), count - 1], shuffle_method=_SHUFFLE
+    )
     attached = dd.map_partitions(
         _attach,
         frame,
