@@ -24,7 +24,7 @@ from socialcare.metrics._labels import Period, SentimentShares, check_period
 from socialcare.metrics._rates import RATE_METRICS, Rate, check_zero_division, rate_masks
 from socialcare.metrics._report import BREAKDOWNS, Report, ReportRow, _groups, _sort_key
 from socialcare.metrics._sla import SLA_STATES, SlaAttainment
-from socialcare.metrics._stats import GroupDurations, group_durations
+from socialcare.metrics._stats import GroupDurations, _sorted_by_group, group_durations
 from socialcare.metrics._surveys import CsatResult, NpsResult, score_counts
 
 __all__ = ["Accumulator"]
@@ -54,6 +54,7 @@ _COL = {name: index for index, name in enumerate(_COUNTERS)}
 _TABLES = ("exchanges", "csat", "nps")
 _TURN_METRICS = ("next_response_time", "reply_wait_time")
 _MAX_US = float(np.iinfo(np.int64).max)
+_MAX_CHUNKS = 64  # customer chunks kept before pooling them (bounds repeated pairs)
 
 
 def _grow_rows(table: IntArray, rows: int) -> IntArray:
@@ -68,6 +69,61 @@ def _grow_cols(table: IntArray, cols: int) -> IntArray:
         return table
     extra = np.zeros((table.shape[0], cols - table.shape[1]), dtype=table.dtype)
     return np.concatenate([table, extra], axis=1)
+
+
+def _distinct(values: IntArray) -> IntArray:
+    """Sorted distinct values (a sort; faster here than ``np.unique``'s hash table)."""
+    if len(values) == 0:
+        empty: IntArray = values.copy()
+        return empty
+    ordered = np.sort(values)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    out: IntArray = ordered[keep]
+    return out
+
+
+@dataclass(frozen=True)
+class _Customers:
+    """Distinct (group, customer) pairs; ``codes`` index ``categories`` (shared, never copied:
+    a tuple cannot change, and partitions of one export usually share one)."""
+
+    categories: tuple[str, ...]
+    groups: IntArray
+    codes: IntArray
+
+
+def _pool_customers(chunks: Sequence[_Customers]) -> _Customers:
+    """One chunk with every distinct pair of ``chunks``, customers matched by their text."""
+    if not chunks:
+        return _Customers((), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    base = chunks[0].categories
+    lookup: dict[str, int] | None = None
+    extra: list[str] = []
+    groups, codes = [], []
+    for chunk in chunks:
+        groups.append(chunk.groups)
+        if chunk.categories is base or chunk.categories == base:
+            codes.append(chunk.codes)
+            continue
+        if lookup is None:  # only when partitions label customers differently
+            lookup = {name: i for i, name in enumerate(base)}
+        present, inverse = np.unique(chunk.codes, return_inverse=True)
+        ids = np.empty(len(present), dtype=np.int64)
+        for position, code in enumerate(present.tolist()):
+            name = chunk.categories[code]
+            found = lookup.get(name)
+            if found is None:
+                found = lookup[name] = len(base) + len(extra)
+                extra.append(name)
+            ids[position] = found
+        codes.append(ids[inverse.reshape(-1)])
+    categories = (*base, *extra) if extra else base
+    width = max(len(categories), 1)
+    pairs = _distinct(np.concatenate(groups) * width + np.concatenate(codes))
+    pair_groups, pair_codes = np.divmod(pairs, width)
+    return _Customers(categories, pair_groups, pair_codes)
 
 
 def _sum_by_sorted_key(keys: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -121,24 +177,30 @@ class _Sketch:
         self.high = np.concatenate([self.high, np.full(extra, -1, dtype=np.int64)])
 
     def add_values(self, values: IntArray, groups: IntArray, rows: int) -> None:
-        """Add durations (µs, >= 0) of groups in ``0..rows-1``."""
+        """Add durations (µs, >= 0) of groups in ``0..rows-1``: one sort by (group, value)."""
         self.grow(rows)
         if len(values) == 0:
             return
-        order = np.argsort(groups, kind="stable")
-        g, v = groups[order], values[order]
-        starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
-        present = g[starts]
-        self.count[present] += np.diff(np.append(starts, len(g)))
-        if int(v.max()) * len(v) < 2**62:
-            sums = np.add.reduceat(v, starts).astype(object)
+        count = np.bincount(groups, minlength=rows).astype(np.int64)
+        ordered = _sorted_by_group(values, groups, rows)
+        has = count > 0
+        ends = np.cumsum(count)
+        starts = (ends - count)[has]
+        present = np.flatnonzero(has)
+        self.count[present] += count[present]
+        if int(ordered.max()) * len(ordered) < 2**62:
+            sums = np.add.reduceat(ordered, starts).astype(object)
         else:  # could overflow int64: add Python integers
-            sums = np.add.reduceat(v.astype(object), starts)
+            sums = np.add.reduceat(ordered.astype(object), starts)
         self.total[present] = self.total[present] + sums
-        self.low[present] = np.minimum(self.low[present], np.minimum.reduceat(v, starts))
-        self.high[present] = np.maximum(self.high[present], np.maximum.reduceat(v, starts))
-        keys, counts = np.unique(g * self.width + self.buckets(v), return_counts=True)
-        self._add_buckets(keys, counts.astype(np.int64))
+        self.low[present] = np.minimum(self.low[present], ordered[starts])
+        self.high[present] = np.maximum(self.high[present], ordered[ends[has] - 1])
+        # Buckets grow with values, so (group, bucket) keys come out sorted: count the runs.
+        keys = np.repeat(np.arange(rows, dtype=np.int64), count) * self.width
+        keys += self.buckets(ordered)
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        runs = np.diff(np.append(first, len(keys))).astype(np.int64)
+        self._add_buckets(keys[first], runs)
 
     def _add_buckets(self, keys: IntArray, counts: IntArray) -> None:
         self.keys, self.counts = _sum_by_sorted_key(
@@ -167,6 +229,28 @@ class _Sketch:
             mean = np.where(has, sums / np.maximum(count, 1), np.nan)
         low = np.where(has, self.low[:rows].astype(np.float64), np.nan)
         high = np.where(has, self.high[:rows].astype(np.float64), np.nan)
+        return GroupDurations(
+            count=count.copy(),
+            mean=mean,
+            median=self.quantile(0.5, rows),
+            p90=self.quantile(0.9, rows),
+            p95=self.quantile(0.95, rows),
+            minimum=low,
+            maximum=high,
+        )
+
+    def quantile(self, q: float, rows: int) -> FloatArray:
+        """Quantile ``q`` of each group, interpolated between ranks as the exact one is.
+
+        The values at the two ranks around ``q * (count - 1)`` are each within the relative
+        error of the true ones (clipping to the exact minimum and maximum only brings them
+        closer), so their linear interpolation is within it of the exact quantile too.
+        """
+        self.grow(rows)
+        count = self.count[:rows]
+        has = count > 0
+        low = np.where(has, self.low[:rows].astype(np.float64), np.nan)
+        high = np.where(has, self.high[:rows].astype(np.float64), np.nan)
         cumulative = np.cumsum(self.counts)
         base = np.cumsum(count) - count
         buckets = self.keys % self.width
@@ -177,26 +261,15 @@ class _Sketch:
                 return np.full(rows, np.nan)
             index = np.searchsorted(cumulative, base + rank, side="right")
             index = np.minimum(index, len(cumulative) - 1)
-            value: FloatArray = np.clip(rep[index], low, high)  # the exact ends bound a value
+            value: FloatArray = np.clip(rep[index], low, high)
             return value
 
-        def quantile(q: float) -> FloatArray:
-            position = q * (np.maximum(count, 1) - 1)
-            below = np.floor(position).astype(np.int64)
-            above = np.ceil(position).astype(np.int64)
-            lo, hi = at_rank(below), at_rank(above)
-            result = lo + (hi - lo) * (position - below)
-            return np.where(has, result, np.nan)
-
-        return GroupDurations(
-            count=count.copy(),
-            mean=mean,
-            median=quantile(0.5),
-            p90=quantile(0.9),
-            p95=quantile(0.95),
-            minimum=low,
-            maximum=high,
-        )
+        position = q * (np.maximum(count, 1) - 1)
+        below = np.floor(position).astype(np.int64)
+        above = np.ceil(position).astype(np.int64)
+        lo, hi = at_rank(below), at_rank(above)
+        result: FloatArray = np.where(has, lo + (hi - lo) * (position - below), np.nan)
+        return result
 
 
 @dataclass
@@ -207,10 +280,7 @@ class _State:
     key_index: dict[Key, int] = field(default_factory=dict)
     counts: IntArray = field(default_factory=lambda: np.zeros((0, len(_COUNTERS)), np.int64))
     tables: dict[str, bool] = field(default_factory=dict)
-    customers: list[str] = field(default_factory=list)
-    customer_index: dict[str, int] = field(default_factory=dict)
-    pair_groups: list[IntArray] = field(default_factory=list)
-    pair_customers: list[IntArray] = field(default_factory=list)
+    customers: list[_Customers] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
     intent_index: dict[str, int] = field(default_factory=dict)
     intent_counts: IntArray = field(default_factory=lambda: np.zeros((0, 0), np.int64))
@@ -236,21 +306,16 @@ class _State:
             self.sla[metric] = _grow_rows(table, len(self.keys))
         return out
 
-    def text_ids(self, names: Sequence[str], kind: str) -> IntArray:
-        values, index = (
-            (self.customers, self.customer_index)
-            if kind == "customer"
-            else (self.intents, self.intent_index)
-        )
+    def intent_ids(self, names: Sequence[str]) -> IntArray:
+        """The column of each intent, adding columns for new ones."""
         out = np.empty(len(names), dtype=np.int64)
         for position, name in enumerate(names):
-            found = index.get(name)
+            found = self.intent_index.get(name)
             if found is None:
-                found = index[name] = len(values)
-                values.append(name)
+                found = self.intent_index[name] = len(self.intents)
+                self.intents.append(name)
             out[position] = found
-        if kind == "intent":
-            self.intent_counts = _grow_cols(self.intent_counts, len(self.intents))
+        self.intent_counts = _grow_cols(self.intent_counts, len(self.intents))
         return out
 
 
@@ -286,17 +351,20 @@ class Accumulator:
     distinct (group, customer) pairs.
 
     With ``relative_error=a`` (sketch mode), durations are kept as log-bucket counts
-    (DDSketch's mapping) instead: memory per group no longer grows with the data (about
-    ``log(max / min duration) / (2 a)`` buckets at most), and the median, p90 and p95 of
+    (DDSketch's mapping) instead: memory per group no longer grows with the data (at most
+    about ``log(max / min duration) / (2 a)`` buckets), and the median, p90 and p95 of
     each duration summary are within relative error ``a`` of the exact ones (plus rounding to
     the microsecond). Counts, rates, means, minima and maxima stay exact. The report says so:
     ``Report.quantile_error`` is ``a`` (``None`` in exact mode).
 
-    ``merge`` returns a new accumulator and leaves its inputs untouched (safe when a
-    scheduler hands the same object to several tasks); it shares no array with them.
-    Accumulators pickle. Settings are those of `report`; accumulators merge only with equal
-    settings (``window`` and ``policy`` are compared with ``==``: `ServiceWindow` and
-    `SLAPolicy` compare by value).
+    ``add`` returns the accumulator itself; ``merge(*others)`` returns a new accumulator and
+    leaves its inputs untouched (safe when a scheduler hands the same object to several
+    tasks); it shares no array with them. Accumulators pickle, and ``to_dict`` /
+    ``from_dict`` give a JSON-friendly form. Settings are those of `report`; accumulators
+    merge only with equal settings (``window`` and ``policy`` are compared with ``==``:
+    `socialcare.ServiceWindow` and `socialcare.SLAPolicy` compare by value), otherwise
+    [InvalidInputError][socialcare.InvalidInputError]. See docs/metrics.md, "Combining
+    partitions".
 
     Args:
         by: breakdown keys, as for `report`.
@@ -545,19 +613,13 @@ class Accumulator:
         for name in ("negative", "neutral", "positive"):
             put(name, cols.sentiment.codes == cols.sentiment.code_of(name))
         part.counts = counts
-        # Distinct (group, customer) pairs, customers named by their text.
+        # Distinct (group, customer) pairs; customers are matched by text only on merging.
         customer = cols.customer
         keep = customer.codes >= 0
         width = max(len(customer.categories), 1)
-        pairs = np.unique(groups[keep] * width + customer.codes[keep])
+        pairs = _distinct(groups[keep] * width + customer.codes[keep])
         pair_groups, pair_codes = np.divmod(pairs, width)
-        codes, inverse = np.unique(pair_codes, return_inverse=True)
-        names = [customer.categories[c] for c in codes.tolist()]
-        part.customers = list(dict.fromkeys(names))
-        part.customer_index = {name: i for i, name in enumerate(part.customers)}
-        name_ids = np.array([part.customer_index[n] for n in names], dtype=np.int64)
-        part.pair_groups = [pair_groups.astype(np.int64)]
-        part.pair_customers = [name_ids[inverse.reshape(-1)] if len(names) else pair_codes]
+        part.customers = [_Customers(tuple(customer.categories), pair_groups, pair_codes)]
         # Intent counts per group.
         intent = cols.intent
         part.intents = list(intent.categories)
@@ -584,13 +646,18 @@ class Accumulator:
             state.tables.setdefault(table_name, has)
         remap = state.group_ids(part.keys)
         state.counts[remap] += part.counts
-        if part.customers:
-            ids = state.text_ids(part.customers, "customer")
-            for groups, customers in zip(part.pair_groups, part.pair_customers, strict=True):
-                state.pair_groups.append(remap[groups])
-                state.pair_customers.append(ids[customers])
+        for chunk in part.customers:
+            state.customers.append(
+                _Customers(
+                    chunk.categories,
+                    remap[chunk.groups],
+                    chunk.codes.copy() if copy else chunk.codes,
+                )
+            )
+        if len(state.customers) > _MAX_CHUNKS:
+            state.customers = [_pool_customers(state.customers)]
         if part.intents:
-            ids = state.text_ids(part.intents, "intent")
+            ids = state.intent_ids(part.intents)
             state.intent_counts[np.ix_(remap, ids)] += part.intent_counts
         for sla_metric, table in part.sla.items():
             mine = state.sla.get(sla_metric)
@@ -637,13 +704,8 @@ class Accumulator:
             if len(values) > 1:
                 state.sample_values[metric] = [np.concatenate(values)]
                 state.sample_groups[metric] = [np.concatenate(groups)]
-        if len(state.pair_groups) > 1:
-            width = max(len(state.customers), 1)
-            pairs = np.unique(
-                np.concatenate(state.pair_groups) * width + np.concatenate(state.pair_customers)
-            )
-            pair_groups, pair_customers = np.divmod(pairs, width)
-            state.pair_groups, state.pair_customers = [pair_groups], [pair_customers]
+        if len(state.customers) > 1:
+            state.customers = [_pool_customers(state.customers)]
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -749,14 +811,8 @@ class Accumulator:
         return group_durations(values, groups, k)
 
     def _unique_customers(self, k: int) -> IntArray:
-        state = self._state
-        if not state.pair_groups:
-            return np.zeros(k, dtype=np.int64)
-        width = max(len(state.customers), 1)
-        pairs = np.unique(
-            np.concatenate(state.pair_groups) * width + np.concatenate(state.pair_customers)
-        )
-        return np.bincount(pairs // width, minlength=k).astype(np.int64)
+        pooled = _pool_customers(self._state.customers)
+        return np.bincount(pooled.groups, minlength=k).astype(np.int64)
 
     def _top_intents(self, k: int) -> list[str | None]:
         state = self._state
@@ -771,9 +827,186 @@ class Accumulator:
             for b, h in zip(best.tolist(), has.tolist(), strict=True)
         ]
 
+    # -- plain form ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly form (lists, numbers, text) that `from_dict` turns back.
+
+        ``window`` and ``policy`` are written with their own ``to_dict`` (a
+        `socialcare.ServiceWindow`, a `socialcare.SLAPolicy`); other objects cannot be
+        written: pickle the accumulator instead.
+
+        >>> import json
+        >>> from socialcare import metrics
+        >>> a = metrics.Accumulator(by=["route"]).add([])
+        >>> again = metrics.Accumulator.from_dict(json.loads(json.dumps(a.to_dict())))
+        >>> again.report() == a.report()
+        True
+        """
+        zone = _zone_name(self._zone)
+        if zone is not None:
+            try:
+                check_period(self._period, zone)
+            except TimezoneError:
+                raise InvalidInputError(
+                    f"cannot write the zone {self._zone!r} by name; use an IANA zone such as "
+                    "'Europe/Paris' (or pickle the accumulator)"
+                ) from None
+        zero = self._zero_division
+        state = self._state
+        pooled = _pool_customers(state.customers)
+        present, codes = np.unique(pooled.codes, return_inverse=True)
+        names = [pooled.categories[c] for c in present.tolist()]
+        k = len(state.keys)
+        counts = _grow_rows(state.counts, k)
+        data: dict[str, Any] = {
+            "format": "socialcare.metrics.Accumulator/1",
+            "settings": {
+                "by": list(self._by),
+                "window": _plain(self._window, "window"),
+                "policy": _plain(self._policy, "policy"),
+                "now": None if self._now is None else self._now.isoformat(),
+                "period": self._period,
+                "tz": zone,
+                "include_automated": self._include_automated,
+                "zero_division": "nan" if zero is not None and math.isnan(zero) else zero,
+                "relative_error": self._relative_error,
+            },
+            "keys": [
+                [v.isoformat() if isinstance(v, date) else v for v in key] for key in state.keys
+            ],
+            "counts": {name: counts[:, i].tolist() for i, name in enumerate(_COUNTERS)},
+            "tables": dict(state.tables),
+            "customers": {
+                "names": names,
+                "groups": pooled.groups.tolist(),
+                "codes": codes.reshape(-1).tolist(),
+            },
+            "intents": list(state.intents),
+            "intent_counts": _grow_rows(state.intent_counts, k).tolist(),
+            "sla": {metric: _grow_rows(t, k).tolist() for metric, t in state.sla.items()},
+            "samples": {},
+            "sketches": {},
+        }
+        for metric, chunks in state.sample_values.items():
+            data["samples"][metric] = {
+                "values": np.concatenate(chunks).tolist() if chunks else [],
+                "groups": np.concatenate(state.sample_groups[metric]).tolist() if chunks else [],
+            }
+        for metric, sketch in state.sketches.items():
+            data["sketches"][metric] = {
+                "keys": sketch.keys.tolist(),
+                "counts": sketch.counts.tolist(),
+                "count": sketch.count.tolist(),
+                "total": [int(t) for t in sketch.total.tolist()],
+                "low": sketch.low.tolist(),
+                "high": sketch.high.tolist(),
+            }
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Accumulator:
+        """Rebuild an accumulator from `to_dict`'s form (after a JSON round trip too)."""
+        if not isinstance(data, dict) or data.get("format") != "socialcare.metrics.Accumulator/1":
+            raise InvalidInputError(
+                "not an Accumulator.to_dict() form: expected a mapping with "
+                "format='socialcare.metrics.Accumulator/1'"
+            )
+        try:
+            return cls._from_plain(data)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            if isinstance(exc, InvalidInputError):
+                raise
+            raise InvalidInputError(
+                f"malformed Accumulator.to_dict() form ({type(exc).__name__}: {exc})"
+            ) from None
+
+    @classmethod
+    def _from_plain(cls, data: dict[str, Any]) -> Accumulator:
+        from socialcare._sla._policy import SLAPolicy
+        from socialcare._sla._window import ServiceWindow
+
+        settings = data["settings"]
+        zero = settings["zero_division"]
+        out = cls(
+            by=settings["by"],
+            window=None
+            if settings["window"] is None
+            else ServiceWindow.from_dict(settings["window"]),
+            policy=None if settings["policy"] is None else SLAPolicy.from_dict(settings["policy"]),
+            now=None if settings["now"] is None else datetime.fromisoformat(settings["now"]),
+            period=settings["period"] or "week",
+            tz=settings["tz"],
+            include_automated=settings["include_automated"],
+            zero_division=math.nan if zero == "nan" else zero,
+            relative_error=settings["relative_error"],
+        )
+        state = out._state
+        for raw in data["keys"]:
+            if len(raw) != len(out._by):
+                raise ValueError(f"key {raw!r} does not match by={list(out._by)}")
+            key = tuple(
+                date.fromisoformat(v) if name == "period" and v is not None else v
+                for name, v in zip(out._by, raw, strict=True)
+            )
+            state.key_index[key] = len(state.keys)
+            state.keys.append(key)
+        k = len(state.keys)
+
+        def table(rows: Any, width: int) -> IntArray:
+            return np.array(rows, dtype=np.int64).reshape(k, width)
+
+        state.counts = np.column_stack(
+            [np.array(data["counts"][name], dtype=np.int64).reshape(k) for name in _COUNTERS]
+        ).reshape(k, len(_COUNTERS))
+        state.tables = {str(t): bool(v) for t, v in data["tables"].items()}
+        customers = data["customers"]
+        groups = np.array(customers["groups"], dtype=np.int64).reshape(-1)
+        codes = np.array(customers["codes"], dtype=np.int64).reshape(-1)
+        names = tuple(str(n) for n in customers["names"])
+        if len(groups) != len(codes) or (len(codes) and (codes.max() >= len(names))):
+            raise ValueError("customers: groups and codes disagree with the names")
+        state.customers = [_Customers(names, groups, codes)]
+        state.intents = [str(n) for n in data["intents"]]
+        state.intent_index = {name: i for i, name in enumerate(state.intents)}
+        state.intent_counts = table(data["intent_counts"], len(state.intents))
+        state.sla = {str(m): table(t, len(SLA_STATES)) for m, t in data["sla"].items()}
+        for metric, sample in data["samples"].items():
+            values = np.array(sample["values"], dtype=np.int64).reshape(-1)
+            sample_groups = np.array(sample["groups"], dtype=np.int64).reshape(-1)
+            if len(values) != len(sample_groups):
+                raise ValueError(f"samples[{metric!r}]: values and groups differ in length")
+            state.sample_values[metric] = [values]
+            state.sample_groups[metric] = [sample_groups]
+        for metric, plain in data["sketches"].items():
+            if out._relative_error is None:
+                raise ValueError("sketches in an exact accumulator")
+            sketch = _Sketch(out._relative_error)
+            sketch.keys = np.array(plain["keys"], dtype=np.int64).reshape(-1)
+            sketch.counts = np.array(plain["counts"], dtype=np.int64).reshape(-1)
+            sketch.count = np.array(plain["count"], dtype=np.int64).reshape(-1)
+            sketch.total = np.array([int(t) for t in plain["total"]] + [None], dtype=object)[:-1]
+            sketch.low = np.array(plain["low"], dtype=np.int64).reshape(-1)
+            sketch.high = np.array(plain["high"], dtype=np.int64).reshape(-1)
+            state.sketches[metric] = sketch
+        return out
+
     def __repr__(self) -> str:
         mode = "exact" if self._relative_error is None else f"relative_error={self._relative_error}"
         return f"Accumulator(by={list(self._by)}, groups={self.groups}, {mode})"
+
+
+def _plain(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    to_dict = getattr(value, "to_dict", None)
+    if not callable(to_dict):
+        raise InvalidInputError(
+            f"cannot write this {name} ({type(value).__name__}) in to_dict(): give a "
+            f"socialcare {'ServiceWindow' if name == 'window' else 'SLAPolicy'}, or pickle the "
+            "accumulator instead"
+        )
+    return to_dict()
 
 
 def _table_message(table: str) -> str:

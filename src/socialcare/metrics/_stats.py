@@ -94,12 +94,13 @@ def group_durations(
     as_float = ordered.astype(np.float64)
 
     def quantile(q: float) -> npt.NDArray[np.float64]:
-        position = starts + q * (np.maximum(count, 1) - 1)
-        low = np.floor(position).astype(np.int64)
-        high = np.ceil(position).astype(np.int64)
-        low = np.minimum(low, len(ordered) - 1)
-        high = np.minimum(high, len(ordered) - 1)
-        frac = position - np.floor(position)
+        # The rank within the group, so a group's quantile does not depend on the size of the
+        # groups sorted before it (an absolute float position would round differently).
+        rank = q * (np.maximum(count, 1) - 1)
+        below = np.floor(rank)
+        low = np.minimum(starts + below.astype(np.int64), len(ordered) - 1)
+        high = np.minimum(starts + np.ceil(rank).astype(np.int64), len(ordered) - 1)
+        frac = rank - below
         result = as_float[low] + (as_float[high] - as_float[low]) * frac
         return np.where(has, result, np.nan)
 
