@@ -143,6 +143,24 @@ def _zone_name(zone: tzinfo | None, local: datetime, grammar: _Grammar, locale: 
     return grammar.zone.format(city=city) if grammar.zone != "{city}" else city
 
 
+def _repeated(local: datetime, zone: tzinfo) -> bool:
+    """Whether ``local``'s wall time occurs twice in ``zone`` (the hour a DST change repeats)."""
+    naive = local.replace(tzinfo=None)
+    localize = getattr(zone, "localize", None)
+    if localize is not None:  # pytz: ask it, never attach its zone with replace()
+        import pytz
+
+        try:
+            localize(naive, is_dst=None)
+        except pytz.AmbiguousTimeError:
+            return True
+        except pytz.NonExistentTimeError:
+            return False
+        return False
+    first = naive.replace(tzinfo=zone, fold=0).utcoffset()
+    return first != naive.replace(tzinfo=zone, fold=1).utcoffset()
+
+
 def _no_city(zone: tzinfo) -> bool:
     name = getattr(zone, "zone", None) or getattr(zone, "key", None)
     return not isinstance(name, str) or "/" not in name or name.startswith("Etc/")
@@ -178,6 +196,12 @@ def when(at: datetime, now: datetime, zone: tzinfo | None, language: str) -> Phr
         ) from None
     time_text = str(format_time(local, "short", locale=locale))
     zone_text = _zone_name(zone, local, grammar, locale)
+    if zone is not None and _repeated(local, zone):
+        # The hour a DST change repeats: the offset says which one (and is no longer than a
+        # city's name, so the limits checked at load still hold).
+        from babel.dates import get_timezone_gmt
+
+        zone_text = str(get_timezone_gmt(local, locale=locale))
     delta = at - now
     if delta <= timedelta(0):
         text = grammar.asap or time_text
