@@ -240,11 +240,113 @@ def test_report_equals_one_machine_for_every_threading_case(
             assert got == want, (partitions, by)
 
 
-def test_report_of_no_valid_post(client: Any) -> None:
+def test_report_of_no_valid_post_raises_with_the_first_reasons(client: Any) -> None:
     frame = pd.DataFrame(socialcare_rows()[-2:])
-    got = sd.report(dd.from_pandas(frame, npartitions=2), by=["route"])
-    assert got == one_machine(frame, "socialcare", by=["route"])
-    assert len(got) == 0
+    _, errors = posts_from_frame(frame, "socialcare")
+    assert len(errors) == 2
+    with pytest.raises(InvalidInputError, match="not one of the 2 row") as caught:
+        sd.report(dd.from_pandas(frame, npartitions=2), by=["route"])
+    message = str(caught.value)
+    assert "row 0 (id 'bad1')" in message
+    assert "row 1 (id 'bad2')" in message
+    assert str(errors[0].error) in message
+
+
+def test_report_of_no_row(client: Any) -> None:
+    frame = pd.DataFrame(socialcare_rows()).iloc[:0]
+    got, bad = sd.report(dd.from_pandas(frame, npartitions=1), return_errors=True)
+    assert got == one_machine(frame, "socialcare")
+    assert sum(row.conversations for row in got) == 0
+    assert bad == sd.BadRows(0, ())
+    assert not bad
+
+
+def test_report_counts_the_bad_rows_it_leaves_out(client: Any) -> None:
+    from socialcare.exports import PRESETS
+
+    rows = socialcare_rows()
+    # more bad rows than are kept with their reasons, spread over the partitions
+    rows += [dict(rows[16], id=f"naive{i}") for i in range(6)]
+    frame = pd.DataFrame(rows).sample(frac=1, random_state=4).reset_index(drop=True)
+    posts = dd.from_pandas(frame, npartitions=4)
+    got, bad = sd.report(posts, brand="acme", by=["platform"], return_errors=True)
+    assert got == sd.report(posts, brand="acme", by=["platform"])
+    assert got == one_machine(frame, "socialcare", brand="acme", by=["platform"])
+    # the same rows, read as build_conversations reads them (mappings validated there)
+    records = frame.astype(object).where(pd.notna(frame), None).to_dict("records")
+    built = build_conversations([PRESETS["socialcare"].to_post_data(r) for r in records])
+    # 8 rows that are not posts, and one post repeated with other content
+    assert bad.count == len(built.errors) == 9
+    assert [(e.index, e.id, str(e.error)) for e in bad.first] == [
+        (e.index, e.id, str(e.error)) for e in built.errors[:5]
+    ]
+    assert any("different content" in str(e.error) for e in built.errors)
+    assert str(bad).startswith("9 bad row(s), left out: row ")
+    assert str(bad).endswith("and 4 more")
+
+
+def test_report_puts_a_repeated_post_among_the_first_bad_rows(client: Any) -> None:
+    rows = socialcare_rows()[:5]  # row 4 repeats post a3 with other content
+    frame = pd.DataFrame(rows)
+    got, bad = sd.report(dd.from_pandas(frame, npartitions=3), return_errors=True)
+    assert got == one_machine(frame, "socialcare")
+    built = build_conversations(posts_from_frame(frame, "socialcare")[0])
+    assert bad.count == 1
+    assert [(e.index, e.id, str(e.error)) for e in bad.first] == [
+        (e.index, e.id, str(e.error)) for e in built.errors
+    ]
+    assert bad.first[0].index == 4
+
+
+def test_report_refuses_a_missing_column_before_any_work(client: Any) -> None:
+    frame = pd.DataFrame(socialcare_rows()).drop(columns=["created_at"])
+    posts = dd.from_pandas(frame, npartitions=2)
+    # a partition that raises if read: the check must not read any
+    poisoned = posts.map_partitions(_never, meta=posts._meta)
+    with pytest.raises(InvalidInputError, match="'created_at' for created_at") as caught:
+        sd.report(poisoned)
+    assert "preset 'socialcare'" in str(caught.value)
+    with pytest.raises(InvalidInputError, match="'tweet_id' for id"):
+        sd.report(poisoned, mapping="twcs")
+    with pytest.raises(InvalidInputError, match="'created_at' for created_at"):
+        sd.triage(poisoned)
+    # a default fills a field that has no column; a nested author column holds author.id
+    from socialcare.exports import ColumnMapping
+
+    nested = pd.DataFrame(socialcare_rows()[:3]).drop(columns=["platform", "author.id"])
+    nested["author"] = [{"id": "ana"}, {"id": "acme"}, {"id": "ana"}]
+    mapping = ColumnMapping(defaults={"platform": "twitter"})
+    import dask
+
+    with dask.config.set({"dataframe.convert-string": False}):  # keep the dicts as dicts
+        nested_posts = dd.from_pandas(nested, npartitions=2)
+    got = sd.report(nested_posts, mapping=mapping, brand="acme")
+    assert got == one_machine(nested, mapping, brand="acme")
+    assert got.rows[0].conversations == 1
+
+
+def _never(frame: Any) -> Any:
+    raise AssertionError("a partition was read")
+
+
+def test_report_refuses_a_naive_datetime_column_without_a_zone(client: Any) -> None:
+    from socialcare.exports import ColumnMapping
+
+    frame = pd.DataFrame(socialcare_rows()[:3])
+    frame["created_at"] = pd.to_datetime(frame["created_at"]).dt.tz_localize(None)
+    posts = dd.from_pandas(frame, npartitions=2)
+    poisoned = posts.map_partitions(_never, meta=posts._meta)
+    with pytest.raises(TimezoneError, match=r"'created_at'.*assume_tz"):
+        sd.report(poisoned, brand="acme")
+    with pytest.raises(TimezoneError, match="'created_at'"):
+        sd.triage(poisoned)
+    utc = ColumnMapping(assume_tz="UTC")
+    got, bad = sd.report(posts, brand="acme", mapping=utc, return_errors=True)
+    assert got == one_machine(frame, utc, brand="acme")
+    assert got.rows[0].conversations == 1
+    assert bad.count == 0
+    aware = posts.assign(created_at=posts["created_at"].dt.tz_localize("UTC"))
+    assert sd.report(aware, brand="acme") == got
 
 
 def test_triage_adds_a_decision_per_row(client: Any) -> None:

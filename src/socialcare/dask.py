@@ -33,11 +33,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from socialcare._conversation import RowError, _brand_keys, build_conversations
-from socialcare._errors import InvalidInputError
+from socialcare._errors import InvalidInputError, TimezoneError
 from socialcare._models import Post
 from socialcare._triage._decision import DECISION_COLUMNS, decision_row
 from socialcare.exports import ColumnMapping, _mapping, iter_posts
@@ -65,7 +66,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without dask
 dask: Any = _dask
 dd: Any = _dd
 
-__all__ = ["DECISION_COLUMNS", "report", "triage"]
+__all__ = ["DECISION_COLUMNS", "BadRows", "report", "triage"]
 
 # Helper columns this module adds; an input column with one of these names is refused.
 _POS = "_socialcare_pos"  # the row's place in the whole frame: partition << 40 | row
@@ -78,7 +79,10 @@ _PTR = "_socialcare_ptr"
 _DONE = "_socialcare_done"
 _LABEL = "_socialcare_thread"
 _PART = "_socialcare_partition"
-_HELPERS = (_POS, _PLATFORM, _ID, _PARENT, _CONV, _AT, _PTR, _DONE, _LABEL, _PART)
+_BAD = "_socialcare_bad"  # the row is not a valid post
+_ERR = "_socialcare_error"  # its RowError, for the first few bad rows of a partition
+_HELPERS = (_POS, _PLATFORM, _ID, _PARENT, _CONV, _AT, _PTR, _DONE, _LABEL, _PART, _BAD, _ERR)
+_SAMPLES = 5  # bad rows kept with their reasons (per partition, and in `BadRows.first`)
 _ROW_BITS = 40  # a partition of up to 2**40 rows
 # Rows of the narrow thread tables (six columns, ~100 bytes a row in memory) per partition:
 # fewer partitions than the posts have make each round of pointer jumping cheaper.
@@ -100,6 +104,73 @@ def _check_frame(posts: Any) -> Any:
             "rename them first"
         )
     return posts
+
+
+def _mapping_name(mapping: ColumnMapping | str) -> str:
+    return f"preset {mapping!r}" if isinstance(mapping, str) else repr(mapping)
+
+
+def _check_columns(frame: Any, mapping: ColumnMapping, given: ColumnMapping | str) -> None:
+    """Refuse, from the frame's meta alone, columns the mapping needs but cannot read.
+
+    A required field (``id``, ``platform``, ``author.id``, ``created_at``) with no column and
+    no default, or a naive ``datetime64`` ``created_at`` column with no ``assume_tz``, would
+    make every row bad: both are known before any partition is read.
+    """
+    import numpy as np
+
+    columns = [str(c) for c in frame.columns]
+    header = set(columns)
+    if mapping.column_for("author") in header:  # a nested author column (dicts) holds author.*
+        header |= {mapping.column_for("author.id")}
+    missing = mapping.missing_columns(header)
+    if missing:
+        wanted = ", ".join(f"{column!r} for {name}" for name, column in missing)
+        raise InvalidInputError(
+            f"the posts have no column {wanted} (mapping: {_mapping_name(given)}); they have "
+            f"{', '.join(map(repr, columns))}. Use the preset that fits the export, or name "
+            "the columns in a ColumnMapping (columns={field: column}) or give the field a "
+            "default (defaults={field: value})"
+        )
+    name = mapping.column_for("created_at")
+    if name in header and mapping.assume_tz is None:
+        dtype = frame._meta.dtypes.iloc[columns.index(name)]
+        if isinstance(dtype, np.dtype) and dtype.kind == "M":
+            raise TimezoneError(
+                f"column {name!r} (created_at) is {dtype}, times with no zone, and the mapping "
+                f"({_mapping_name(given)}) names none: give the zone they are in "
+                "(ColumnMapping(assume_tz='UTC'), or mapping.with_overrides(assume_tz=...)), "
+                "or make the column aware first (posts[column].dt.tz_localize(zone))"
+            )
+
+
+@dataclass(frozen=True)
+class BadRows:
+    """The rows `report` left out, as ``socialcare report`` counts its bad rows.
+
+    A row is bad when it is not a valid post through the mapping, or when it repeats the
+    platform and id of an earlier row with other content (the first version is kept, as
+    `build_conversations` keeps it). ``count`` is how many; ``first`` holds the first few
+    (at most 5) as [`RowError`][socialcare.RowError]s, ``index`` being the row's 0-based
+    position in the whole Dask DataFrame (partitions in order), as
+    ``posts_from_frame(posts.compute())`` numbers them.
+
+    >>> bool(BadRows(0, ())), str(BadRows(0, ()))
+    (False, 'no bad rows')
+    """
+
+    count: int
+    first: tuple[RowError, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def __str__(self) -> str:
+        if not self.count:
+            return "no bad rows"
+        shown = "; ".join(map(str, self.first))
+        more = "" if self.count <= len(self.first) else f"; and {self.count - len(self.first)} more"
+        return f"{self.count} bad row(s), left out: {shown}{more}"
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -208,7 +279,8 @@ def triage(
     read as a post through ``mapping`` (a [`ColumnMapping`][socialcare.exports.ColumnMapping]
     or the name of a preset such as ``"twcs"``) and decided on its own, as
     ``socialcare triage`` does; a row that is not a valid post keeps its place with every
-    decision column empty and ``error`` saying why.
+    decision column empty and ``error`` saying why. Columns the mapping needs but cannot
+    read are refused at once, as `report` refuses them.
 
     Args:
         posts: a Dask DataFrame of posts, one per row.
@@ -220,6 +292,7 @@ def triage(
     """
     frame = _check_frame(posts)
     chosen = _mapping(mapping)
+    _check_columns(frame, chosen, mapping)
     keys = _brand_keys(brand)
     if triager is not None:
         from socialcare._triage._triager import Triager
@@ -239,21 +312,35 @@ def triage(
 def _keys_frame(
     frame: pd.DataFrame, mapping: ColumnMapping, partition_info: dict[str, Any] | None = None
 ) -> pd.DataFrame:
-    """One row per valid post: its place, platform, id, parent, conversation id and time."""
+    """One row per row: its place, platform, id, parent, conversation id and time.
+
+    A row that is not a valid post has only its place, ``_BAD`` set and, for the first few of
+    the partition, its `RowError` (``index``: its row in the partition) in ``_ERR``.
+    """
     import pandas as pd
 
     number = 0 if partition_info is None else int(partition_info["number"])
     base = number << _ROW_BITS
-    rows: dict[str, list[Any]] = {k: [] for k in (_POS, _PLATFORM, _ID, _PARENT, _CONV, _AT)}
+    names = (_POS, _PLATFORM, _ID, _PARENT, _CONV, _AT, _BAD, _ERR)
+    rows: dict[str, list[Any]] = {k: [] for k in names}
+    kept = 0
     for index, value in enumerate(_parse(frame, mapping) if len(frame) else []):
-        if isinstance(value, RowError):
-            continue
         rows[_POS].append(base + index)
+        if isinstance(value, RowError):
+            for name in (_PLATFORM, _ID, _PARENT, _CONV):
+                rows[name].append(None)
+            rows[_AT].append(0)
+            rows[_BAD].append(True)
+            rows[_ERR].append(value if kept < _SAMPLES else None)
+            kept += 1
+            continue
         rows[_PLATFORM].append(str(value.platform))
         rows[_ID].append(value.id)
         rows[_PARENT].append(value.in_reply_to)
         rows[_CONV].append(value.conversation_id)
         rows[_AT].append(_us(value.created_at))
+        rows[_BAD].append(False)
+        rows[_ERR].append(None)
     return pd.DataFrame(
         {
             _POS: pd.Series(rows[_POS], dtype="int64"),
@@ -262,8 +349,32 @@ def _keys_frame(
             _PARENT: pd.Series(rows[_PARENT], dtype=object),
             _CONV: pd.Series(rows[_CONV], dtype=object),
             _AT: pd.Series(rows[_AT], dtype="int64"),
+            _BAD: pd.Series(rows[_BAD], dtype=bool),
+            _ERR: pd.Series(rows[_ERR], dtype=object),
         }
     )
+
+
+def _bad_summary(keys: pd.DataFrame) -> tuple[int, int, list[RowError]]:
+    """A partition's row count, bad-row count and first few `RowError`s."""
+    errors = [e for e in keys[_ERR].tolist() if e is not None]
+    return len(keys), int(keys[_BAD].sum()), errors[:_SAMPLES]
+
+
+def _bad_rows(keys: Any) -> tuple[BadRows, list[int]]:
+    """The unreadable rows of the (persisted) keys table, the first few renumbered; and where
+    each partition starts in the whole frame (the last item: the number of rows)."""
+    summaries = dask.compute(*[dask.delayed(_bad_summary)(part) for part in keys.to_delayed()])
+    first: list[RowError] = []
+    count = 0
+    starts = [0]
+    for length, bad, errors in summaries:
+        count += bad
+        for error in errors:
+            if len(first) < _SAMPLES:
+                first.append(RowError(starts[-1] + error.index, error.error, error.id))
+        starts.append(starts[-1] + length)
+    return BadRows(count, tuple(first)), starts
 
 
 def _attach(
@@ -417,14 +528,21 @@ def _thread_labels(keys: Any, partitions: int) -> tuple[Any, int | None]:
 # -------------------------------------------------------------------------------- report
 
 
+_Part = tuple["Accumulator", int, list[tuple[int, RowError]]]
+
+
 def _partial(
     frame: pd.DataFrame,
     mapping: ColumnMapping,
     brand: frozenset[str],
     triager: Triager | None,
     settings: dict[str, Any],
-) -> Accumulator:
-    """The metrics of the whole threads in one partition (after the shuffle), to merge."""
+) -> _Part:
+    """The metrics of the whole threads in one partition (after the shuffle), to merge.
+
+    With them, the rows `build_conversations` refused (a post seen before with other
+    content): how many, and the first few with their place in the whole frame.
+    """
     from socialcare._triage._threads import triage_conversations
     from socialcare.metrics import Accumulator
 
@@ -433,11 +551,18 @@ def _partial(
     built = build_conversations(posts, brand=brand or None)
     chosen = triager if triager is not None else _default_triager()
     labelled = triage_conversations(built.conversations, chosen) if built.conversations else []
-    return Accumulator(**settings).add(labelled)
+    places = ordered[_POS].tolist()  # every row here is a valid post: one place per post
+    refused = [(int(places[error.index]), error) for error in built.errors[:_SAMPLES]]
+    return Accumulator(**settings).add(labelled), len(built.errors), refused
 
 
-def _merge(parts: Sequence[Accumulator]) -> Accumulator:
-    return parts[0].merge(*parts[1:])
+def _merge(parts: Sequence[_Part]) -> _Part:
+    refused = sorted((item for part in parts for item in part[2]), key=lambda item: item[0])
+    return (
+        parts[0][0].merge(*(part[0] for part in parts[1:])),
+        sum(part[1] for part in parts),
+        refused[:_SAMPLES],
+    )
 
 
 def _tree(items: list[Any], combine: Any, fan_in: int = 8) -> Any:
@@ -448,6 +573,46 @@ def _tree(items: list[Any], combine: Any, fan_in: int = 8) -> Any:
             for i in range(0, len(items), fan_in)
         ]
     return items[0]
+
+
+@overload
+def report(
+    posts: DaskFrame,
+    *,
+    mapping: ColumnMapping | str = "socialcare",
+    brand: Iterable[str] | str | None = None,
+    by: Sequence[str] | None = (),
+    policy: Any = None,
+    now: datetime | None = None,
+    triager: Triager | None = None,
+    window: Any = None,
+    period: str = "week",
+    tz: str | Any = None,
+    include_automated: bool = False,
+    zero_division: float | None = None,
+    relative_error: float | None = None,
+    return_errors: Literal[False] = False,
+) -> Report: ...
+
+
+@overload
+def report(
+    posts: DaskFrame,
+    *,
+    mapping: ColumnMapping | str = "socialcare",
+    brand: Iterable[str] | str | None = None,
+    by: Sequence[str] | None = (),
+    policy: Any = None,
+    now: datetime | None = None,
+    triager: Triager | None = None,
+    window: Any = None,
+    period: str = "week",
+    tz: str | Any = None,
+    include_automated: bool = False,
+    zero_division: float | None = None,
+    relative_error: float | None = None,
+    return_errors: Literal[True],
+) -> tuple[Report, BadRows]: ...
 
 
 def report(
@@ -465,14 +630,24 @@ def report(
     include_automated: bool = False,
     zero_division: float | None = None,
     relative_error: float | None = None,
-) -> Report:
+    return_errors: bool = False,
+) -> Report | tuple[Report, BadRows]:
     """Group posts into conversations, triage them, run SLA clocks and report the metrics.
 
     The same [`Report`][socialcare.metrics.Report] as ``metrics.report`` over
     ``triage_conversations(build_conversations(posts, brand))`` on one machine, computed on
     the cluster the Dask DataFrame lives on (the current ``distributed.Client``, or Dask's
-    local scheduler). Rows that are not valid posts are left out, as ``socialcare report``
-    leaves them out; list them with `triage` (its ``error`` column).
+    local scheduler).
+
+    Before the cluster does any work, the frame's columns are checked against ``mapping``: a
+    required field (``id``, ``platform``, ``author.id``, ``created_at``) with no column and no
+    default is an `InvalidInputError`, and a naive ``datetime64`` ``created_at`` column with
+    no ``assume_tz`` a `TimezoneError`. Rows that are still not valid posts (a bad value, a
+    naive time in text), and later rows that repeat a post's id with other content, are left
+    out, as ``socialcare report`` leaves them out, and counted:
+    ``return_errors=True`` returns them as [`BadRows`][socialcare.dask.BadRows] with the
+    report; `triage` lists every one in its ``error`` column. When every row is bad, nothing
+    is reported: an `InvalidInputError` names the first few and why.
 
     Args:
         posts: a Dask DataFrame of posts in any export shape ``mapping`` reads.
@@ -495,11 +670,20 @@ def report(
             until the end), or the relative error bound of a sketch that keeps memory per
             group bounded (see [`Accumulator`][socialcare.metrics.Accumulator]); counts,
             rates, means, minima and maxima stay exact either way.
+        return_errors: return ``(report, bad_rows)``: the rows left out, their count and the
+            first few reasons.
+
+    Raises:
+        InvalidInputError: a bad argument, a column the mapping needs is missing, or every
+            row is bad (all before the report is computed).
+        TimezoneError: ``now`` is naive, or ``created_at`` is a naive ``datetime64`` column
+            and the mapping has no ``assume_tz``.
     """
     from socialcare import metrics
 
     frame = _check_frame(posts)
     chosen = _mapping(mapping)
+    _check_columns(frame, chosen, mapping)
     keys_of_brand = _brand_keys(brand)
     if triager is not None:
         from socialcare._triage._triager import Triager
@@ -507,8 +691,6 @@ def report(
         if not isinstance(triager, Triager):
             raise InvalidInputError(f"triager must be a Triager, got {type(triager).__name__}")
     if now is not None and (not isinstance(now, datetime) or now.tzinfo is None):
-        from socialcare._errors import TimezoneError
-
         raise TimezoneError("now must be an aware datetime (with a zone), such as UTC")
     settings: dict[str, Any] = {
         "by": by,
@@ -527,9 +709,19 @@ def report(
             f"got {type(policy).__name__}"
         )
 
-    keys = frame.map_partitions(_keys_frame, chosen, meta=_keys_frame(frame._meta, chosen))
-    keys = keys.persist()
-    rows = int(keys.shape[0].compute())
+    every = frame.map_partitions(_keys_frame, chosen, meta=_keys_frame(frame._meta, chosen))
+    every = every.persist()
+    bad, starts = _bad_rows(every)
+    total = starts[-1]
+    if bad.count and bad.count == total:
+        raise InvalidInputError(
+            f"not one of the {total} row(s) is a valid post (mapping: {_mapping_name(mapping)}), "
+            f"so there is nothing to report; the first: "
+            f"{'; '.join(map(str, bad.first))}. Check the mapping (columns, defaults, "
+            "assume_tz for times with no zone) against the export"
+        )
+    rows = total - bad.count
+    keys = every[~every[_BAD]].drop(columns=[_BAD, _ERR])
     partitions = max(1, min(frame.npartitions, -(-rows // _THREAD_ROWS)))
     labels, last = _thread_labels(keys, partitions)
     if policy is not None and now is None:
@@ -559,6 +751,19 @@ def report(
         dask.delayed(_partial, pure=True)(part, chosen, keys_of_brand, shipped, settings)
         for part in threads.to_delayed()
     ]
-    (merged,) = dask.compute(_tree(parts, _merge))
+    ((merged, refused, refused_first),) = dask.compute(_tree(parts, _merge))
     result: Report = merged.report()
-    return result
+    if not return_errors:
+        return result
+    renumbered = [
+        (starts[place >> _ROW_BITS] + (place & ((1 << _ROW_BITS) - 1)), error)
+        for place, error in refused_first
+    ]
+    first = sorted(
+        [*((e.index, e) for e in bad.first), *renumbered], key=lambda item: item[0]
+    )[:_SAMPLES]
+    everything = BadRows(
+        bad.count + refused,
+        tuple(RowError(index, error.error, error.id) for index, error in first),
+    )
+    return result, everything
