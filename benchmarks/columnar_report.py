@@ -250,7 +250,7 @@ def run_columnar(n: int) -> dict[str, Any]:
     now = column_now(cols)
     base = rss_mib()
     t = time.perf_counter()
-    threads = columnar.thread(cols, brand=BRAND)
+    threads = columnar.thread(cols, brand=BRAND, assume_tz="UTC")
     policy = SLAPolicy.from_dict(POLICY)
     rep = metrics.report(threads.columns(policy=policy, now=now), by=["platform"])
     return {

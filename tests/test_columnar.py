@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -369,3 +370,141 @@ def test_columnar_reads_handles_and_flags_as_authors_do() -> None:
     roles = [role for c in built.conversations for role in c.timeline.roles]
     assert threads.roles().tolist() == roles
     assert roles == ["agent", "agent", "bot", "customer", "customer"]
+
+
+# Naive datetime64 columns and the range of instants ------------------------------------------
+
+# Wall times around daylight-saving changes: New York's gap (2024-03-10 02:30) and fold
+# (2024-11-03 01:30), Paris's gap and fold, Lord Howe's half-hour ones, and year 1 / 9999.
+WALL_TIMES = (
+    "2024-03-10T01:59:59",
+    "2024-03-10T02:30:00",
+    "2024-03-10T03:00:00",
+    "2024-11-03T01:30:00",
+    "2024-11-03T02:00:00",
+    "2024-03-31T02:30:00",
+    "2024-10-27T02:30:00",
+    "2024-04-07T01:45:00",
+    "2024-10-06T02:15:00",
+    "2024-05-01T09:00:00.123456",
+    "0001-01-01T00:00:00",
+    "9999-12-31T23:30:00",
+    "2024-03-10T02:30:00",  # repeats: each distinct wall time is read once
+    "2024-11-03T01:30:00",
+)
+
+
+def wall_posts(values: Any) -> dict[str, Any]:
+    n = len(values)
+    return {
+        "id": [str(i) for i in range(n)],
+        "platform": ["x"] * n,
+        "author_id": ["ana"] * n,
+        "created_at": values,
+    }
+
+
+def test_columnar_refuses_naive_datetime64_without_a_zone() -> None:
+    pd = pytest.importorskip("pandas")
+    from socialcare import TimezoneError
+
+    naive = np.array(WALL_TIMES, dtype="datetime64[us]")
+    for values in (naive, naive.astype("datetime64[s]")):
+        with pytest.raises(TimezoneError, match=r"'created_at'.*naive.*assume_tz="):
+            columnar.thread(wall_posts(values))
+    values = pd.to_datetime([*WALL_TIMES[:10], None, None], format="ISO8601")
+    frame = pd.DataFrame(wall_posts(values))
+    with pytest.raises(TimezoneError, match="assume_tz="):
+        columnar.thread(frame)
+    with pytest.raises(TimezoneError, match="assume_tz="):
+        columnar.report(frame)
+
+
+@pytest.mark.parametrize(
+    "zone", ["America/New_York", "Europe/Paris", "Australia/Lord_Howe", "UTC", "Etc/GMT-5"]
+)
+def test_columnar_reads_naive_datetime64_in_assume_tz_as_the_object_path(zone: str) -> None:
+    naive = np.array(WALL_TIMES, dtype="datetime64[us]")
+    threads = columnar.thread(wall_posts(naive), assume_tz=zone)
+    rows = [
+        {"id": str(i), "platform": "x", "author": {"id": "ana"}, "created_at": text, "text": "hi"}
+        for i, text in enumerate(WALL_TIMES)
+    ]
+    built = build_conversations(rows, assume_tz=zone)
+    assert [e.index for e in threads.errors] == [e.index for e in built.errors]
+    for got, want in zip(threads.errors, built.errors, strict=True):
+        assert type(got.error) is type(want.error)
+    expected = {p.id: p.created_at for c in built.conversations for p in c.posts}
+    got_at = dict(zip(threads.post_ids, threads.created_at.tolist(), strict=True))
+    assert {k: v.replace(tzinfo=UTC) for k, v in got_at.items()} == expected
+    if zone == "America/New_York":  # the gap is an error, the fold its first (EDT) occurrence
+        # (and 9999-12-31T23:30 there is past year 9999 in UTC)
+        assert [e.index for e in threads.errors] == [1, 11, 12]
+        assert expected["3"] == expected["13"] == datetime(2024, 11, 3, 5, 30, tzinfo=UTC)
+
+
+def test_columnar_naive_pandas_column_with_assume_tz_equals_posts_from_frame() -> None:
+    pd = pytest.importorskip("pandas")
+    from socialcare.exports import ColumnMapping
+    from socialcare.pandas import posts_from_frame
+
+    values = pd.to_datetime(list(WALL_TIMES[:10]), format="ISO8601")
+    frame = pd.DataFrame(
+        {"id": [str(i) for i in range(10)], "platform": ["x"] * 10, "author.id": ["ana"] * 10}
+    )
+    frame["created_at"] = values
+    zone = "America/New_York"
+    threads = columnar.thread(frame, assume_tz=zone)
+    posts, errors = posts_from_frame(frame, mapping=ColumnMapping(assume_tz=zone))
+    assert [e.index for e in threads.errors] == [e.index for e in errors] == [1]
+    got = dict(zip(threads.post_ids, threads.created_at.tolist(), strict=True))
+    assert {k: v.replace(tzinfo=UTC) for k, v in got.items()} == {
+        p.id: p.created_at for p in posts
+    }
+    # An aware column is read as it is; assume_tz names only the zone of naive values.
+    frame["created_at"] = values.tz_localize("UTC")
+    for assume in (None, zone):
+        aware = columnar.thread(frame, assume_tz=assume)
+        assert aware.errors == ()
+        assert sorted(aware.created_at.tolist()) == sorted(
+            v.to_pydatetime().replace(tzinfo=None) for v in values
+        )
+
+
+@pytest.mark.parametrize("unit", ["Y", "M", "W", "D", "s", "us"])
+def test_columnar_values_outside_years_1_to_9999_are_row_errors(unit: str) -> None:
+    from socialcare._time import _out_of_range
+
+    values = np.array(
+        ["2024-05-01", "20000-01-01", "-0001-06-01", "9999-12-31", "0001-01-01", "NaT"],
+        "datetime64[D]",
+    ).astype(f"datetime64[{unit}]")
+    posts = {
+        "id": ["1", "2", "3", "4", "5", "6"],
+        "platform": ["x"] * 6,
+        "author_id": ["ana", "acme", "ana", "acme", "ana", "ana"],
+        "created_at": values,
+        "in_reply_to": [None, "1", None, "1", None, None],
+    }
+    threads = columnar.thread(posts, brand="acme", assume_tz="UTC")
+    bad = [e.index for e in threads.errors]
+    first_week = unit == "W"  # week 0001-01-01 starts in year 0: outside
+    assert bad == ([1, 2, 4, 5] if first_week else [1, 2, 5])
+    assert str(threads.errors[0].error) == str(_out_of_range(values[1]))
+    assert "outside the years 1 to 9999" in str(threads.errors[1].error)
+    assert "missing" in str(threads.errors[-1].error)
+    cols = threads.columns(policy=POLICY_CALENDAR, now=datetime(2024, 6, 1, tzinfo=UTC))
+    assert len(metrics.report(cols).rows) == 1
+    assert columnar.report(posts, brand="acme", assume_tz="UTC").rows[0].conversations >= 1
+
+
+def test_cli_post_columns_keep_numbers_in_64_bit_arrays() -> None:
+    from socialcare._cli_report import PostColumns
+
+    columns = PostColumns(brand="acme")
+    typed = {
+        name: value for name, value in vars(columns).items() if type(value).__name__ == "array"
+    }
+    assert {"platform", "created", "followers"} <= set(typed)
+    assert {value.typecode for value in typed.values()} == {"q"}
+    assert all(value.itemsize == 8 for value in typed.values())

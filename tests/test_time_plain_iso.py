@@ -43,3 +43,23 @@ def test_text_the_fast_path_refuses_still_reads_or_fails_as_before() -> None:
     for bad in ("2024-13-01T10:00:00Z", "2024-02-30T10:00:00Z", "2024-05-01T10:00:61Z"):
         with pytest.raises(ValueError, match="cannot read"):
             parse_timestamp(bad)
+
+
+@pytest.mark.parametrize(
+    "offset", ["+00:60", "+05:75", "-01:99", "+24:00", "+99:99", "+23:59", "-00:00", "+05:30"]
+)
+def test_offsets_out_of_range_fail_as_dateutil_fails(offset: str) -> None:
+    from socialcare._time import _PLAIN_ISO
+
+    text = f"2024-05-01T09:30:00{offset}"
+    hours, minutes = int(offset[1:3]), int(offset[4:6])
+    assert bool(_PLAIN_ISO.match(text)) == (hours < 24 and minutes < 60)
+    try:
+        expected = dateutil_parser.isoparse(text).astimezone(UTC)
+    except (ValueError, OverflowError):
+        expected = None
+    if expected is None:
+        with pytest.raises(ValueError, match="cannot read"):
+            parse_timestamp(text)
+    else:
+        assert parse_timestamp(text) == expected

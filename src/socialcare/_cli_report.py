@@ -92,7 +92,7 @@ class PostColumns:
         self._platform_code: dict[Platform, int] = {}
         self._names: dict[str, str] = {}  # one string object per author id or language
         self.ids: list[str] = []
-        self.platform = array("l")
+        self.platform = array("q")
         self.author: list[str] = []
         self.created = array("q")
         self.parent: list[str | None] = []
@@ -185,7 +185,7 @@ class PostColumns:
             n=m,
             keep=np.ones(m, dtype=bool),
             ids=self.ids,
-            platform=np.frombuffer(self.platform, dtype=np.int_).astype(np.int64),
+            platform=np.frombuffer(self.platform, dtype=np.int64).copy(),
             platforms=[str(p) for p in self._platforms],
             author=self.author,
             created=np.frombuffer(self.created, dtype=np.int64).copy(),

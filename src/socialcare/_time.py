@@ -26,7 +26,9 @@ _MILLISECONDS_FROM = 100_000_000_000
 _EPOCH_TEXT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 # The shape exports write most (``2024-05-01T09:30:00Z``, ``...+02:00``): read by the standard
 # library, many times faster than dateutil; anything it refuses goes to dateutil as before.
-_PLAIN_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-]\d\d:\d\d)\Z")
+_PLAIN_ISO = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)\Z"
+)
 _TWITTER_SHAPE = re.compile(
     r"^[A-Z][a-z]{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} [+-]\d{4} \d{4}$"
 )
@@ -203,7 +205,12 @@ def parse_timestamp(value: Any, *, assume_tz: str | tzinfo | None = None) -> dat
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise InvalidInputError(
-            f"{value!r} falls outside the years 1 to 9999 once in UTC: socialcare stores "
-            "instants in UTC, so they must lie between 0001-01-01 and 9999-12-31 there"
-        ) from None
+        raise _out_of_range(value) from None
+
+
+def _out_of_range(value: Any) -> InvalidInputError:
+    """The error for an instant outside the years 1 to 9999 in UTC."""
+    return InvalidInputError(
+        f"{value!r} falls outside the years 1 to 9999 once in UTC: socialcare stores "
+        "instants in UTC, so they must lie between 0001-01-01 and 9999-12-31 there"
+    )

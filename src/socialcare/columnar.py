@@ -30,10 +30,10 @@ policy that is not an ``SLAPolicy``; `Threads.sla` says how many fell back.
 ...                            "M8[us]"),
 ...     "in_reply_to": [None, "1", "2"],
 ... }
->>> threads = thread(posts, brand="acme")
+>>> threads = thread(posts, brand="acme", assume_tz="UTC")
 >>> threads.conversation_ids, threads.roles().tolist()
 (('1',), ['customer', 'agent', 'customer'])
->>> row = report(posts, brand="acme").rows[0]
+>>> row = report(posts, brand="acme", assume_tz="UTC").rows[0]
 >>> row.conversations, str(row.first_response_time.median)
 (1, '0:05:00')
 """
@@ -52,7 +52,7 @@ import numpy.typing as npt
 from socialcare._conversation import Conversation, RowError, _brand_keys, _trusted_conversation
 from socialcare._errors import InvalidInputError, SocialcareError, TimezoneError
 from socialcare._models import Author, Channel, Platform, Post
-from socialcare._time import parse_timestamp
+from socialcare._time import _out_of_range, parse_timestamp, resolve_timezone
 from socialcare.metrics._columns import (
     NAT,
     Columns,
@@ -400,9 +400,23 @@ def _created(value: Any, n: int, assume_tz: str | None, fail: Any) -> IntArray:
     if array is not None and array.dtype.kind == "M":
         if array.ndim != 1 or len(array) != n:
             raise InvalidInputError(f"column 'created_at' must have one value per post ({n})")
-        out: IntArray = array.astype("datetime64[us]").view(np.int64).copy()
+        if tz is None and assume_tz is None:
+            raise TimezoneError(
+                f"column 'created_at' holds naive datetime64 values (dtype {array.dtype}), "
+                "which carry no time zone: name their zone with assume_tz='Europe/Paris' (or "
+                "assume_tz='UTC' if they are UTC), or give aware values, for example a pandas "
+                "column made with pd.to_datetime(..., utc=True) or .dt.tz_localize(zone)"
+            )
+        bad = _outside_years(array)
+        for row in np.flatnonzero(bad).tolist():
+            fail(row, _out_of_range(array[row]))
+        safe = array.copy()
+        safe[bad] = np.datetime64(0, "s")
+        out: IntArray = safe.astype("datetime64[us]").view(np.int64).copy()
         for row in np.flatnonzero(out == _NAT_INT).tolist():
             fail(row, InvalidInputError("created_at is missing"))
+        if tz is None and assume_tz is not None:
+            _localize_column(out, ~bad & (out != _NAT_INT), assume_tz, fail)
         return out
     items = _as_list(value, "created_at", n)
     out = np.zeros(n, dtype=np.int64)
@@ -416,6 +430,76 @@ def _created(value: Any, n: int, assume_tz: str | None, fail: Any) -> IntArray:
         except ValueError as exc:
             fail(row, InvalidInputError(f"created_at: {exc}"))
     return out
+
+
+_FIRST_US = np.datetime64("0001-01-01T00:00:00", "us")
+_LAST_US = np.datetime64("9999-12-31T23:59:59.999999", "us")
+
+
+def _outside_years(array: TimeArray) -> BoolArray:
+    """Which values lie outside 0001-01-01..9999-12-31, compared in the array's own unit.
+
+    Comparing in the array's unit (bounds rounded inwards) never overflows, where converting
+    a coarse unit to microseconds first could wrap around.
+    """
+    unit, _ = np.datetime_data(array.dtype)
+    if unit in ("ns", "ps", "fs", "as"):  # these span a few centuries around 1970 at most
+        return np.zeros(len(array), dtype=bool)
+    first = np.array([_FIRST_US]).astype(array.dtype)
+    if first.astype("datetime64[us]")[0] < _FIRST_US:  # a week starts before year 1
+        first = (first.view(np.int64) + 1).view(array.dtype)
+    last = np.array([_LAST_US]).astype(array.dtype)
+    outside: BoolArray = (array < first) | (array > last)
+    return outside
+
+
+def _localize_column(out: IntArray, rows: BoolArray, assume_tz: str, fail: Any) -> None:
+    """Read the wall times ``out[rows]`` (microseconds) in ``assume_tz`` as UTC, in place.
+
+    A zone with one fixed offset shifts the whole column at once; any other zone (daylight
+    saving) reads each value as `socialcare.parse_timestamp` reads a naive datetime with
+    ``assume_tz``: a time in a fold takes the first occurrence, a time in a gap is an error
+    for its row, as is an instant pushed outside the years 1 to 9999.
+    """
+    zone = resolve_timezone(assume_tz)
+    offset = _fixed_offset(zone)
+    which = np.flatnonzero(rows)
+    if offset is not None:
+        shifted = out[which] - offset
+        inside = (shifted >= _FIRST_US.view(np.int64)) & (shifted <= _LAST_US.view(np.int64))
+        out[which[inside]] = shifted[inside]
+        which = which[~inside]  # these fail below, with the object path's error
+    if not len(which):
+        return
+    # Each distinct wall time once (exports repeat seconds), then back to its rows.
+    walls, back = np.unique(out[which], return_inverse=True)
+    found = np.zeros(len(walls), dtype=np.int64)
+    failed: dict[int, SocialcareError] = {}
+    for index, value in enumerate(walls.tolist()):
+        wall = _NAIVE_EPOCH + timedelta(microseconds=value)
+        try:
+            found[index] = _us(parse_timestamp(wall, assume_tz=zone))
+        except SocialcareError as exc:
+            failed[index] = exc
+    out[which] = found[back]
+    if failed:
+        for row, index in zip(which.tolist(), back.tolist(), strict=True):
+            if index in failed:
+                fail(row, failed[index])
+
+
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+
+
+def _fixed_offset(zone: Any) -> int | None:
+    """The zone's UTC offset in microseconds if it never changes, else None."""
+    import pytz
+
+    if zone is pytz.utc or isinstance(zone, (pytz.tzinfo.StaticTzInfo, timezone)):
+        found = zone.utcoffset(_NAIVE_EPOCH)
+        if found is not None:
+            return found // timedelta(microseconds=1)
+    return None
 
 
 # Threading ------------------------------------------------------------------------------------
@@ -574,14 +658,19 @@ def thread(
     Args:
         posts: a mapping of columns (name -> sequence or numpy array) or a pandas
             DataFrame with the columns of `POST_COLUMNS`: ``id``, ``platform``, ``author_id``
-            and ``created_at`` (``datetime64`` read as UTC, aware datetimes, or anything
-            `socialcare.parse_timestamp` reads) are required; ``in_reply_to``,
+            and ``created_at`` (an aware pandas datetime column, ``datetime64`` wall times
+            with ``assume_tz``, aware datetimes, or anything `socialcare.parse_timestamp`
+            reads) are required; ``in_reply_to``,
             ``conversation_id``, ``author_handle``, ``author_is_brand`` (None: decided by
             ``brand``), ``author_is_bot``, ``automated``, ``channel`` and ``text`` are
             optional. ``text`` is only compared to tell an exact duplicate from a conflict.
         brand: author ids or handles that speak for the brand when ``author_is_brand`` is
             missing (as in `build_conversations`).
-        assume_tz: the zone of naive timestamp text; without it such rows are errors.
+        assume_tz: the zone of naive timestamps. Without it naive text is an error for its
+            row, and a naive ``datetime64`` column (numpy, or pandas without a zone) raises
+            `socialcare.TimezoneError`. With it wall times read as `parse_timestamp` reads
+            them: a time in a DST fold takes the first occurrence, one in a gap is an error
+            for its row. Values outside the years 1 to 9999 are errors for their rows.
 
     A bad row (a missing id or author, an unknown platform, an unreadable instant, a reply to
     itself) is an entry of ``errors`` and stays out; the other rows go on. A row with the
