@@ -820,3 +820,25 @@ def test_a_decision_with_its_post_takes_the_posts_language() -> None:
         reasons=("self-harm",),
     )
     assert assigner.assign((decision, post)).team == "crisis"
+
+
+def test_an_agent_whose_hours_never_meet_the_teams_is_refused() -> None:
+    from socialcare import Assigner, InvalidInputError
+
+    team = {
+        "name": "day",
+        "capacity": 2,
+        "hours": {"timezone": "Europe/Madrid", "hours": {"mon-fri": "09:00-17:00"}},
+    }
+    late = {
+        "name": "eve",
+        "capacity": 1,
+        "hours": {"timezone": "Europe/Madrid", "hours": {"mon-fri": "17:00-23:00"}},
+    }
+    with pytest.raises(InvalidInputError, match="never meet"):
+        Assigner.from_dict({"teams": [{**team, "agents": [late]}]})
+    overlapping = {
+        **late,
+        "hours": {"timezone": "America/New_York", "hours": {"mon-fri": "08:00-12:00"}},
+    }
+    Assigner.from_dict({"teams": [{**team, "agents": [overlapping]}]})  # 14:00-17:00 Madrid

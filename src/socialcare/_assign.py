@@ -150,6 +150,16 @@ def _capacity(value: Any, what: str) -> int:
     return value
 
 
+def _ever_open_together(first: ServiceWindow, second: ServiceWindow) -> bool:
+    """Whether two windows are open at the same minute somewhere in two weeks (their weekly
+    patterns repeat, so two weeks from a fixed Monday see every pairing of days and zones)."""
+    import numpy as np
+
+    start = np.datetime64("2024-01-01T00:00", "m")
+    minutes = (start + np.arange(14 * 24 * 60)).astype("datetime64[us]")
+    return bool(np.any(first.is_open_many(minutes) & second.is_open_many(minutes)))
+
+
 def _hours(value: Any, what: str) -> ServiceWindow | None:
     if value is None:
         return None
@@ -347,6 +357,16 @@ class Team(Frozen):
                         f"only {[str(p) for p in self.platforms]}: move the agent or widen the "
                         "team's platforms"
                     )
+            if (
+                self.hours is not None
+                and agent.hours is not None
+                and not _ever_open_together(self.hours, agent.hours)
+            ):
+                raise ValueError(
+                    f"agent {agent.name!r} works hours that never meet team {self.name!r}'s "
+                    "in a week: the agent could never be assigned; fix the hours or leave "
+                    "the agent's out (they are then the team's)"
+                )
         return self
 
     @property
