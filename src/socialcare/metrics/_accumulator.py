@@ -24,7 +24,13 @@ from socialcare.metrics._durations import (
 )
 from socialcare.metrics._labels import Period, SentimentShares, check_period
 from socialcare.metrics._rates import RATE_METRICS, Rate, check_zero_division, rate_masks
-from socialcare.metrics._report import BREAKDOWNS, Report, ReportRow, _groups, _sort_key
+from socialcare.metrics._report import (
+    Report,
+    ReportRow,
+    _groups,
+    _sort_key,
+    check_breakdown,
+)
 from socialcare.metrics._sla import SLA_STATES, SlaAttainment
 from socialcare.metrics._stats import GroupDurations, _sorted_by_group, group_durations
 from socialcare.metrics._surveys import CsatResult, NpsResult, score_counts
@@ -502,20 +508,7 @@ class Accumulator:
         zero_division: float | None = None,
         relative_error: float | None = None,
     ) -> None:
-        if isinstance(by, str):
-            by = [by]
-        if by is None:
-            by = []
-        elif not isinstance(by, Iterable):
-            raise InvalidInputError(
-                f"by is a list of breakdown keys among {BREAKDOWNS}, got {type(by).__name__}"
-            )
-        keys = list(by)
-        for key in keys:
-            if not isinstance(key, str) or key not in BREAKDOWNS:
-                raise InvalidInputError(f"cannot break down by {key!r}; use any of {BREAKDOWNS}")
-        if len(set(keys)) != len(keys):
-            raise InvalidInputError(f"a breakdown key appears twice in by={keys}")
+        keys = check_breakdown(by)
         if not isinstance(include_automated, bool):
             raise InvalidInputError("include_automated must be True or False")
         if window is not None and not callable(getattr(window, "elapsed_many", None)):

@@ -171,6 +171,26 @@ def _sort_key(keys: tuple[str | date | None, ...]) -> tuple[tuple[int, str], ...
     return tuple((1, "") if value is None else (0, str(value)) for value in keys)
 
 
+
+def check_breakdown(by: Any) -> list[str]:
+    """``by`` as a list of known breakdown keys, each once (one key may be given alone)."""
+    if isinstance(by, str):
+        by = [by]
+    if by is None:
+        by = []
+    elif not isinstance(by, Iterable):
+        raise InvalidInputError(
+            f"by is a list of breakdown keys among {BREAKDOWNS}, got {type(by).__name__}"
+        )
+    keys = list(by)
+    for key in keys:
+        if not isinstance(key, str) or key not in BREAKDOWNS:
+            raise InvalidInputError(f"cannot break down by {key!r}; use any of {BREAKDOWNS}")
+    if len(set(keys)) != len(keys):
+        raise InvalidInputError(f"a breakdown key appears twice in by={keys}")
+    return keys
+
+
 def report(
     conversations: Columns | Iterable[Conversation],
     *,
@@ -208,20 +228,7 @@ def report(
     >>> tuple((r["platform"], r["reply_rate"], str(r["first_response_time_median"])) for r in rows)
     (('facebook', 0.0, 'None'), ('twitter', 1.0, '0:20:00'))
     """
-    if isinstance(by, str):
-        by = [by]
-    if by is None:
-        by = []
-    elif not isinstance(by, Iterable):
-        raise InvalidInputError(
-            f"by is a list of breakdown keys among {BREAKDOWNS}, got {type(by).__name__}"
-        )
-    by = list(by)
-    for key in by:
-        if not isinstance(key, str) or key not in BREAKDOWNS:
-            raise InvalidInputError(f"cannot break down by {key!r}; use any of {BREAKDOWNS}")
-    if len(set(by)) != len(by):
-        raise InvalidInputError(f"a breakdown key appears twice in by={by}")
+    by = check_breakdown(by)
     if not isinstance(include_automated, bool):
         raise InvalidInputError("include_automated must be True or False")
     policy_zero = check_zero_division(zero_division)
