@@ -590,3 +590,12 @@ def test_the_repeated_hour_of_a_dst_change_says_its_offset(zone: Any) -> None:
     assert second == "on Sunday at 2:30\u202fAM (GMT+01:00)"
     later = when(datetime(2026, 10, 25, 3, 30, tzinfo=UTC), now, zone, "es").text
     assert later == "el domingo a las 4:30 (hora de Madrid)"
+
+
+def test_names_lose_what_cannot_be_sent_or_would_turn_the_text_around() -> None:
+    reply = ReplyBook.from_dict(BOOK).reply(
+        _decision(language="en"), context={"customer": "Ana\u202e\ud800\x07 "}
+    )
+    assert reply is not None
+    assert reply.text.startswith("Hi Ana!")
+    reply.text.encode("utf-8")  # a lone surrogate would fail here

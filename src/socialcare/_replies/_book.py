@@ -699,8 +699,16 @@ def _aware(value: Any, name: str) -> None:
         )
 
 
+# In a name: control characters, direction overrides (which could turn the rest of a reply
+# around on screen) and lone surrogates (which no platform can send).
+_UNSENDABLE = re.compile("[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
 def _fit(value: str, name: str, platform: str | None) -> str:
-    """``value`` cut to the length the book's limits were checked with (an ellipsis ends it)."""
+    """``value`` made safe to send and cut to the length the book's limits were checked with
+    (an ellipsis ends it).
+    """
+    value = _UNSENDABLE.sub("", value).strip()
     limit = WORST_CASE[name]
     if name == "customer" and platform is not None:
         limit = NAME_LIMITS.get(platform, limit)
