@@ -11,7 +11,9 @@ from socialcare._triage._text import SEPARATOR, normalise, normalise_batch
 
 
 def test_social_media_tokens() -> None:
-    assert normalise("Check https://t.co/abc and www.x.com now") == "check xurl and xurl now"
+    assert normalise("Check https://t.co/abc and www.x.com now") == "check and now"
+    assert normalise("see t.co/AbC12 and pic.twitter.com/xyz") == "see and"
+    assert normalise("24/7 and/or 1.5/10 mr.x@mail.com") == "24 7 and or 1 5 10 mr x xemail"
     assert normalise("@Acme_Help hi") == "xmention hi"
     assert normalise("mail me at ana.b@example.com") == "mail me at ana b xemail"
     assert normalise("#NeverAgain #fail") == "xhashtag never again xhashtag fail"

@@ -175,10 +175,16 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 f"y holds a single class ({classes[0]!r}); a classifier needs at least two"
             )
 
-        def fit_lr(rows: Any) -> Any:
+        def fit_lr(rows: Any, start: Any = None) -> Any:
             model = LogisticRegression(
-                C=float(self.C), max_iter=self.max_iter, class_weight=self.class_weight
+                C=float(self.C),
+                max_iter=self.max_iter,
+                class_weight=self.class_weight,
+                warm_start=start is not None,
             )
+            if start is not None:  # the problem is convex: the start changes the time only
+                model.coef_ = start.coef_.copy()
+                model.intercept_ = start.intercept_.copy()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 return model.fit(matrix[rows], encoded[rows])
@@ -186,7 +192,9 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         model = fit_lr(np.arange(encoded.shape[0]))
         temperature = 1.0
         if self.calibration == "temperature":
-            temperature = _fit_temperature(fit_lr, matrix, encoded, classes.shape[0])
+            temperature = _fit_temperature(
+                lambda rows: fit_lr(rows, model), matrix, encoded, classes.shape[0]
+            )
         self.temperature_ = temperature
         coef = np.asarray(model.coef_ / temperature, dtype=np.float32)
         intercept = np.asarray(model.intercept_ / temperature, dtype=np.float64)
@@ -302,10 +310,17 @@ def _fit_temperature(fit_lr: Any, matrix: Any, encoded: Any, n_classes: int) -> 
     folds = int(min(3, counts.min()))
     if folds < 2:
         return 1.0
+    from joblib import Parallel, delayed
+
     scores = np.zeros((encoded.shape[0], n_classes))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-    for train, test in splitter.split(np.zeros(encoded.shape[0]), encoded):
-        model = fit_lr(train)
+    splits = list(splitter.split(np.zeros(encoded.shape[0]), encoded))
+    # the folds are independent: fitted side by side (threads: the solver's numerical work
+    # runs outside the interpreter lock, and the matrix is shared, not copied)
+    models = Parallel(n_jobs=min(folds, os.cpu_count() or 1), prefer="threads")(
+        delayed(fit_lr)(train) for train, _ in splits
+    )
+    for (_, test), model in zip(splits, models, strict=True):
         raw = np.asarray(matrix[test] @ model.coef_.T + model.intercept_)
         if n_classes == 2:
             raw = np.hstack([np.zeros_like(raw), raw])

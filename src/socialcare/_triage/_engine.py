@@ -233,6 +233,7 @@ class Engine:
                 [None if hit is None else hit[1] for hit in private_hits],
                 blank,
                 itertools.repeat(None) if languages is None else languages,
+                _asks(normalised, n, cp),
                 strict=False,  # (``read``, ``blank`` and ``languages`` may repeat one value)
             ),
         )
@@ -315,6 +316,29 @@ def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:
     starts = np.zeros(n_docs, dtype=np.intp)
     starts[1:] = (cp == 0).nonzero()[0]
     return np.add.reduceat(alnum.view(np.uint8), starts, dtype=np.intp).tolist()  # type: ignore[no-any-return]
+
+
+_QUESTION_MARKS = ("?", "\u061f", "\u00bf")  # ?, Arabic ؟, Spanish ¿
+
+
+def _asks(normalised: str, n_docs: int, cp: Any) -> Iterable[bool]:
+    """Whether each post of a ``normalise_batch`` string holds a question mark.
+
+    >>> import numpy as np
+    >>> text = " \\x00 ".join([" why ? ", " ok ", " \u00bf donde ", " \u061f "])
+    >>> list(_asks(text, 4, np.frombuffer(text.encode("utf-32-le"), dtype="<u4")))
+    [True, False, True, True]
+    """
+    if not any(mark in normalised for mark in _QUESTION_MARKS):
+        return itertools.repeat(False, n_docs)  # noqa: FBT003 - the value repeated
+    if len(normalised) < NUMPY_LETTERS:
+        return [
+            any(mark in part for mark in _QUESTION_MARKS) for part in normalised.split(SEPARATOR)
+        ]
+    marks = np.isin(cp, np.array([ord(m) for m in _QUESTION_MARKS], dtype=cp.dtype))
+    starts = np.zeros(n_docs, dtype=np.intp)
+    starts[1:] = (cp == 0).nonzero()[0]
+    return (np.add.reduceat(marks.view(np.uint8), starts, dtype=np.intp) > 0).tolist()  # type: ignore[no-any-return]
 
 
 def chunk_bounds(lengths: Sequence[int], max_chars: int) -> list[tuple[int, int]]:

@@ -79,8 +79,10 @@ class TriageRules(Frozen):
     Routes, in order: bad or empty input -> ``agent`` (uncertain); posts by automation or by
     the brand -> ``none``, with no priority and no sensitivity flag; sensitive posts ->
     ``specialist``; influencers -> ``specialist`` (unless certain spam); certain predictions
-    of a ``no_reply_intents`` intent -> ``none``; certain predictions of an ``auto_intents``
-    intent -> ``auto``; everything else -> ``agent``.
+    of a ``no_reply_intents`` intent -> ``none``, unless a safety net holds (a negative post,
+    a question, spam below ``no_reply_min_confidence``); certain predictions of an
+    ``auto_intents`` intent -> ``auto``, unless the post is negative
+    (``never_auto_sentiments``); everything else -> ``agent``.
     Priority: the first matching rule of ``priority_rules``, else ``default_priority``.
 
     >>> rules = TriageRules(influencer_followers=5_000, auto_intents={"query", "request"})
@@ -91,6 +93,28 @@ class TriageRules(Frozen):
     policy: ThresholdPolicy = Field(default_factory=lambda: ThresholdPolicy(threshold=0.6))
     auto_intents: frozenset[str] = frozenset({"query"})
     no_reply_intents: frozenset[str] = frozenset({"praise", "spam"})
+    never_none_sentiments: frozenset[Sentiment] = Field(
+        default=frozenset({"negative"}),
+        description=(
+            "A post of these sentiments never goes to ``none``, whatever its intent: an angry"
+            " post read as praise or spam still reaches a person."
+        ),
+    )
+    never_none_questions: bool = Field(
+        default=True,
+        description="A post that asks something (a question mark) never goes to ``none``.",
+    )
+    no_reply_min_confidence: dict[str, float] = Field(
+        default_factory=lambda: {"spam": 0.9},
+        description=(
+            "Intent -> the confidence a no-reply prediction needs, besides its threshold, to"
+            " leave a post without a reply: spam must be near-certain."
+        ),
+    )
+    never_auto_sentiments: frozenset[Sentiment] = Field(
+        default=frozenset({"negative"}),
+        description="A post of these sentiments is never answered automatically.",
+    )
     influencer_followers: int | None = Field(default=10_000, ge=0)
     verified_is_influencer: bool = True
     sensitivity_threshold: float = Field(
@@ -183,7 +207,11 @@ class _Compiled:
         "max_length",
         "min_letters",
         "min_margin",
+        "never_auto",
+        "never_none",
+        "never_none_questions",
         "no_reply",
+        "no_reply_min_confidence",
         "priorities",
         "rules",
         "sensitivity_threshold",
@@ -205,6 +233,10 @@ class _Compiled:
         self.verified_counts = rules.verified_is_influencer
         self.auto = rules.auto_intents
         self.no_reply = rules.no_reply_intents
+        self.never_none = rules.never_none_sentiments
+        self.never_none_questions = rules.never_none_questions
+        self.no_reply_min_confidence = rules.no_reply_min_confidence
+        self.never_auto = rules.never_auto_sentiments
         self.take_private_intents = rules.take_private_intents
         self.sensitivity_threshold = rules.sensitivity_threshold
         self.sensitivity_thresholds = rules.sensitivity_thresholds
@@ -265,7 +297,7 @@ class _Compiled:
         # (one unpacking: a NamedTuple's attributes cost a call each, in the hot loop)
         (
             intent, confidence, margin, letters, length, read, sentiment, _,
-            kind, kind_p, keyword, private, _, language,
+            kind, kind_p, keyword, private, _, language, asks,
         ) = signals  # fmt: skip
         threshold, intent_repr = self.thresholds.get(intent) or self.threshold(intent)
         min_margin = self.min_margin
@@ -295,15 +327,19 @@ class _Compiled:
         route: Route
         if sensitive is not None or (influencer and not (certain and intent == "spam")):
             route = "specialist"
-        elif certain and intent in self.no_reply:
+        elif certain and intent in self.no_reply and not self.keeps_reply(
+            intent, confidence, sentiment, asks=asks, reasons=reasons
+        ):
             route = "none"
             reasons.append(f"no reply needed for {intent_repr}")
-        elif certain and intent in self.auto:
+        elif certain and intent in self.auto and sentiment not in self.never_auto:
             route = "auto"
             reasons.append(f"{intent_repr} is answered automatically")
         else:
             route = "agent"
-            if certain:
+            if certain and intent in self.auto:
+                reasons.append(f"{sentiment} post: a person answers, never an automated reply")
+            elif certain and intent not in self.no_reply:
                 reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
         take_private = False
         needs_private = sensitive == "privacy" or (
@@ -332,6 +368,25 @@ class _Compiled:
                 "error": None,
             }
         )
+
+    def keeps_reply(
+        self, intent: str, confidence: float, sentiment: str, *, asks: bool, reasons: list[str]
+    ) -> bool:
+        """Whether a safety net keeps a no-reply prediction from dropping the post."""
+        if sentiment in self.never_none:
+            reasons.append(f"{sentiment} post: never left without a reply")
+            return True
+        if asks and self.never_none_questions:
+            reasons.append("the post asks something: never left without a reply")
+            return True
+        floor = self.no_reply_min_confidence.get(intent)
+        if floor is not None and confidence < floor:
+            reasons.append(
+                f"{intent!r} at {confidence:.2f} is not near-certain (needs {floor:.2f} to "
+                "leave a post without a reply)"
+            )
+            return True
+        return False
 
     def threshold(self, intent: str) -> tuple[float | None, str]:
         found = self.thresholds.get(intent)

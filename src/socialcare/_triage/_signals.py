@@ -49,3 +49,5 @@ class Signals(NamedTuple):
     """Nothing but white space and punctuation."""
     language: str | None = None
     """The language detected in the post (None: unsure, not asked, or no detector)."""
+    asks: bool = False
+    """The post asks something: it holds a question mark (``?``, ``¿`` or Arabic ``؟``)."""
