@@ -67,6 +67,42 @@ def test_certain_but_not_an_auto_intent_needs_a_person() -> None:
     assert (praise.route, praise.priority) == ("none", "low")
 
 
+def test_negative_posts_are_never_left_without_a_reply() -> None:
+    # "@united Just had the worst experience ever" read as praise at 0.98
+    d = apply_rules(sig(intent="praise", confidence=0.98, sentiment="negative"), text(), RULES)
+    assert (d.route, d.intent) == ("agent", "praise")
+    assert "negative post: never left without a reply" in d.reasons
+    off = RULES.model_copy(update={"never_none_sentiments": frozenset()})
+    assert apply_rules(sig(intent="praise", sentiment="negative"), text(), off).route == "none"
+
+
+def test_questions_are_never_left_without_a_reply() -> None:
+    # "Good for u! R u eliminating SLC to LHR nonstops??" read as spam
+    d = apply_rules(sig(intent="spam", confidence=0.97, asks=True), text(), RULES)
+    assert d.route == "agent"
+    assert "the post asks something: never left without a reply" in d.reasons
+    off = RULES.model_copy(update={"never_none_questions": False})
+    assert apply_rules(sig(intent="spam", confidence=0.97, asks=True), text(), off).route == "none"
+
+
+@pytest.mark.parametrize(("confidence", "route"), [(0.89, "agent"), (0.9, "none"), (0.99, "none")])
+def test_spam_must_be_near_certain_to_go_unanswered(confidence: float, route: str) -> None:
+    d = apply_rules(sig(intent="spam", confidence=confidence), text(), RULES)
+    assert d.route == route
+    if route == "agent":
+        assert any("is not near-certain (needs 0.90" in r for r in d.reasons)
+    lenient = RULES.model_copy(update={"no_reply_min_confidence": {}})
+    assert apply_rules(sig(intent="spam", confidence=confidence), text(), lenient).route == "none"
+
+
+def test_anger_is_never_answered_automatically() -> None:
+    d = apply_rules(sig(sentiment="negative"), text(), RULES)
+    assert (d.route, d.uncertain) == ("agent", False)
+    assert d.reasons[-1] == "negative post: a person answers, never an automated reply"
+    off = RULES.model_copy(update={"never_auto_sentiments": frozenset()})
+    assert apply_rules(sig(sentiment="negative"), text(), off).route == "auto"
+
+
 @pytest.mark.parametrize("letters", [0, 1])
 def test_below_min_letters_is_uncertain(letters: int) -> None:
     d = apply_rules(sig(letters=letters, length=3), TriageInput(text="🙂🙂"), RULES)
@@ -96,7 +132,7 @@ def test_sensitive_model_kind_at_or_above_threshold_goes_to_a_specialist() -> No
     limit = RULES.sensitivity_threshold
     at = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=limit), text(), RULES)
     assert (at.route, at.sensitive, at.priority) == ("specialist", "legal_threat", "urgent")
-    assert f"sensitive: legal_threat (model, {limit:.2f})" in at.reasons
+    assert f"sensitive: legal_threat (model, sensitive at {limit:.2f})" in at.reasons
     below = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=limit - 1e-4), text(), RULES)
     assert (below.route, below.sensitive) == ("auto", None)
     high = apply_rules(sig(sensitive_kind="privacy", sensitive_p=0.9), text(), RULES)
@@ -307,6 +343,7 @@ signals = st.builds(
     keyword=st.none() | st.tuples(st.sampled_from(KINDS), st.sampled_from(["sue", "leak"])),
     private=st.none() | st.sampled_from(["order", "account"]),
     blank=st.booleans(),
+    asks=st.booleans(),
 )
 inputs = st.builds(
     TriageInput,
@@ -354,6 +391,12 @@ def test_apply_rules_is_pure_and_never_auto_when_unsafe(
     else:
         assert d.priority is not None
         assert d.reasons
+        # the safety nets: never drop a customer who is unhappy or asks something, never
+        # leave a post unanswered on spam that is less than near-certain, never auto-answer anger
+        if s.sentiment == "negative" or s.asks or (s.intent == "spam" and s.confidence < 0.9):
+            assert d.route != "none"
+        if s.sentiment == "negative":
+            assert d.route != "auto"
 
 
 def test_decisions_from_the_rules_list_their_fields_in_the_models_order() -> None:

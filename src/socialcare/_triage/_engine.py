@@ -295,7 +295,9 @@ class _Tail:
         masked = p.copy()
         masked[:, none_col] = -1.0
         top = masked.argmax(axis=1)
-        return [names[k] for k in top.tolist()], p[np.arange(n), top].tolist()
+        # the evidence that a post is sensitive is the mass of every kind, not of the likeliest
+        # one alone: a post torn between safety and harassment is still surely sensitive
+        return [names[k] for k in top.tolist()], (1.0 - p[:, none_col]).tolist()
 
 
 def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:

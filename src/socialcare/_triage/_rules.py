@@ -122,16 +122,19 @@ class TriageRules(Frozen):
         ge=0.0,
         le=1.0,
         description=(
-            "Flag a post as sensitive when the sensitivity model's most likely kind reaches"
-            " this probability (kinds without their own threshold)."
+            "Flag a post as sensitive when the sensitivity model gives this probability that it"
+            " is sensitive (``1 - P(none)``), for kinds without their own threshold; the kind"
+            " flagged is the model's most likely kind."
         ),
     )
     sensitivity_thresholds: dict[str, float] = Field(
         default_factory=dict,
         description=(
-            "Kind -> the probability of that kind that flags a post. The bundled model's are"
-            " calibrated on out-of-fold predictions (lower for self_harm and safety, which"
-            " must not be missed; higher for the rest, which must not flood specialists)."
+            "Kind -> the probability that a post is sensitive (``1 - P(none)``) that flags it"
+            " when that kind is the model's most likely. The bundled model's are calibrated on"
+            " out-of-fold predictions to a budget of false alarms (a larger one for self_harm"
+            " and safety, which must not be missed; a small one for the rest, which must not"
+            " flood specialists)."
         ),
     )
     sensitive_keywords: dict[str, tuple[str, ...]] = Field(
@@ -289,7 +292,7 @@ class _Compiled:
             reasons.append(f"sensitive: {keyword[0]} (phrase {keyword[1]!r})")
             return keyword[0]
         if kind is not None:
-            reasons.append(f"sensitive: {kind} (model, {kind_p:.2f})")
+            reasons.append(f"sensitive: {kind} (model, sensitive at {kind_p:.2f})")
         return kind
 
     def apply(self, signals: Signals, item: TriageInput) -> Decision:

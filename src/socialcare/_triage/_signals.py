@@ -40,7 +40,8 @@ class Signals(NamedTuple):
     sensitive_kind: str | None = None
     """The sensitivity model's most likely kind other than ``none`` (None without a model)."""
     sensitive_p: float = 0.0
-    """The sensitivity model's probability of ``sensitive_kind``."""
+    """How sure the sensitivity model is that the post is sensitive at all: ``1 - P(none)``
+    (the probability of ``sensitive_kind`` for a model without a ``none`` class)."""
     keyword: tuple[str, str] | None = None
     """The first sensitive keyword found: ``(kind, the words that matched)``."""
     private: str | None = None
