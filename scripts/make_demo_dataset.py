@@ -1,10 +1,12 @@
 """Write the bundled demo dataset: one simulated week of a brand's social inbox.
 
 Run from the repository root: ``python scripts/make_demo_dataset.py``. It is seeded, so the
-output is the same every time for the same corpus. Customer texts are drawn from the triage
-corpus (``src/socialcare/_triage/corpus``); timings, platforms, authors, replies, resolutions and
-surveys are simulated. Output: ``src/socialcare/_data/demo_posts.jsonl`` (posts, one per line)
-and ``src/socialcare/_data/demo_outcomes.json`` (status changes and surveys per conversation).
+output is the same every time for the same corpus. Customer texts are drawn from the held-out
+split of the triage corpus (``src/socialcare/_triage/corpus``, ``train_default.is_test``): the
+bundled model never trained on any post the demo shows. Timings, platforms, authors, replies,
+resolutions and surveys are simulated. Output: ``src/socialcare/_data/demo_posts.jsonl``
+(posts, one per line) and ``src/socialcare/_data/demo_outcomes.json`` (status changes and
+surveys per conversation).
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from __future__ import annotations
 import json
 import math
 import random
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from socialcare._triage.train_default import is_test  # noqa: E402
+
 CORPUS = ROOT / "src" / "socialcare" / "_triage" / "corpus"
 OUT = ROOT / "src" / "socialcare" / "_data"
 UTC = timezone.utc
@@ -46,6 +53,7 @@ def load_corpus() -> list[dict[str, object]]:
     for path in sorted(CORPUS.glob("*.jsonl")):
         with path.open(encoding="utf-8") as handle:
             rows.extend(json.loads(line) for line in handle if line.strip())
+    rows = [r for r in rows if is_test(str(r["text"]))]  # never a post the model trained on
     if not rows:
         raise SystemExit(f"no corpus files in {CORPUS}")
     return rows

@@ -1,0 +1,72 @@
+"""The bundled default model on its own corpus: links, safety nets and the held-out split."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from socialcare import Triager
+from socialcare._triage.train_default import is_test, load_corpus
+
+LINKS = (
+    " https://t.co/AbC12xYz9Q",
+    " pic.twitter.com/Zq81LmN0pe",
+    " see https://www.example.com/track?id=55&ref=tw",
+)
+
+
+@pytest.fixture(scope="module")
+def triager() -> Triager:
+    return Triager.default()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> list[dict[str, object]]:
+    return load_corpus()
+
+
+@pytest.mark.parametrize("link", LINKS)
+def test_a_link_never_changes_a_route(
+    triager: Triager, corpus: list[dict[str, object]], link: str
+) -> None:
+    """Customers attach screenshots: a link is evidence of nothing (issue #12)."""
+    texts = [str(r["text"]) for r in corpus]
+    before = triager.decide_many(texts)
+    after = triager.decide_many([t + link for t in texts])
+    changed = [
+        (t, b.route, a.route)
+        for t, b, a in zip(texts, before, after, strict=True)
+        if (b.route, b.intent, b.sensitive) != (a.route, a.intent, a.sensitive)
+    ]
+    assert not changed[:5], f"{len(changed)} posts changed when a link was added"
+
+
+def test_no_negative_or_questioning_post_is_left_without_a_reply(
+    triager: Triager, corpus: list[dict[str, object]]
+) -> None:
+    rows = [r for r in corpus if is_test(str(r["text"]))]
+    decisions = triager.decide_many([str(r["text"]) for r in rows])
+    dropped = [
+        r["text"]
+        for r, d in zip(rows, decisions, strict=True)
+        if d.route == "none"
+        and (r["sentiment"] == "negative" or r["intent"] == "query" or "?" in str(r["text"]))
+    ]
+    assert not dropped
+    # and the nets leave room for the no-reply route on plain praise and spam
+    assert sum(d.route == "none" for d in decisions) > len(rows) // 50
+
+
+def test_the_demo_shows_only_posts_the_model_never_trained_on(
+    corpus: list[dict[str, object]],
+) -> None:
+    source = resources.files("socialcare") / "_data" / "demo_posts.jsonl"
+    lines = source.read_text(encoding="utf-8").splitlines()
+    customer = [json.loads(line) for line in lines if line.strip()]
+    texts = {str(p["text"]) for p in customer if not p["author"]["is_brand"]}
+    known = {str(r["text"]) for r in corpus}
+    assert len(texts) > 200
+    assert texts <= known  # drawn from the corpus...
+    assert all(is_test(t) for t in texts)  # ...from its held-out split only
