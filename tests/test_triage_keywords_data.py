@@ -14,9 +14,11 @@ from socialcare import InvalidInputError, PersistenceError
 from socialcare._triage import _lexicon
 from socialcare._triage._keywords import KeywordMatcher
 from socialcare._triage._lexicon import (
+    ANGER_KIND,
     KINDS,
     LANGUAGES,
     PRIVATE_KIND,
+    anger_keywords,
     keyword_examples,
     parse_keywords,
     private_keywords,
@@ -24,7 +26,7 @@ from socialcare._triage._lexicon import (
 )
 from socialcare._triage._text import normalise
 
-ALL_KINDS = (*KINDS, PRIVATE_KIND)
+ALL_KINDS = (*KINDS, PRIVATE_KIND, ANGER_KIND)
 
 
 def _folder() -> Path:
@@ -61,7 +63,11 @@ SNAPSHOT_MEMBERS = {
 
 
 def test_loaded_lists_match_the_snapshot() -> None:
-    loaded = {**sensitive_keywords(), PRIVATE_KIND: private_keywords()}
+    loaded = {
+        **sensitive_keywords(),
+        PRIVATE_KIND: private_keywords(),
+        ANGER_KIND: anger_keywords(),
+    }
     assert {kind: len(words) for kind, words in loaded.items()} == SNAPSHOT_COUNTS
     for kind, members in SNAPSHOT_MEMBERS.items():
         assert set(members) <= set(loaded[kind]), kind
@@ -72,7 +78,7 @@ def test_loaded_lists_match_the_snapshot() -> None:
 def test_lists_are_ordered_deduplicated_and_fresh() -> None:
     loaded = sensitive_keywords()
     assert tuple(loaded) == KINDS
-    for words in (*loaded.values(), private_keywords()):
+    for words in (*loaded.values(), private_keywords(), anger_keywords()):
         assert list(words) == sorted(set(words))
     # a pattern written in several languages' files is listed once
     assert "suicid*" in _parsed("self_harm", "en").keywords
@@ -131,11 +137,13 @@ def test_example_matches_its_own_file(
         return
     if kind == PRIVATE_KIND:
         everything = KeywordMatcher({kind: private_keywords()})
+    elif kind == ANGER_KIND:
+        everything = KeywordMatcher({**sensitive_keywords(), kind: anger_keywords()})
     else:
         everything = KeywordMatcher(sensitive_keywords())
     found = everything.first(normalise(text))
     assert found is not None
-    ranks = (*KINDS, PRIVATE_KIND)
+    ranks = (*KINDS, PRIVATE_KIND, ANGER_KIND)
     assert ranks.index(found[0]) <= ranks.index(kind), found  # an earlier kind may win
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from socialcare import Decision, PriorityRule, Signals, TriageInput, TriageRules, apply_rules
 from socialcare._triage._rules import unreadable
+from socialcare._triage._signals import ANGER
 from socialcare._triage._thresholds import ThresholdPolicy
 
 RULES = TriageRules(policy=ThresholdPolicy(threshold=0.6))
@@ -93,6 +94,20 @@ def test_spam_must_be_near_certain_to_go_unanswered(confidence: float, route: st
         assert any("is not near-certain (needs 0.90" in r for r in d.reasons)
     lenient = RULES.model_copy(update={"no_reply_min_confidence": {}})
     assert apply_rules(sig(intent="spam", confidence=confidence), text(), lenient).route == "none"
+
+
+def test_anger_words_keep_a_post_from_none_and_auto_and_are_no_sensitivity() -> None:
+    # "Schlechtester Service ever." read as praise, positive
+    angry = sig(intent="praise", sentiment="positive", keyword=(ANGER, "schlechtester"))
+    d = apply_rules(angry, text(), RULES)
+    assert (d.route, d.sensitive, d.priority) == ("agent", None, "normal")
+    assert "angry words ('schlechtester'): never left without a reply" in d.reasons
+    query = apply_rules(sig(keyword=(ANGER, "thanks for nothing")), text(), RULES)
+    assert query.route == "agent"
+    assert query.reasons[-1] == (
+        "angry words ('thanks for nothing'): a person answers, never an automated reply"
+    )
+    assert all("sensitive" not in r for r in query.reasons)
 
 
 def test_anger_is_never_answered_automatically() -> None:
@@ -340,7 +355,8 @@ signals = st.builds(
     sentiment_confidence=unit,
     sensitive_kind=st.none() | st.sampled_from(KINDS),
     sensitive_p=unit,
-    keyword=st.none() | st.tuples(st.sampled_from(KINDS), st.sampled_from(["sue", "leak"])),
+    keyword=st.none()
+    | st.tuples(st.sampled_from([*KINDS, ANGER]), st.sampled_from(["sue", "leak", "worst"])),
     private=st.none() | st.sampled_from(["order", "account"]),
     blank=st.booleans(),
     asks=st.booleans(),
@@ -393,10 +409,18 @@ def test_apply_rules_is_pure_and_never_auto_when_unsafe(
         assert d.reasons
         # the safety nets: never drop a customer who is unhappy or asks something, never
         # leave a post unanswered on spam that is less than near-certain, never auto-answer anger
-        if s.sentiment == "negative" or s.asks or (s.intent == "spam" and s.confidence < 0.9):
+        angry = s.keyword is not None and s.keyword[0] == ANGER
+        if (
+            s.sentiment == "negative"
+            or s.asks
+            or angry
+            or (s.intent == "spam" and s.confidence < 0.9)
+        ):
             assert d.route != "none"
-        if s.sentiment == "negative":
+        if s.sentiment == "negative" or angry:
             assert d.route != "auto"
+        if angry and s.sensitive_kind is None:
+            assert d.sensitive is None
 
 
 def test_decisions_from_the_rules_list_their_fields_in_the_models_order() -> None:

@@ -20,7 +20,7 @@ from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS, FEW_POSTS, NU
 from socialcare._triage._features import HashedTfidf, _codepoints
 from socialcare._triage._keywords import KeywordMatcher, PairMatcher
 from socialcare._triage._scorer import LinearScorer, WordMemo
-from socialcare._triage._signals import Signals
+from socialcare._triage._signals import ANGER, Signals
 from socialcare._triage._text import SEPARATOR, bmp_table, normalise_batch
 
 __all__ = ["HEADS", "Engine", "ForeignHead", "LinearGroup", "chunk_bounds"]
@@ -137,6 +137,7 @@ class Engine:
         foreign: Sequence[ForeignHead],
         sensitive_keywords: Mapping[str, Sequence[str]],
         private_keywords: Sequence[str],
+        anger_keywords: Sequence[str] = (),
     ) -> None:
         self.groups = list(groups)
         self.foreign = list(foreign)
@@ -151,8 +152,13 @@ class Engine:
                 f"{self.classes['sentiment']}"
             )
         self.max_chars = self.groups[0].features.max_chars if self.groups else FOREIGN_MAX_CHARS
+        # anger words ride in the sensitive scan as its last kind (one pass over the text):
+        # a post with a sensitive phrase reports that; one with anger words alone, ANGER
+        first = dict(sensitive_keywords)
+        if anger_keywords:
+            first[ANGER] = tuple(anger_keywords)
         self.keywords = PairMatcher(
-            KeywordMatcher(sensitive_keywords), KeywordMatcher({"private": private_keywords})
+            KeywordMatcher(first), KeywordMatcher({"private": private_keywords})
         )
         self.intents = list(self.classes["intent"])
         sensitivity = self.classes.get("sensitivity")

@@ -23,10 +23,12 @@ from importlib import resources
 from socialcare._errors import InvalidInputError, PersistenceError, ValidationIssue
 
 __all__ = [
+    "ANGER_KIND",
     "KINDS",
     "LANGUAGES",
     "PRIVATE_KIND",
     "KeywordFile",
+    "anger_keywords",
     "keyword_examples",
     "parse_keywords",
     "private_keywords",
@@ -45,6 +47,10 @@ KINDS: tuple[str, ...] = (
 
 PRIVATE_KIND = "private"
 """The folder of the keywords showing that a public post needs private details."""
+
+ANGER_KIND = "anger"
+"""The folder of the anger words: a post that holds one is never left without a reply nor
+answered automatically (it is never flagged sensitive for it)."""
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "pt", "id", "ms", "he", "ar")
 """The languages with a file for every kind (ISO 639-1 codes)."""
@@ -156,7 +162,7 @@ def _files() -> dict[tuple[str, str], KeywordFile]:
     """Every keyword file of the package, by (kind, language); read once."""
     folder = resources.files("socialcare._triage").joinpath(_FOLDER)
     out: dict[tuple[str, str], KeywordFile] = {}
-    for kind in (*KINDS, PRIVATE_KIND):
+    for kind in (*KINDS, PRIVATE_KIND, ANGER_KIND):
         for language in LANGUAGES:
             name = f"{_FOLDER}/{kind}/{language}.txt"
             try:
@@ -195,10 +201,20 @@ def private_keywords() -> tuple[str, ...]:
     return _merged(PRIVATE_KIND)
 
 
+def anger_keywords() -> tuple[str, ...]:
+    """Anger and strong-dissatisfaction words in the nine languages, deduplicated and sorted.
+
+    >>> keywords = anger_keywords()
+    >>> "thanks for nothing" in keywords, list(keywords) == sorted(set(keywords))
+    (True, True)
+    """
+    return _merged(ANGER_KIND)
+
+
 def keyword_examples() -> list[tuple[str, str, str, bool]]:
     """Every ``#+``/``#-`` example of the files: (kind, language, text, must_match).
 
-    ``kind`` is one of `KINDS` or ``"private"``.
+    ``kind`` is one of `KINDS`, ``"private"`` or ``"anger"``.
 
     >>> ("legal_threat", "es", "voy a llamar a mi abogado", True) in keyword_examples()
     True

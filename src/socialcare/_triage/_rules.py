@@ -20,8 +20,13 @@ from socialcare._triage._decision import (
     plain_decision,
 )
 from socialcare._triage._input import TriageInput
-from socialcare._triage._lexicon import KINDS, private_keywords, sensitive_keywords
-from socialcare._triage._signals import Signals
+from socialcare._triage._lexicon import (
+    KINDS,
+    anger_keywords,
+    private_keywords,
+    sensitive_keywords,
+)
+from socialcare._triage._signals import ANGER, Signals
 from socialcare._triage._thresholds import ThresholdPolicy
 
 __all__ = ["PriorityRule", "TriageRules", "apply_rules", "unreadable"]
@@ -80,9 +85,9 @@ class TriageRules(Frozen):
     the brand -> ``none``, with no priority and no sensitivity flag; sensitive posts ->
     ``specialist``; influencers -> ``specialist`` (unless certain spam); certain predictions
     of a ``no_reply_intents`` intent -> ``none``, unless a safety net holds (a negative post,
-    a question, spam below ``no_reply_min_confidence``); certain predictions of an
+    anger words, a question, spam below ``no_reply_min_confidence``); certain predictions of an
     ``auto_intents`` intent -> ``auto``, unless the post is negative
-    (``never_auto_sentiments``); everything else -> ``agent``.
+    (``never_auto_sentiments``) or holds anger words; everything else -> ``agent``.
     Priority: the first matching rule of ``priority_rules``, else ``default_priority``.
 
     >>> rules = TriageRules(influencer_followers=5_000, auto_intents={"query", "request"})
@@ -142,6 +147,15 @@ class TriageRules(Frozen):
         description="Kind -> keywords; the first kind listed wins when several match.",
     )
     private_keywords: tuple[str, ...] = Field(default_factory=private_keywords)
+    anger_keywords: tuple[str, ...] = Field(
+        default_factory=anger_keywords,
+        description=(
+            "Anger and strong-dissatisfaction words (``keywords/anger/<language>.txt``): a"
+            " post that holds one is never left without a reply nor answered automatically,"
+            " whatever the models read (they can take sarcasm or 'worst service ever' for"
+            " praise). Never a sensitivity flag."
+        ),
+    )
     take_private_intents: frozenset[str] = frozenset({"query", "request", "complaint"})
     min_letters: int = Field(default=2, ge=0, description="Fewer letters/digits: uncertain.")
     max_length: int = Field(
@@ -281,6 +295,8 @@ class _Compiled:
         reasons: list[str],
     ) -> str | None:
         """`sensitivity` from the signals it reads."""
+        if keyword is not None and keyword[0] == ANGER:
+            keyword = None  # anger words are not a sensitivity
         if kind is not None and kind_p < self.sensitivity_thresholds.get(
             kind, self.sensitivity_threshold
         ):
@@ -317,6 +333,7 @@ class _Compiled:
         else:
             reasons.append(_uncertain_reason(signals, threshold, intent_repr, min_margin))
 
+        angry = keyword[1] if keyword is not None and keyword[0] == ANGER else None
         sensitive = self.sensitive_kind(kind, kind_p, keyword, reasons)
         followers = item.followers
         limit = self.followers
@@ -331,17 +348,18 @@ class _Compiled:
         if sensitive is not None or (influencer and not (certain and intent == "spam")):
             route = "specialist"
         elif certain and intent in self.no_reply and not self.keeps_reply(
-            intent, confidence, sentiment, asks=asks, reasons=reasons
+            intent, confidence, sentiment, asks=asks, angry=angry, reasons=reasons
         ):
             route = "none"
             reasons.append(f"no reply needed for {intent_repr}")
-        elif certain and intent in self.auto and sentiment not in self.never_auto:
+        elif certain and intent in self.auto and sentiment not in self.never_auto and not angry:
             route = "auto"
             reasons.append(f"{intent_repr} is answered automatically")
         else:
             route = "agent"
             if certain and intent in self.auto:
-                reasons.append(f"{sentiment} post: a person answers, never an automated reply")
+                why = f"angry words ({angry!r})" if angry else f"{sentiment} post"
+                reasons.append(f"{why}: a person answers, never an automated reply")
             elif certain and intent not in self.no_reply:
                 reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
         take_private = False
@@ -373,9 +391,19 @@ class _Compiled:
         )
 
     def keeps_reply(
-        self, intent: str, confidence: float, sentiment: str, *, asks: bool, reasons: list[str]
+        self,
+        intent: str,
+        confidence: float,
+        sentiment: str,
+        *,
+        asks: bool,
+        angry: str | None,
+        reasons: list[str],
     ) -> bool:
         """Whether a safety net keeps a no-reply prediction from dropping the post."""
+        if angry:
+            reasons.append(f"angry words ({angry!r}): never left without a reply")
+            return True
         if sentiment in self.never_none:
             reasons.append(f"{sentiment} post: never left without a reply")
             return True

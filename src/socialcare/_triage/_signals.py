@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Signals"]
+__all__ = ["ANGER", "Signals"]
+
+ANGER = "<anger>"
+"""The kind in `Signals.keyword` of anger words (``TriageRules.anger_keywords``): never a
+sensitive kind; it keeps a post from ``none`` and ``auto``."""
 
 
 class Signals(NamedTuple):
@@ -43,7 +47,8 @@ class Signals(NamedTuple):
     """How sure the sensitivity model is that the post is sensitive at all: ``1 - P(none)``
     (the probability of ``sensitive_kind`` for a model without a ``none`` class)."""
     keyword: tuple[str, str] | None = None
-    """The first sensitive keyword found: ``(kind, the words that matched)``."""
+    """The first sensitive keyword found: ``(kind, the words that matched)``; the kind is
+    `ANGER` when the post holds anger words and no sensitive phrase."""
     private: str | None = None
     """A word showing the post needs private details (order, account...), if any."""
     blank: bool = False

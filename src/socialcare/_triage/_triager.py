@@ -87,7 +87,7 @@ class Triager:
             raise InvalidInputError(f"rules must be TriageRules, got {type(rules).__name__}")
         self.rules = rules
         self._engine: Engine = Engine(
-            groups, foreign, rules.sensitive_keywords, rules.private_keywords
+            groups, foreign, rules.sensitive_keywords, rules.private_keywords, rules.anger_keywords
         )
 
     @classmethod
