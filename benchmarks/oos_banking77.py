@@ -7,8 +7,10 @@ Ten intents, drawn by a seeded RNG from the sorted label names, are out of scope
 models train on the other 67 intents' train rows only. On test, every score is thresholded so
 that 90% (then 80%) of the in-scope posts are accepted; the table gives the accuracy of the
 accepted in-scope posts and the OOS recall (share of OOS test posts rejected), plus the AUROC
-of the score for in-scope vs OOS. Thresholds are set on the test posts themselves (an oracle,
-the same for every score): the figures compare scores, they are not deployable numbers.
+of the score for in-scope vs OOS. A last column, "far rec@90%", is the share of SLURP posts
+(voice commands to an assistant: a different domain) rejected at the 90% threshold.
+Thresholds are set on the test posts themselves (an oracle, the same for every score): the
+figures compare scores, they are not deployable numbers.
 
 Scores: max probability of the plain scikit-learn pipeline (TF-IDF word 1-2 + char_wb 2-5,
 sublinear tf, LogisticRegression C=10); IntentClassifier() calibrated max probability; the
@@ -22,6 +24,7 @@ similarity of the post's TF-IDF vector to its nearest training post.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -35,6 +38,7 @@ one_core()
 import numpy as np  # noqa: E402
 
 ACCEPT = (0.90, 0.80)
+DEFAULT_SLURP = DEFAULT_BANKING77.parent / "slurp_text" / "slurp_text.jsonl"
 
 
 def pick_oos(labels: list[str], seed: int, n: int = 10) -> list[str]:
@@ -103,6 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_BANKING77)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--far", type=Path, default=DEFAULT_SLURP, help="far-OOS JSONL")
     args = parser.parse_args()
 
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -118,11 +123,16 @@ def main() -> None:
     oos = pick_oos(train_y, args.seed)
     fit_x = [t for t, y in zip(train_x, train_y, strict=True) if y not in oos]
     fit_y = [y for y in train_y if y not in oos]
+    with args.far.open(encoding="utf-8") as handle:
+        far_x = [json.loads(line)["text"] for line in handle if line.strip()]
+    n_test = len(test_x)
+    test_x = test_x + far_x  # scored together; the far rows are split off below
     y_test = np.array(test_y)
     is_oos = np.isin(y_test, oos)
     print(
         f"BANKING77 out-of-scope: {len(set(fit_y))} in-scope intents, {len(fit_x)} train rows; "
-        f"test {int((~is_oos).sum())} in-scope + {int(is_oos.sum())} OOS posts"
+        f"test {int((~is_oos).sum())} in-scope + {int(is_oos.sum())} OOS posts; "
+        f"far OOS: {len(far_x)} SLURP posts"
     )
     print(f"OOS intents (seed {args.seed}): {', '.join(oos)}")
     print(machine_note())
@@ -143,7 +153,12 @@ def main() -> None:
         f"{time.process_time() - cpu:.1f} s CPU"
     )
     p_proba = plain.predict_proba(test_x)
-    p_correct = plain.classes_[p_proba.argmax(axis=1)] == y_test
+    p_correct = np.concatenate(
+        [
+            plain.classes_[p_proba.argmax(axis=1)][:n_test] == y_test,
+            np.zeros(len(far_x), dtype=bool),
+        ]
+    )
     p_logits = plain.decision_function(test_x)
     scores["plain LR: max prob"] = (p_proba.max(axis=1), p_correct)
     scores["plain LR: max logit"] = (p_logits.max(axis=1), p_correct)
@@ -160,7 +175,9 @@ def main() -> None:
     )
     logits_t = ours.decision_function(test_x)  # calibrated: raw logits / T
     raw = logits_t * ours.temperature_  # = IntentClassifier(calibration=None) logits
-    correct = ours.classes_[raw.argmax(axis=1)] == y_test
+    correct = np.concatenate(
+        [ours.classes_[raw.argmax(axis=1)][:n_test] == y_test, np.zeros(len(far_x), dtype=bool)]
+    )
     maxprob_t = softmax(logits_t).max(axis=1)
     maxprob = softmax(raw).max(axis=1)
     cov, word_cov = coverage(ours, test_x)
@@ -182,6 +199,12 @@ def main() -> None:
     scores["ours calibrated: max prob * nearest cosine"] = (maxprob_t * near, correct)
     scores["plain LR: max prob * nearest cosine"] = (p_proba.max(axis=1) * p_near, p_correct)
 
+    far: dict[str, np.ndarray] = {}
+    for name, (score, ok) in list(scores.items()):
+        far[name] = score[n_test:]
+        scores[name] = (score[:n_test], ok[:n_test])
+    p_correct, correct = p_correct[:n_test], correct[:n_test]
+
     print()
     print(
         f"in-scope test accuracy (all posts): plain LR {p_correct[~is_oos].mean():.2%}, "
@@ -193,14 +216,16 @@ def main() -> None:
     )
     width = max(len(k) for k in scores)
     head = "".join(f"  acc@{a:.0%}  OOS rec@{a:.0%}" for a in ACCEPT)
-    print(f"{'score':<{width}}{head}   AUROC")
+    print(f"{'score':<{width}}{head}   AUROC  far rec@90%")
     for name, (score, ok) in scores.items():
         cells = ""
         for accept in ACCEPT:
             acc, recall = operating_point(score, ok, is_oos, accept)
             cells += f"  {acc:7.2%}  {recall:11.2%}"
         auroc = roc_auc_score(~is_oos, score)
-        print(f"{name:<{width}}{cells}   {auroc:.3f}")
+        threshold = np.quantile(score[~is_oos], 0.1, method="higher")
+        far_recall = float((far[name] < threshold).mean())
+        print(f"{name:<{width}}{cells}   {auroc:.3f}  {far_recall:10.2%}")
 
 
 if __name__ == "__main__":
