@@ -43,13 +43,14 @@ def _parsed(kind: str, language: str) -> _lexicon.KeywordFile:
 
 # A frozen snapshot of the lists at the move (change it when the lists change on purpose).
 SNAPSHOT_COUNTS = {
-    "self_harm": 475,
-    "safety": 725,
-    "harassment": 398,
-    "privacy": 381,
-    "legal_threat": 494,
-    "media_crisis": 364,
+    "self_harm": 1887,
+    "safety": 2430,
+    "harassment": 1076,
+    "privacy": 954,
+    "legal_threat": 722,
+    "media_crisis": 655,
     PRIVATE_KIND: 65,
+    ANGER_KIND: 1022,
 }
 SNAPSHOT_MEMBERS = {
     "self_harm": ("kill myself", "end my life", "bunuh diri", "suicid*", "3ayez amoot"),
@@ -59,6 +60,7 @@ SNAPSHOT_MEMBERS = {
     "legal_threat": ("a juicio", "abrir um processo"),
     "media_crisis": ("a la prensa", "60 millions de consommateurs"),
     PRIVATE_KIND: ("xlongnum", "xemail", "card", "cards", "mot de passe", "resi", "كلمة المرور"),
+    ANGER_KIND: ("thanks for nothing", "never again"),
 }
 
 
@@ -272,7 +274,7 @@ def test_examples_hold_against_every_language_at_once() -> None:
     from socialcare._triage._text import normalise_batch
 
     matcher = KeywordMatcher(sensitive_keywords())
-    examples = [e for e in keyword_examples() if e[0] != PRIVATE_KIND]
+    examples = [e for e in keyword_examples() if e[0] not in (PRIVATE_KIND, ANGER_KIND)]
     hits = matcher.find_all(normalise_batch([e[2] for e in examples], tidy=False), len(examples))
     wrong = []
     for (kind, language, text, must), hit in zip(examples, hits, strict=True):
