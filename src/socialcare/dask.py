@@ -201,6 +201,24 @@ def _us(value: datetime) -> int:
 
 
 @functools.cache
+def _ship(triager: Triager | None) -> Any:
+    """The triager as one value every task can take: each worker receives it once.
+
+    With a distributed client, the triager is scattered to every worker ahead of the graph
+    (a bundled model of several MiB would otherwise travel inside the graph); without one, it
+    is one graph key, which the local scheduler shares between tasks.
+    """
+    if triager is None:
+        return None
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):
+        return dask.delayed(triager, pure=True)
+    return client.scatter(triager, broadcast=True, hash=False)
+
+
 def _default_triager() -> Triager:
     """The bundled triager, loaded once per worker process rather than sent to it."""
     from socialcare._triage._triager import Triager
@@ -300,8 +318,7 @@ def triage(
         if not isinstance(triager, Triager):
             raise InvalidInputError(f"triager must be a Triager, got {type(triager).__name__}")
     meta = _decision_frame(frame._meta, chosen, None, keys)
-    # One graph key holds the triager: the scheduler sends it to each worker once.
-    shipped: Any = None if triager is None else dask.delayed(triager, pure=True)
+    shipped = _ship(triager)
     decided: DaskFrame = frame.map_partitions(_decision_frame, chosen, shipped, keys, meta=meta)
     return decided
 
@@ -746,7 +763,7 @@ def report(
         meta=_attach(frame._meta, aligned._meta),
     )
     threads = attached.shuffle(_LABEL, npartitions=count, shuffle_method=_SHUFFLE)
-    shipped: Any = None if triager is None else dask.delayed(triager, pure=True)
+    shipped = _ship(triager)
     parts = [
         dask.delayed(_partial, pure=True)(part, chosen, keys_of_brand, shipped, settings)
         for part in threads.to_delayed()

@@ -343,7 +343,7 @@ def _asks(normalised: str, n_docs: int, cp: Any) -> Iterable[bool]:
         return [
             any(mark in part for mark in _QUESTION_MARKS) for part in normalised.split(SEPARATOR)
         ]
-    marks = np.isin(cp, np.array([ord(m) for m in _QUESTION_MARKS], dtype=cp.dtype))
+    marks = (cp == 0x3F) | (cp == 0x61F) | (cp == 0xBF)  # _QUESTION_MARKS
     starts = np.zeros(n_docs, dtype=np.intp)
     starts[1:] = (cp == 0).nonzero()[0]
     return (np.add.reduceat(marks.view(np.uint8), starts, dtype=np.intp) > 0).tolist()  # type: ignore[no-any-return]
