@@ -213,7 +213,7 @@ def _ship(triager: Triager | None) -> Any:
     try:
         from distributed import default_client
 
-        client = default_client()
+        client = default_client()  # type: ignore[no-untyped-call]
     except (ImportError, ValueError):
         return dask.delayed(triager, pure=True)
     return client.scatter(triager, broadcast=True, hash=False)
