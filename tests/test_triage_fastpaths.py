@@ -336,3 +336,28 @@ def test_keywords_past_what_the_models_read_still_count(length: int) -> None:
     assert alone.uncertain
     assert any("a person should read the rest" in r for r in alone.reasons)
     assert triager().decide_many(["hi", text])[1] == alone
+
+
+@pytest.mark.parametrize(
+    "between", [", ", " , ", ' "', " [", "... ", " 'x".replace("x", "")]
+)
+def test_phrase_keywords_across_punctuation_are_found_by_the_numpy_scan(between: str) -> None:
+    """A space in a keyword matches a run of spaces and punctuation on every road: the numpy
+    scan read keyword heads with punctuation made spaces, so "angst, was" (two spaces there)
+    missed the head "angst wa" (one space) that the expression alone finds."""
+    from socialcare._triage._features import _codepoints
+    from socialcare._triage._keywords import KeywordMatcher, PairMatcher
+    from socialcare._triage._text import normalise_batch
+
+    first = KeywordMatcher({"self_harm": ("angst was ich heute nacht",), "other": ("a slur",)})
+    pair = PairMatcher(first, KeywordMatcher({"private": ("order*",)}))
+    posts = [f"filler post number {i} about my order" for i in range(120)]
+    posts[57] = f"ich hab angst{between}was ich heute nacht mache"
+    posts[90] = f"he called me a{between}slur] at the desk"
+    normalised = normalise_batch(posts, tidy=False)
+    assert len(normalised) >= NUMPY_SCAN
+    scanned, _ = pair.find_all(normalised, len(posts), _codepoints(normalised))
+    alone = first.find_all(normalised, len(posts))
+    assert scanned == alone
+    assert scanned[57] is not None
+    assert scanned[90] is not None

@@ -140,6 +140,15 @@ class PairMatcher:
         """
         import numpy as np
 
+        # A space in a keyword matches any run of spaces and punctuation ("angst, was ich"):
+        # heads are read with each run made one space, then mapped back to their places.
+        space = cp == 32
+        repeat = np.zeros(cp.shape[0], dtype=bool)
+        repeat[1:] = space[1:] & space[:-1]
+        places = None
+        if repeat.any():
+            places = (~repeat).nonzero()[0]
+            cp = cp[places]
         length = cp.shape[0]
         token = cp > 32
         # A keyword may start after any character that is not a word character, as in the
@@ -162,7 +171,8 @@ class PairMatcher:
                     ((key * mix_b) >> shift).astype(np.intp)
                 ]
         wanted = which.nonzero()[0]
-        return at[wanted].tolist(), which[wanted].tolist()
+        found = at[wanted] if places is None else places[at[wanted]]
+        return found.tolist(), which[wanted].tolist()
 
     def find_all(
         self, normalised: str, n_docs: int, cp: Any = None
