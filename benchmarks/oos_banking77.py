@@ -1,6 +1,6 @@
 """Out-of-scope detection on BANKING77: 10 intents held out, which confidence score rejects them.
 
-Run: ``PYTHONPATH=src python benchmarks/oos_banking77.py [--data DIR] [--seed 0]`` (DIR holds
+Run: ``python benchmarks/oos_banking77.py [--data DIR] [--seed 0]`` (DIR holds
 train.csv and test.csv; default ../shared/data/banking77 next to the repository).
 
 Ten intents, drawn by a seeded RNG from the sorted label names, are out of scope (OOS): the

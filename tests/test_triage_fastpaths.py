@@ -52,9 +52,10 @@ def words() -> list[str]:
 
 @functools.cache
 def calm_posts() -> list[str]:
-    """Corpus posts not flagged sensitive."""
-    decided = triager().decide_many(corpus())
-    return [t for t, d in zip(corpus(), decided, strict=True) if d.sensitive is None]
+    """Ordinary corpus posts (no sensitive kind) the triager does not flag either."""
+    ordinary = [row["text"] for row in load_corpus() if row["sensitivity"] is None]
+    decided = triager().decide_many(ordinary)
+    return [t for t, d in zip(ordinary, decided, strict=True) if d.sensitive is None]
 
 
 def one_by_one(items: list[Any]) -> list[Decision]:
@@ -361,3 +362,19 @@ def test_phrase_keywords_across_punctuation_are_found_by_the_numpy_scan(between:
     assert scanned == alone
     assert scanned[57] is not None
     assert scanned[90] is not None
+
+
+def test_a_sensitive_phrase_past_what_the_models_read_outranks_anger_words_before_it() -> None:
+    """Anger words ride in the sensitive scan as its last kind: a threat in the unread tail of a
+    post must still flag it when the read head holds only anger words."""
+    head = "worst service ever, thanks for nothing. "
+    tail = " my lawyer will sue you"
+    calm = " ".join(calm_posts()[:400])
+    text = (head + calm)[: 3_000 - len(tail)] + tail
+    d = triager().decide(text)
+    assert d.sensitive == "legal_threat"
+    assert triager().decide_many([text, "hi"])[0] == d
+    short = triager().decide(head)
+    assert short.sensitive is None
+    assert short.route == "agent"
+    assert any("angry words" in r for r in short.reasons)

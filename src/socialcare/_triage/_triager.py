@@ -20,6 +20,7 @@ from socialcare._triage._decision import Decision, field_order, make_decision
 from socialcare._triage._fastpaths import PARALLEL_MIN_ROWS
 from socialcare._triage._input import TEXT_ONLY, TriageInput, as_input
 from socialcare._triage._rules import TriageRules, unreadable
+from socialcare._triage._signals import ANGER
 from socialcare._triage._thresholds import ThresholdPolicy
 
 if TYPE_CHECKING:
@@ -267,7 +268,10 @@ class Triager:
                     continue
                 if tail_hits and i in tail_hits:  # keywords past what the models read count
                     keyword, private = tail_hits[i]
-                    s = s._replace(keyword=s.keyword or keyword, private=s.private or private)
+                    head = s.keyword
+                    if head is None or (head[0] == ANGER and keyword is not None):
+                        head = keyword  # a sensitive phrase in the tail outranks anger words
+                    s = s._replace(keyword=head, private=s.private or private)
                 append(apply(s, inputs[i]))
         return out
 
