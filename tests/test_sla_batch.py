@@ -5,9 +5,12 @@ Every batch form must give, row by row, what the one-at-a-time form gives for th
 
 from __future__ import annotations
 
+import io
+import struct
 import zoneinfo
 from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -20,7 +23,7 @@ from hypothesis import strategies as st
 from sla_strategies import PATTERNS, day_openings
 from socialcare import InvalidInputError, ServiceWindow, TimezoneError
 from socialcare._compat import utc_transitions
-from socialcare._sla._batch import _GROUP_US, _groups
+from socialcare._sla._batch import _GROUP_US, _PROBE_MIN_ROWS, _STEP_US, _groups
 from socialcare._sla._intervals import _CACHE_DAYS, _Lookup
 
 UTC = timezone.utc
@@ -225,6 +228,171 @@ def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
     due = window.add_many(readings, timedelta(minutes=5))
     assert as_datetimes(due) == [window.add(r, timedelta(minutes=5)) for r in readings]
     assert as_datetimes(due) == [cest + timedelta(minutes=20), cet + timedelta(minutes=5)] * 3
+
+
+# Offsets read per step (_batch._offsets_us) ---------------------------------------------------
+# A list of 64 or more rows in one tz database zone reads the zone's offset every two days and
+# asks rows one by one only near a change. These tests pin the tz database property it relies
+# on, and compare it with each row's own utcoffset() around every change of zones chosen for
+# their history.
+
+# Changes closest together (Freetown 1939: four days), a 24-hour jump (Apia 2011, Kwajalein
+# 1993), a 30-minute DST (Lord Howe), changes a week apart (Boa Vista 2000, Gaza 2040s),
+# repeated or skipped clock times that span a midnight that starts a step (Lagos 1905, Buenos
+# Aires 1920).
+EDGE_ZONES = (
+    *ZONE_NAMES,
+    "Africa/Lagos",
+    "America/Argentina/Buenos_Aires",
+    "Africa/Freetown",
+    "Pacific/Apia",
+    "Pacific/Kwajalein",
+    "America/Boa_Vista",
+    "Asia/Gaza",
+    "America/Juneau",
+)
+
+
+def offset_changes(zone: Any) -> list[tuple[datetime, timedelta]]:
+    """A pytz zone's offset changes as (UTC instant, size), skipping name-only transitions."""
+    found = utc_transitions(zone)
+    if found is None:
+        return []
+    times, infos = found
+    changes = []
+    for at, before, after in zip(times[1:], infos, infos[1:], strict=False):
+        if after[0] != before[0]:
+            changes.append((at, abs(after[0] - before[0])))
+    return changes
+
+
+def test_the_tz_database_never_changes_an_offset_twice_within_a_step() -> None:
+    # What _offsets_us needs: any two changes lie further apart than a step plus both changes,
+    # and no change exceeds a step. Checked on every zone pytz knows (its copy of the tz
+    # database; zoneinfo and dateutil read the system's or the tzdata package's).
+    step = timedelta(microseconds=_STEP_US)
+    closest = timedelta.max
+    for name in pytz.all_timezones:
+        changes = offset_changes(pytz.timezone(name))
+        for (first, size), (second, size2) in pairwise(changes):
+            assert size < step, name
+            closest = min(closest, second - first - size - size2)
+    assert closest > step, closest
+
+
+def rows_around_changes(kind: str, name: str) -> list[datetime]:
+    """Wall clocks every 25 minutes from 27 hours before to 27 hours after each of the zone's
+    offset changes from 1900 to 2037, both folds, in a zone of ``kind``."""
+    zone = zone_in(kind, name)
+    rows = []
+    for at, _ in offset_changes(pytz.timezone(name)):
+        if not 1900 <= at.year <= 2037:
+            continue
+        wall = at.replace(tzinfo=UTC).astimezone(zone).replace(tzinfo=None)
+        for minutes in range(-27 * 60, 27 * 60, 25):
+            for fold in (0, 1):
+                rows.append((wall + timedelta(minutes=minutes)).replace(tzinfo=zone, fold=fold))
+    return rows
+
+
+@pytest.mark.parametrize("kind", ["zoneinfo", "dateutil"])
+@pytest.mark.parametrize("name", EDGE_ZONES)
+def test_rows_around_every_offset_change_are_read_exactly(kind: str, name: str) -> None:
+    rows = rows_around_changes(kind, name)
+    assert len(rows) >= _PROBE_MIN_ROWS
+    got = ServiceWindow.always().next_open_many(rows)
+    assert got.view(np.int64).tolist() == [as_us(row) for row in rows]
+
+
+@pytest.mark.parametrize("kind", ["zoneinfo", "dateutil"])
+@pytest.mark.parametrize("name", ["America/New_York", "Australia/Lord_Howe", "Pacific/Apia"])
+def test_a_dense_list_over_decades_is_read_exactly(kind: str, name: str) -> None:
+    # Rows on most steps of the span: the steps are read as one range (no np.unique).
+    zone = zone_in(kind, name)
+    rng = np.random.default_rng(7)
+    lo = as_us(datetime(1995, 1, 1, tzinfo=UTC))
+    hi = as_us(datetime(2035, 1, 1, tzinfo=UTC))
+    walls = rng.integers(lo, hi, 20_000).tolist()
+    rows = [
+        (datetime(1970, 1, 1) + timedelta(microseconds=wall)).replace(tzinfo=zone, fold=wall % 2)
+        for wall in walls
+    ]
+    rows += rows_around_changes(kind, name)[:2_000]
+    got = ServiceWindow.always().next_open_many(rows)
+    assert got.view(np.int64).tolist() == [as_us(row) for row in rows]
+
+
+def tzif(changes: list[tuple[int, int]], offsets: list[int]) -> bytes:
+    """A version 1 TZif file: ``changes`` are (UTC seconds, index into ``offsets``)."""
+    names = b"".join(b"Z%d\0" % k for k in range(len(offsets)))
+    header = (
+        b"TZif" + bytes(16) + struct.pack(">6l", 0, 0, 0, len(changes), len(offsets), len(names))
+    )
+    times = b"".join(struct.pack(">l", at) for at, _ in changes) + bytes(i for _, i in changes)
+    kinds = b"".join(struct.pack(">lBB", offset, 0, 3 * k) for k, offset in enumerate(offsets))
+    return header + times + kinds + names
+
+
+@pytest.mark.parametrize("kind", ["zoneinfo", "dateutil"])
+def test_a_repeated_or_skipped_hour_across_the_midnight_that_starts_a_step(kind: str) -> None:
+    # The clock falls back an hour at 23:30 UTC (00:30 on the clock: 23:30-00:30 repeats) and,
+    # 30 days on, springs forward at 23:30 (23:30-00:30 is skipped). Both midnights start a
+    # step: the step before reads the same offset at both of its ends, and only its neighbour
+    # shows that its last half hour has another offset for fold=1 (or in the gap).
+    midnight = datetime(2024, 1, 2, tzinfo=UTC)
+    assert (midnight - EPOCH) // timedelta(microseconds=_STEP_US) * _STEP_US == as_us(midnight)
+    first = int(midnight.timestamp()) - 1800
+    data = tzif([(first, 1), (first + 30 * 86_400, 0)], [3600, 0])
+    zone: tzinfo = (
+        zoneinfo.ZoneInfo.from_file(io.BytesIO(data), key="Test/Straddle")
+        if kind == "zoneinfo"
+        else dateutil_tz.tzfile(io.BytesIO(data))
+    )
+    rows = []
+    for day in (midnight, midnight + timedelta(days=30)):
+        for minutes in range(-180, 180, 5):
+            wall = day.replace(tzinfo=None) + timedelta(minutes=minutes)
+            rows += [wall.replace(tzinfo=zone), wall.replace(tzinfo=zone, fold=1)]
+    got = ServiceWindow.always().next_open_many(rows)
+    assert got.view(np.int64).tolist() == [as_us(row) for row in rows]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_long_list_of_mixed_zones_is_read_exactly(data: st.DataObject) -> None:
+    # Groups of rows per tzinfo object, each long enough to be read per step, interleaved.
+    rows: list[datetime | None] = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        kind = data.draw(st.sampled_from(["zoneinfo", "dateutil", "pytz", "fixed", "utc"]))
+        name = data.draw(st.sampled_from(EDGE_ZONES))
+        count = data.draw(st.integers(_PROBE_MIN_ROWS, 150))
+        near = data.draw(st.booleans())
+        changes = [at for at, _ in offset_changes(pytz.timezone(name)) if at.year >= 1900]
+        for _ in range(count):
+            if near and changes:
+                at = data.draw(st.sampled_from(changes)).replace(tzinfo=UTC) + timedelta(
+                    minutes=data.draw(st.integers(-30 * 60, 30 * 60))
+                )
+            else:
+                at = data.draw(
+                    st.datetimes(min_value=datetime(1950, 1, 1), max_value=datetime(2050, 1, 1))
+                ).replace(tzinfo=UTC)
+            if kind == "pytz":
+                rows.append(at.astimezone(pytz.timezone(name)))
+            elif kind == "fixed":
+                rows.append(at.astimezone(timezone(timedelta(hours=5, minutes=45))))
+            elif kind == "utc":
+                rows.append(at)
+            else:
+                fold = data.draw(st.integers(0, 1))
+                local = at.astimezone(zone_in(kind, name)).replace(fold=fold)
+                rows.append(local)
+        if data.draw(st.booleans()):
+            rows.append(None)
+    order = data.draw(st.permutations(range(len(rows))))
+    rows = [rows[i] for i in order]
+    got = ServiceWindow.always().next_open_many(rows)
+    assert got.view(np.int64).tolist() == [_NAT if x is None else as_us(x) for x in rows]
 
 
 def test_naive_rows_are_refused_by_row() -> None:
