@@ -190,13 +190,17 @@ def _many_zones_us(present: list[datetime], tzinfos: list[Any]) -> Int64Array:
     import numpy as np
 
     size = len(present)
-    if all(map(_fixed_per_instance, set(map(type, tzinfos)))):
+    types = set(map(type, tzinfos))
+    if all(map(_fixed_per_instance, types)):
         # pytz (one instance per period) and fixed offsets: one epoch per instance. pytz and
         # ``timezone`` hash by identity or offset, so an instance may stand for an equal one.
-        hashable = all(map(_hash_by_identity_or_offset, set(map(type, tzinfos))))
-        keys: list[Any] = tzinfos if hashable else list(map(id, tzinfos))
-        distinct = dict(zip(keys, tzinfos, strict=True))
-        epochs = {key: _epoch_in(zone) for key, zone in distinct.items()}
+        if all(map(_hash_by_identity_or_offset, types)):
+            keys: list[Any] = tzinfos
+            epochs = {zone: _epoch_in(zone) for zone in dict.fromkeys(tzinfos)}
+        else:
+            keys = list(map(id, tzinfos))
+            distinct = dict(zip(keys, tzinfos, strict=True))
+            epochs = {key: _epoch_in(zone) for key, zone in distinct.items()}
         deltas = map(sub, present, map(epochs.__getitem__, keys))
         seconds = np.fromiter(map(_SECONDS, deltas), dtype=np.float64, count=size)
         return _exact_us(seconds, present, _EPOCH)
