@@ -208,3 +208,21 @@ def test_numpy_squeeze_equals_the_expression(chars: list[str]) -> None:
 
     text = "".join(chars)
     assert _squeeze(text) == _REPEAT_RE.sub(r"\1\1", text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(
+            alphabet=st.sampled_from(list("ab.:/w@-_ 1\t\n\u00e9x")) | st.characters(),
+            max_size=40,
+        ),
+        max_size=6,
+    )
+)
+def test_links_are_dropped_post_by_post_as_over_the_whole_batch(posts: list[str]) -> None:
+    # _drop_links runs the link expression only on the posts that could hold a link.
+    from socialcare._triage._text import _URL_RE, SEPARATOR, _drop_links
+
+    joined = " \x00 ".join(post.replace(SEPARATOR, " ") for post in posts)
+    assert _drop_links(joined) == _URL_RE.sub(" ", joined)
