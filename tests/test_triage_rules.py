@@ -118,6 +118,21 @@ def test_anger_is_never_answered_automatically() -> None:
     assert apply_rules(sig(sentiment="negative"), text(), off).route == "auto"
 
 
+def test_a_post_that_might_be_sensitive_is_never_answered_automatically() -> None:
+    # Below every kind's threshold (no flag), but not surely ordinary: a person answers.
+    rules = RULES.model_copy(update={"sensitivity_thresholds": {"safety": 0.9}})
+    maybe = sig(sensitive_kind="safety", sensitive_p=0.2)
+    d = apply_rules(maybe, text(), rules)
+    assert (d.route, d.sensitive, d.uncertain) == ("agent", None, False)
+    assert d.reasons[-1] == "might be sensitive (0.20): a person answers, never an automated reply"
+    below = sig(sensitive_kind="safety", sensitive_p=0.19)
+    assert apply_rules(below, text(), rules).route == "auto"
+    off = rules.model_copy(update={"never_auto_sensitive_p": None})
+    assert apply_rules(maybe, text(), off).route == "auto"
+    with pytest.raises(ValueError, match="never_auto_sensitive_p"):
+        TriageRules(never_auto_sensitive_p=1.5)
+
+
 @pytest.mark.parametrize("letters", [0, 1])
 def test_below_min_letters_is_uncertain(letters: int) -> None:
     d = apply_rules(sig(letters=letters, length=3), TriageInput(text="🙂🙂"), RULES)
@@ -149,7 +164,8 @@ def test_sensitive_model_kind_at_or_above_threshold_goes_to_a_specialist() -> No
     assert (at.route, at.sensitive, at.priority) == ("specialist", "legal_threat", "urgent")
     assert f"sensitive: legal_threat (model, sensitive at {limit:.2f})" in at.reasons
     below = apply_rules(sig(sensitive_kind="legal_threat", sensitive_p=limit - 1e-4), text(), RULES)
-    assert (below.route, below.sensitive) == ("auto", None)
+    # not flagged, but not surely ordinary either: a person answers (never_auto_sensitive_p)
+    assert (below.route, below.sensitive) == ("agent", None)
     high = apply_rules(sig(sensitive_kind="privacy", sensitive_p=0.9), text(), RULES)
     assert (high.route, high.priority) == ("specialist", "high")
 
@@ -378,6 +394,7 @@ rules = st.builds(
     influencer_followers=st.none() | st.integers(0, 50_000),
     verified_is_influencer=st.booleans(),
     sensitivity_threshold=unit,
+    never_auto_sensitive_p=st.none() | unit,
     min_letters=st.integers(0, 5),
     max_length=st.integers(1, 6_000),
 )
@@ -418,6 +435,9 @@ def test_apply_rules_is_pure_and_never_auto_when_unsafe(
         ):
             assert d.route != "none"
         if s.sentiment == "negative" or angry:
+            assert d.route != "auto"
+        limit = r.never_auto_sensitive_p
+        if limit is not None and s.sensitive_p >= limit:
             assert d.route != "auto"
         if angry and s.sensitive_kind is None:
             assert d.sensitive is None

@@ -87,7 +87,8 @@ class TriageRules(Frozen):
     of a ``no_reply_intents`` intent -> ``none``, unless a safety net holds (a negative post,
     anger words, a question, spam below ``no_reply_min_confidence``); certain predictions of an
     ``auto_intents`` intent -> ``auto``, unless the post is negative
-    (``never_auto_sentiments``) or holds anger words; everything else -> ``agent``.
+    (``never_auto_sentiments``), holds anger words or might be sensitive
+    (``never_auto_sensitive_p``); everything else -> ``agent``.
     Priority: the first matching rule of ``priority_rules``, else ``default_priority``.
 
     >>> rules = TriageRules(influencer_followers=5_000, auto_intents={"query", "request"})
@@ -119,6 +120,18 @@ class TriageRules(Frozen):
     never_auto_sentiments: frozenset[Sentiment] = Field(
         default=frozenset({"negative"}),
         description="A post of these sentiments is never answered automatically.",
+    )
+    never_auto_sensitive_p: float | None = Field(
+        default=0.2,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A post that the sensitivity model gives at least this probability of being"
+            " sensitive (``1 - P(none)``) is never answered automatically, even when no kind"
+            " reaches its threshold: a person reads what might be danger. The bundled model"
+            " gives 0.2 or more to 96% of its out-of-fold self-harm posts and 95% of its safety"
+            " posts, and to 9% of its ordinary queries. None: no such net."
+        ),
     )
     influencer_followers: int | None = Field(default=10_000, ge=0)
     verified_is_influencer: bool = True
@@ -225,6 +238,7 @@ class _Compiled:
         "min_letters",
         "min_margin",
         "never_auto",
+        "never_auto_p",
         "never_none",
         "never_none_questions",
         "no_reply",
@@ -254,6 +268,8 @@ class _Compiled:
         self.never_none_questions = rules.never_none_questions
         self.no_reply_min_confidence = rules.no_reply_min_confidence
         self.never_auto = rules.never_auto_sentiments
+        p = rules.never_auto_sensitive_p
+        self.never_auto_p = 2.0 if p is None else p  # (above any probability: no net)
         self.take_private_intents = rules.take_private_intents
         self.sensitivity_threshold = rules.sensitivity_threshold
         self.sensitivity_thresholds = rules.sensitivity_thresholds
@@ -347,18 +363,33 @@ class _Compiled:
         route: Route
         if sensitive is not None or (influencer and not (certain and intent == "spam")):
             route = "specialist"
-        elif certain and intent in self.no_reply and not self.keeps_reply(
-            intent, confidence, sentiment, asks=asks, angry=angry, reasons=reasons
+        elif (
+            certain
+            and intent in self.no_reply
+            and not self.keeps_reply(
+                intent, confidence, sentiment, asks=asks, angry=angry, reasons=reasons
+            )
         ):
             route = "none"
             reasons.append(f"no reply needed for {intent_repr}")
-        elif certain and intent in self.auto and sentiment not in self.never_auto and not angry:
+        elif (
+            certain
+            and intent in self.auto
+            and sentiment not in self.never_auto
+            and not angry
+            and kind_p < self.never_auto_p
+        ):
             route = "auto"
             reasons.append(f"{intent_repr} is answered automatically")
         else:
             route = "agent"
             if certain and intent in self.auto:
-                why = f"angry words ({angry!r})" if angry else f"{sentiment} post"
+                if angry:
+                    why = f"angry words ({angry!r})"
+                elif sentiment in self.never_auto:
+                    why = f"{sentiment} post"
+                else:
+                    why = f"might be sensitive ({kind_p:.2f})"
                 reasons.append(f"{why}: a person answers, never an automated reply")
             elif certain and intent not in self.no_reply:
                 reasons.append(f"{intent_repr} needs a person (not an auto-reply intent)")
