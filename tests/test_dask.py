@@ -47,7 +47,7 @@ def client() -> Iterator[Any]:
             n_workers=2,
             threads_per_worker=1,
             processes=False,
-            dashboard_address=None,
+            dashboard_address=":0",  # any free port: never fails on a busy 8787
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
