@@ -41,7 +41,9 @@ needs_cld2 = pytest.mark.skipif(
 #: Right answers among all of a language's corpus posts (emoji-only posts count as misses),
 #: as measured by benchmarks/language_id.py on 2026-11-30 minus about three points.
 FLOORS = {
-    "ar": 0.85,  # 87.5% on the 15,230-post corpus (its Arabizi is never Arabic to CLD2)
+    # 84.9% on the 19,516-post corpus, 87.5% on the 15,230-post one: rounds 3 and 4 wrote
+    # about a fifth of their Arabic posts in Arabizi, which CLD2 never reads as Arabic
+    "ar": 0.82,
     "de": 0.94,  # 98.5% (97.3% on the first 4,200 posts)
     "en": 0.95,  # 99.3% (98.6%)
     "es": 0.90,  # 92.1% (93.0%)
@@ -115,8 +117,11 @@ def test_indonesian_and_malay_are_told_apart_on_the_corpus() -> None:
     confused = Counter(
         (r["language"], f) for r, f in zip(rows, found, strict=True) if f in ("id", "ms")
     )
-    assert confused["id", "ms"] <= 60  # measured 42 of 1,683 (15 of the first 443)
-    assert confused["ms", "id"] <= 150  # measured 128 of 1,612 (28 of the first 439)
+    posts = Counter(r["language"] for r in rows)
+    # shares, as the corpus grows: id -> ms measured 2.5% (42 of 1,683 posts; 15 of the first
+    # 443); ms -> id 7.9% (161 of 2,049 on the 19,516-post corpus, 128 of 1,612 before)
+    assert confused["id", "ms"] <= 0.035 * posts["id"]
+    assert confused["ms", "id"] <= 0.095 * posts["ms"]
 
 
 @needs_cld2
