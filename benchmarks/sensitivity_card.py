@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine_note
+from _common import DEFAULT_BANKING77, machine_note, read_csv
 
 
 def pct(hits: int, total: int) -> str:
@@ -94,6 +94,36 @@ def main() -> None:
             f" | {c['ordinary']} | {pct(c['flooded'], c['ordinary'])} |"
         )
     _repetition()
+    _real_text()
+
+
+def _real_text() -> None:
+    """Flood on ordinary texts nobody here wrote (when ../shared/data holds them)."""
+    from socialcare import Triager
+
+    sources: list[tuple[str, list[str]]] = []
+    banking = DEFAULT_BANKING77 / "test.csv"
+    if banking.exists():
+        sources.append(("BANKING77 test queries (online banking, English)", read_csv(banking)[0]))
+    sms = DEFAULT_BANKING77.parent / "sms_spam" / "SMSSpamCollection"
+    if sms.exists():
+        lines = sms.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+        ham = [line.split("\t", 1)[1] for line in lines if line.startswith("ham\t")]
+        sources.append(("SMS Spam Collection, ham (personal text messages, English)", ham))
+    if not sources:
+        return
+    triager = Triager.default()
+    print()
+    print(
+        "Flood on ordinary texts nobody here wrote, never trained on (public data beside the"
+        " project; not shipped):"
+    )
+    print()
+    for name, texts in sources:
+        kinds = Counter(d.sensitive for d in triager.decide_many(texts) if d.sensitive)
+        flagged = sum(kinds.values())
+        detail = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
+        print(f"- {name}: {pct(flagged, len(texts))} flagged ({detail or 'none'})")
 
 
 def _repetition() -> None:
