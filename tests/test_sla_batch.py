@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from sla_strategies import PATTERNS, day_openings
 from socialcare import InvalidInputError, ServiceWindow, TimezoneError
 from socialcare._compat import utc_transitions
-from socialcare._sla._batch import _GROUP_US, _PROBE_MIN_ROWS, _STEP_US, _groups
+from socialcare._sla._batch import _GROUP_US, _groups
+from socialcare._sla._instants import _PROBE_MIN_ROWS, _STEP_US
 from socialcare._sla._intervals import _CACHE_DAYS, _Lookup
 
 UTC = timezone.utc
@@ -230,7 +231,7 @@ def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
     assert as_datetimes(due) == [cest + timedelta(minutes=20), cet + timedelta(minutes=5)] * 3
 
 
-# Offsets read per step (_batch._offsets_us) ---------------------------------------------------
+# Offsets read per step (_instants._offsets_us) -----------------------------------------------
 # A list of 64 or more rows in one tz database zone reads the zone's offset every two days and
 # asks rows one by one only near a change. These tests pin the tz database property it relies
 # on, and compare it with each row's own utcoffset() around every change of zones chosen for

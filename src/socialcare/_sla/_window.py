@@ -18,7 +18,6 @@ from pydantic_core import core_schema
 
 from socialcare._errors import InvalidInputError
 from socialcare._sla import _batch
-from socialcare._sla._batch import _duration_us, _to_us
 from socialcare._sla._hours import (
     _DAY_MIN,
     Openings,
@@ -30,6 +29,7 @@ from socialcare._sla._hours import (
     _parse_minute,
     _zone_name,
 )
+from socialcare._sla._instants import _duration_us, _to_us
 from socialcare._sla._intervals import _Engine, _from_us
 from socialcare._time import resolve_timezone
 
