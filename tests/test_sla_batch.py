@@ -9,7 +9,7 @@ import io
 import struct
 import zoneinfo
 from collections.abc import Callable
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from itertools import pairwise
 from typing import Any
 
@@ -232,10 +232,10 @@ def test_list_input_agrees_with_each_tzinfo_on_a_fold() -> None:
 
 
 # Offsets read per step (_instants._offsets_us) -----------------------------------------------
-# A list of 64 or more rows in one tz database zone reads the zone's offset every two days and
-# asks rows one by one only near a change. These tests pin the tz database property it relies
-# on, and compare it with each row's own utcoffset() around every change of zones chosen for
-# their history.
+# A list of 64 or more rows in one tz database zone reads the zone's offset every three days,
+# locates each change by bisection and asks rows one by one only near a change. These tests pin
+# the tz database property it relies on, and compare it with each row's own utcoffset() around
+# every change of zones chosen for their history.
 
 # Changes closest together (Freetown 1939: four days), a 24-hour jump (Apia 2011, Kwajalein
 # 1993), a 30-minute DST (Lord Howe), changes a week apart (Boa Vista 2000, Gaza 2040s),
@@ -267,18 +267,98 @@ def offset_changes(zone: Any) -> list[tuple[datetime, timedelta]]:
     return changes
 
 
+def closest_changes(changes: list[tuple[datetime, timedelta]]) -> timedelta:
+    """The least time between two consecutive changes, less both of their sizes."""
+    closest = timedelta.max
+    for (first, size), (second, size2) in pairwise(changes):
+        closest = min(closest, second - first - size - size2)
+    return closest
+
+
 def test_the_tz_database_never_changes_an_offset_twice_within_a_step() -> None:
     # What _offsets_us needs: any two changes lie further apart than a step plus both changes,
     # and no change exceeds a step. Checked on every zone pytz knows (its copy of the tz
-    # database; zoneinfo and dateutil read the system's or the tzdata package's).
+    # database) and, below, on the copy zoneinfo and dateutil read.
     step = timedelta(microseconds=_STEP_US)
-    closest = timedelta.max
     for name in pytz.all_timezones:
         changes = offset_changes(pytz.timezone(name))
-        for (first, size), (second, size2) in pairwise(changes):
-            assert size < step, name
-            closest = min(closest, second - first - size - size2)
-    assert closest > step, closest
+        assert all(size < step for _, size in changes), name
+        assert closest_changes(changes) > step, name
+
+
+def tzif_offset_changes(data: bytes) -> list[tuple[datetime, timedelta]]:
+    """The offset changes of a TZif file (its 64-bit block when it has one) as (UTC, size)."""
+
+    def block(at: int, time_size: int) -> tuple[int, list[int], list[int], int]:
+        counts = struct.unpack(">6l", data[at + 20 : at + 44])
+        isut, isstd, leap, times, types, chars = counts
+        at += 44
+        moments = list(
+            struct.unpack(
+                f">{times}{'q' if time_size == 8 else 'l'}", data[at : at + times * time_size]
+            )
+        )
+        at += times * time_size
+        kinds = list(data[at : at + times])
+        at += times
+        offsets = [struct.unpack(">l", data[at + 6 * k : at + 6 * k + 4])[0] for k in range(types)]
+        at += 6 * types + chars + leap * (time_size + 4) + isstd + isut
+        return at, moments, [offsets[k] for k in kinds], offsets[0] if offsets else 0
+
+    assert data[:4] == b"TZif"
+    end, moments, offsets, first = block(0, 4)
+    if data[4:5] >= b"2":
+        _, moments, offsets, first = block(end, 8)
+    changes = []
+    before = first
+    for moment, offset in zip(moments, offsets, strict=True):
+        if offset != before:
+            changes.append(
+                (EPOCH + timedelta(seconds=moment), timedelta(seconds=abs(offset - before)))
+            )
+        before = offset
+    return changes
+
+
+def system_zone_files() -> dict[str, bytes]:
+    """The TZif data zoneinfo reads for each of its zones (the system's or the tzdata package's)."""
+    from importlib import resources
+    from pathlib import Path
+
+    found = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        for root in zoneinfo.TZPATH:
+            path = Path(root) / name
+            if path.is_file():
+                found[name] = path.read_bytes()
+                break
+        else:
+            package, _, leaf = f"tzdata.zoneinfo.{name}".replace("/", ".").rpartition(".")
+            try:
+                found[name] = resources.files(package).joinpath(leaf).read_bytes()
+            except (ModuleNotFoundError, FileNotFoundError):
+                continue
+    return found
+
+
+def test_the_system_tz_database_never_changes_an_offset_twice_within_a_step() -> None:
+    step = timedelta(microseconds=_STEP_US)
+    files = system_zone_files()
+    assert len(files) > 300  # the zones zoneinfo and dateutil read were found
+    closest = timedelta.max
+    for name, data in files.items():
+        changes = tzif_offset_changes(data)
+        assert all(size < step for _, size in changes), name
+        closest = min(closest, closest_changes(changes))
+    assert step < closest < timedelta(days=60)  # the reader found close changes at all
+
+
+def test_the_tzif_reader_finds_a_known_change() -> None:
+    data = tzif([(1_000_000, 1), (2_000_000, 0)], [3600, 0])
+    assert tzif_offset_changes(data) == [
+        (EPOCH + timedelta(seconds=1_000_000), timedelta(hours=1)),
+        (EPOCH + timedelta(seconds=2_000_000), timedelta(hours=1)),
+    ]
 
 
 def rows_around_changes(kind: str, name: str) -> list[datetime]:
@@ -340,8 +420,10 @@ def test_a_repeated_or_skipped_hour_across_the_midnight_that_starts_a_step(kind:
     # 30 days on, springs forward at 23:30 (23:30-00:30 is skipped). Both midnights start a
     # step: the step before reads the same offset at both of its ends, and only its neighbour
     # shows that its last half hour has another offset for fold=1 (or in the gap).
-    midnight = datetime(2024, 1, 2, tzinfo=UTC)
-    assert (midnight - EPOCH) // timedelta(microseconds=_STEP_US) * _STEP_US == as_us(midnight)
+    step = timedelta(microseconds=_STEP_US)
+    midnight = EPOCH + (datetime(2024, 1, 2, tzinfo=UTC) - EPOCH) // step * step
+    assert midnight.time() == time(0)
+    assert (midnight - EPOCH) % step == timedelta(0)
     first = int(midnight.timestamp()) - 1800
     data = tzif([(first, 1), (first + 30 * 86_400, 0)], [3600, 0])
     zone: tzinfo = (

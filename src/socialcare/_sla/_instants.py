@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from itertools import compress, repeat
-from operator import attrgetter, is_, sub
+from itertools import accumulate, compress, repeat
+from operator import add, attrgetter, is_, sub
 from typing import TYPE_CHECKING, Any
 
 from socialcare._errors import InvalidInputError, TimezoneError
@@ -114,7 +114,7 @@ def _aware_list_us(items: list[Any]) -> Int64Array | None:
 
     The steps are C-level ``map`` passes, with no Python bytecode per item, and the answers
     are those of `_to_us`: each item counts with its own ``utcoffset()`` (so a fold or a pytz
-    offset is honoured), read once per tzinfo instance, or per two-day step where that gives the
+    offset is honoured), read once per tzinfo instance, or per three-day step where that gives the
     same offset (`_offsets_us`), and the arithmetic is Python's own datetime subtraction.
     """
     import numpy as np
@@ -210,28 +210,28 @@ def _many_zones_us(present: list[datetime], tzinfos: list[Any]) -> Int64Array:
     return found
 
 
-def _offsets_us(zone: Any, walls: Int64Array, present: list[datetime], step: int = 0) -> Int64Array:
+def _offsets_us(zone: Any, walls: Int64Array, present: list[datetime]) -> Int64Array:
     """Each row's ``utcoffset()`` in microseconds, for rows that all carry ``zone`` and whose
     wall clocks (microseconds from 1970-01-01 on the zone's clock) are ``walls``.
 
     A zone whose offset is one per instance is asked once. A zone read from the tz database
-    (`_RULE_ZONES`) is asked on its own clock every ``step`` (`_STEP_US`, two days, at first),
-    and a row takes the offset of the step it falls in when the zone gave one offset at the
-    step's start, its end, and the boundaries either side. The tz database never changes a
-    zone's offset twice within ``_STEP_US`` plus the change (``tests/test_sla_batch.py``
-    checks every zone), and a change never exceeds a day: such a step holds no change and no
-    repeated or skipped hour, and its rows share that offset whatever their fold. The rows of
-    other steps are read again at an eighth of the step while that still exceeds every change
-    seen, and then one by one, as are the rows of any other tzinfo.
+    (`_RULE_ZONES`) is asked on its own clock at the boundaries of every ``_STEP_US`` (three
+    days) that holds a row, and of the steps either side. The tz database never changes a
+    zone's offset twice within a step plus the change, nor by more than a day
+    (``tests/test_sla_batch.py`` checks every zone), so a step whose two ends differ holds
+    exactly one change: the instant where the clock's reading switches is found by bisection,
+    all the steps at once, to within ``_STEP_US >> _BISECTIONS``. A row takes the offset of
+    its side of the switch, and the rows within the change's size of a switch (the repeated or
+    skipped hour, either fold) are asked one by one, as are the rows of any other tzinfo.
     """
     import numpy as np
 
     size = len(present)
     if _fixed_per_instance(zone):
         return np.full(size, _offset_us(present[0]), dtype=np.int64)
-    step = step or _STEP_US
     if type(zone) not in _rule_zones() or size < _PROBE_MIN_ROWS:
         return _each_offset_us(present)
+    step = _STEP_US
     steps = walls // step
     first, last = int(steps.min()), int(steps.max())
     dense = last - first + 4 <= size
@@ -243,26 +243,58 @@ def _offsets_us(zone: Any, walls: Int64Array, present: list[datetime], step: int
             return _each_offset_us(present)
     wall_epoch = _EPOCH_NAIVE.replace(tzinfo=zone)
     try:
-        at = _each_offset_us(
-            [wall_epoch + timedelta(microseconds=mark * step) for mark in marks.tolist()]
-        )
+        if dense:  # consecutive boundaries: one C-level pass of datetime additions
+            start = wall_epoch + timedelta(microseconds=int(marks[0]) * step)
+            each_step = repeat(timedelta(microseconds=step), len(marks) - 1)
+            probes: list[datetime] = list(accumulate(each_step, add, initial=start))
+            at = _each_offset_us(probes)
+        else:
+            at = _probe_offsets_us(wall_epoch, marks * step)
+        # A row's step s has its boundaries s - 1 .. s + 2 at consecutive places in marks.
+        place = steps - (first - 1) if dense else np.searchsorted(marks, steps)
+        offsets: Int64Array = at[place]
+        # The steps whose two ends differ (and are consecutive boundaries): one change each.
+        changed = np.flatnonzero((at[1:] != at[:-1]) & (marks[1:] == marks[:-1] + 1))
+        if not len(changed):
+            return offsets
+        before, after = at[changed], at[changed + 1]
+        low = marks[changed] * step  # the clock reads ``before`` at low, ``after`` at high
+        high = low + step
+        for _ in range(_BISECTIONS):
+            middle = (low + high) // 2
+            got = _probe_offsets_us(wall_epoch, middle)
+            if not np.all((got == before) | (got == after)):  # pragma: no cover - defensive
+                return _each_offset_us(present)  # a third offset: not one change, ask each row
+            left = got == before
+            low = np.where(left, middle, low)
+            high = np.where(left, high, middle)
     except OverflowError:  # a step at the end of datetime's range: ask each row
         return _each_offset_us(present)
-    # A row's step s has its boundaries s - 1 .. s + 2 at consecutive places in marks.
-    place = steps - (first - 1) if dense else np.searchsorted(marks, steps)
-    same = at[1:] == at[:-1]
-    steady = np.zeros(len(marks), dtype=bool)
-    steady[1:-2] = same[:-2] & same[1:-1] & same[2:]
-    offsets: Int64Array = at[place]
-    unsteady = np.flatnonzero(~steady[place])
-    if len(unsteady):
-        rows = [present[row] for row in unsteady.tolist()]
-        finer = step // 8
-        if finer > int(np.abs(np.diff(at)).max()) and finer >= _FINEST_STEP_US:
-            offsets[unsteady] = _offsets_us(zone, walls[unsteady], rows, finer)
-        else:
-            offsets[unsteady] = _each_offset_us(rows)
+    # Only rows in a changed step or either side of one can be past a switch or near one.
+    touched = np.zeros(len(marks) + 1, dtype=bool)
+    touched[changed] = touched[changed + 1] = touched[changed - 1] = True
+    rows = np.flatnonzero(touched[place])
+    row_walls, row_places = walls[rows], place[rows]
+    # Rows past the switch of their own step take the offset after it.
+    switch = np.full(len(marks), np.iinfo(np.int64).max, dtype=np.int64)
+    switch[changed] = high
+    later = row_walls >= switch[row_places]
+    offsets[rows[later]] = at[row_places[later] + 1]
+    # Rows within the change's size of a switch (either fold) are asked one by one. The
+    # windows are in time order; a row is in one when the furthest end of the windows that
+    # start at or before it reaches it.
+    sizes = np.abs(after - before)
+    window_end = np.maximum.accumulate(high + sizes)
+    index = np.searchsorted(low - sizes, row_walls, side="right") - 1
+    near = rows[(index >= 0) & (window_end[np.maximum(index, 0)] >= row_walls)]
+    if len(near):
+        offsets[near] = _each_offset_us([present[row] for row in near.tolist()])
     return offsets
+
+
+def _probe_offsets_us(wall_epoch: datetime, walls: Int64Array) -> Int64Array:
+    """The offsets (µs) of ``wall_epoch``'s zone at the wall clocks ``walls`` (µs, fold 0)."""
+    return _each_offset_us([wall_epoch + timedelta(microseconds=wall) for wall in walls.tolist()])
 
 
 def _each_offset_us(present: list[datetime]) -> Int64Array:
@@ -295,9 +327,12 @@ def _epoch_in(zone: Any) -> datetime:
 
 # Fewer rows than this are asked their offsets one by one: probing costs more.
 _PROBE_MIN_ROWS = 64
-# The step at which a tz database zone's offsets are probed (see `_offsets_us`).
-_STEP_US = 2 * _DAY_US
-_FINEST_STEP_US = 3_600_000_000
+# The step at which a tz database zone's offsets are probed (see `_offsets_us`), and how
+# many halvings locate a change within a step (three days / 128: about 34 minutes). The
+# closest offset changes in the tz database are 3.96 days apart less their sizes (Freetown,
+# 1939); ``tests/test_sla_batch.py`` checks every zone of pytz's copy and of the system's.
+_STEP_US = 3 * _DAY_US
+_BISECTIONS = 7
 _RULE_ZONES: frozenset[type] | None = None
 
 
