@@ -62,7 +62,7 @@ def test_trap_word_examples_rarely_reach_a_specialist() -> None:
 
 _KNOWN_GAP = pytest.mark.xfail(
     strict=True,
-    reason="known gap (issue #16): the model reads these as legal threats once said twice; "
+    reason="known gap (issue #16): the model reads this as a legal threat once said ten times; "
     "below the repeat floor a repeat still adds evidence",
 )
 

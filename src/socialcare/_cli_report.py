@@ -138,7 +138,12 @@ class PostColumns:
         self.platform.append(code)
         self.author.append(names.setdefault(author.id, author.id))
         self.created.append(_us(post.created_at))
-        self.parent.append(post.in_reply_to)
+        parent = post.in_reply_to
+        if parent is not None:
+            known = seen.get(parent)
+            if known is not None:  # a parent read before its reply: keep one string, not two
+                parent = self.ids[known]
+        self.parent.append(parent)
         self.thread.append(post.conversation_id)
         brand = self._is_brand(post)
         self.is_brand.append(brand)

@@ -44,6 +44,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 import numpy as np
@@ -716,16 +718,28 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
     errors.sort(key=lambda e: e.index)
     kept = np.flatnonzero(keep)
     m = len(kept)
-    kept_list = kept.tolist()
-    post_ids = [ids[row] for row in kept_list]
-    thread_ids = [rows.thread_id[row] for row in kept_list]
-    parents = [rows.parent[row] for row in kept_list]
+    # Every row kept (the command line's columns): the columns are read in place, not copied.
+    every = m == len(ids)
+    post_ids: Sequence[str]
+    thread_ids: Sequence[str | None]
+    parents: Sequence[str | None]
+    author: Sequence[str]
+    if every:
+        post_ids, thread_ids, parents, author = ids, rows.thread_id, rows.parent, rows.author
+    else:
+        kept_list = kept.tolist()
+        post_ids = [ids[row] for row in kept_list]
+        thread_ids = [rows.thread_id[row] for row in kept_list]
+        parents = [rows.parent[row] for row in kept_list]
+        author = [rows.author[row] for row in kept_list]
     kept_codes = rows.platform[kept]
-    platform_of = kept_codes.tolist()
-    has_thread = np.array([t is not None for t in thread_ids], dtype=bool)
+    has_thread = np.fromiter(map(is_not, thread_ids, repeat(None)), dtype=bool, count=m)
     parent = np.full(m, -1, dtype=np.int64)
-    for code in np.unique(kept_codes).tolist():
-        members = np.flatnonzero(kept_codes == code).tolist()
+    codes_kept = np.unique(kept_codes).tolist()
+    for code in codes_kept:
+        members: Sequence[int] = (
+            range(m) if len(codes_kept) == 1 else np.flatnonzero(kept_codes == code).tolist()
+        )
         position: Mapping[str, int]
         if positions is not None:  # every row kept: a row is its own index
             position = positions[code]
@@ -735,28 +749,35 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
             position = {post_ids[i]: i for i in members}
         # -2: a parent that is not among the posts of its platform
         found = [
-            -1 if parents[i] is None or thread_ids[i] is not None else position.get(parents[i], -2)
+            -1 if (up := parents[i]) is None or thread_ids[i] is not None else position.get(up, -2)
             for i in members
         ]
         parent[members] = found
+        del found
     missing = int((parent == -2).sum())
     parent[parent == -2] = -1
     created = rows.created[kept]
     id_len = np.fromiter(map(len, post_ids), dtype=np.int64, count=m)
     id_rank = _tie_ranks(post_ids, created, id_len)
     root, cycles = _roots(parent, has_thread, created, id_len, id_rank)
+    # Arrays of a post each are dropped as soon as they are used up: at ten million posts each
+    # is 80 MB, and this is the command line's peak.
+    del parent, has_thread
     # The thread key (the root's conversation id, or its id) on its platform; group codes in
     # the order the posts first meet them.
     roots, first_member, inverse = np.unique(root, return_index=True, return_inverse=True)
+    del root
     groups: dict[tuple[int, str], int] = {}
     meet = np.argsort(first_member, kind="stable")
+    met_roots = roots[meet]
     codes_met = [
-        groups.setdefault((platform_of[r], thread_ids[r] or post_ids[r]), len(groups))
-        for r in roots[meet].tolist()
+        groups.setdefault((code, thread_ids[r] or post_ids[r]), len(groups))
+        for r, code in zip(met_roots.tolist(), kept_codes[met_roots].tolist(), strict=True)
     ]
     group_of_root = np.empty(len(roots), dtype=np.int64)
     group_of_root[meet] = codes_met
     conv = group_of_root[inverse.reshape(-1)]
+    del inverse, group_of_root, codes_met
     platforms_per_key: dict[str, int] = {}
     for _, key in groups:
         platforms_per_key[key] = platforms_per_key.get(key, 0) + 1
@@ -768,13 +789,14 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
     conv_sorted = conv[within]
     first = np.flatnonzero(np.r_[True, conv_sorted[1:] != conv_sorted[:-1]]) if m else within[:0]
     firsts = within[first]
+    del within, conv_sorted, first
     group_platform = np.array([p for p, _ in groups], dtype=np.int64)
     # Ties between first posts (the same id and instant on two platforms) keep the order
     # build_conversations meets the threads in: platforms as first met, then each key's first
     # post, a key's platforms together.
-    platform_rank: dict[int, int] = {}
-    for code in platform_of:
-        platform_rank.setdefault(code, len(platform_rank))
+    codes_found, code_first = np.unique(kept_codes, return_index=True)
+    met_codes = codes_found[np.argsort(code_first, kind="stable")].tolist()
+    platform_rank = {code: rank for rank, code in enumerate(met_codes)}
     group_first = np.full(len(groups), m, dtype=np.int64)
     np.minimum.at(group_first, conv, np.arange(m))
     key_rank: dict[str, int] = {}
@@ -789,14 +811,17 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
     new_code = np.empty(len(groups), dtype=np.int64)
     new_code[conv_order] = np.arange(len(groups))
     final_conv = new_code[conv]
+    del conv, group_first
     order = np.lexsort((id_rank, id_len, created, final_conv))
     role = np.where(
         ~np.array(rows.is_brand, dtype=bool)[kept],
         CUSTOMER,
         np.where(rows.bot[kept], BOT, AGENT),
     ).astype(np.int8)
-    author = [rows.author[row] for row in kept_list]
-    order_list = order.tolist()
+    # Ids and authors in conversation order, through object arrays (8 bytes a post) rather
+    # than a list of the order (36).
+    ordered_ids = tuple(np.array(post_ids, dtype=object)[order].tolist())
+    ordered_authors = tuple(np.array(author, dtype=object)[order].tolist())
     return Threads(
         conversation_ids=tuple(names[c] for c in conv_order.tolist()),
         rows=kept[order],
@@ -808,8 +833,8 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
         duplicates_dropped=duplicates,
         missing_parents=missing,
         cycles_broken=cycles,
-        post_ids=tuple(map(post_ids.__getitem__, order_list)),
-        author_ids=tuple(map(author.__getitem__, order_list)),
+        post_ids=ordered_ids,
+        author_ids=ordered_authors,
         private=rows.private[kept][order],
     )
 
