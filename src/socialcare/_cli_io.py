@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -79,6 +80,17 @@ def _zone_arg(value: str) -> str:
     except SocialcareError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return value
+
+
+def _idle_arg(value: str) -> timedelta:
+    from socialcare._inbox import _check_idle
+
+    try:
+        span = _check_idle(value)
+    except SocialcareError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    assert span is not None
+    return span
 
 
 def _platform_arg(value: str) -> str:

@@ -28,11 +28,25 @@ if TYPE_CHECKING:
     from socialcare._triage._input import TriageInput
     from socialcare._triage._triager import Triager
 
-__all__ = ["PostColumns", "default_now"]
+__all__ = ["PostColumns", "conflict_error", "default_now"]
 
 _QUESTION_MARKS = ("?", "¿", "؟")  # as socialcare._triage._threads reads a brand's question
 _LABELS = ("intent", "route", "priority", "sentiment", "sensitive", "language")
 _NO_CUSTOMER = {"route": "none"}
+
+
+# The per-post columns of `PostColumns`, by kind (what `compact` rebuilds).
+_ROW_LISTS = ("ids", "author", "parent", "thread", "text", "language")
+_ROW_ARRAYS = ("_digests", "platform", "created", "followers", "index", "line")
+_ROW_FLAGS = ("is_brand", "bot", "private", "asks", "verified")
+
+
+def conflict_error(post_id: str, platform: str) -> InvalidInputError:
+    """The error of a post whose platform and id were seen before with other content."""
+    return InvalidInputError(
+        f"post id {post_id!r} on {platform} was seen before with different content; ids must "
+        "be unique per platform (the first version is kept)"
+    )
 
 
 def _frozen(value: Any) -> Any:
@@ -79,7 +93,7 @@ class PostColumns:
     `build_conversations` does.
     """
 
-    def __init__(self, brand: Iterable[str] | str | None) -> None:
+    def __init__(self, brand: Iterable[str] | str | None, *, track_rows: bool = False) -> None:
         self.brand = _brand_keys(brand)
         self._brand_handles = frozenset(entry.removeprefix("@").lower() for entry in self.brand)
         self.read = 0  # valid posts read, repeats included
@@ -106,6 +120,11 @@ class PostColumns:
         self.followers = array("q")
         self.verified = bytearray()
         self.language: list[str | None] = []
+        # Where each kept post came from (row index, file line), for errors found after it was
+        # read (``track_rows``, with ``--idle``); 16 bytes a post otherwise not spent.
+        self._track = track_rows
+        self.index = array("q")
+        self.line = array("q")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -125,10 +144,7 @@ class PostColumns:
             if self._digests[first] == _digest(post):
                 self.duplicates += 1
             else:
-                conflict = InvalidInputError(
-                    f"post id {post.id!r} on {post.platform} was seen before with different "
-                    "content; ids must be unique per platform (the first version is kept)"
-                )
+                conflict = conflict_error(post.id, post.platform)
                 self.errors.append(RowError(index, conflict, post.id, line=line))
             return
         self._digests.append(_digest(post))
@@ -159,6 +175,9 @@ class PostColumns:
         self.verified.append(author.verified)
         language = post.language
         self.language.append(None if language is None else names.setdefault(language, language))
+        if self._track:
+            self.index.append(index)
+            self.line.append(line)
 
     def _is_brand(self, post: Post) -> bool:
         # Conversation.is_brand_author, with the brand of the whole export.
@@ -169,6 +188,10 @@ class PostColumns:
             return True
         return author.handle is not None and author.handle.lower() in self._brand_handles
 
+    def platform_of(self, row: int) -> Platform:
+        """The platform of post ``row``."""
+        return self._platforms[self.platform[row]]
+
     @property
     def any_brand(self) -> bool:
         """Whether any post is the brand's."""
@@ -178,10 +201,15 @@ class PostColumns:
         """The latest post's instant."""
         return _datetime(max(self.created))
 
-    def thread_posts(self) -> Threads:
-        """Group the posts into conversations (`socialcare.columnar.thread` rules)."""
+    def thread_posts(self, *, release: bool = True) -> Threads:
+        """Group the posts into conversations (`socialcare.columnar.thread` rules).
+
+        ``release`` drops what only threading reads (the ids' positions, parents, thread ids,
+        content digests) once done; ``False`` keeps them, for more posts to come (``--idle``).
+        """
         m = len(self.ids)
-        self._digests = array("q")
+        if release:
+            self._digests = array("q")
 
         def flags(values: bytearray) -> npt.NDArray[np.bool_]:
             return np.frombuffer(bytes(values), dtype=np.uint8).astype(bool)
@@ -203,9 +231,31 @@ class PostColumns:
             errors=[],
         )
         threads = _thread(rows, positions=self._seen)
-        self._seen = []
-        self.parent, self.thread = [], []  # threading is done with them
+        if release:
+            self._seen = []
+            self.parent, self.thread = [], []  # threading is done with them
         return threads
+
+    def compact(self, keep: npt.NDArray[np.bool_]) -> None:
+        """Keep only the posts where ``keep`` is true (in their order); forget the others."""
+        if not self._track:
+            raise ValueError("compact needs PostColumns(track_rows=True)")
+        picked = np.flatnonzero(keep)
+        rows = picked.tolist()
+        for name in _ROW_LISTS:
+            values = getattr(self, name)
+            setattr(self, name, [values[r] for r in rows])
+        for name in _ROW_ARRAYS:
+            numbers = array("q")
+            numbers.frombytes(np.frombuffer(getattr(self, name), dtype=np.int64)[picked].tobytes())
+            setattr(self, name, numbers)
+        for name in _ROW_FLAGS:
+            flags = np.frombuffer(bytes(getattr(self, name)), dtype=np.uint8)[picked]
+            setattr(self, name, bytearray(flags.tobytes()))
+        codes = self.platform
+        self._seen = [{} for _ in self._platforms]
+        for row, (code, post_id) in enumerate(zip(codes, self.ids, strict=True)):
+            self._seen[code][post_id] = row
 
     def labels(
         self, threads: Threads, triager: Triager, *, batch: int = 20_000

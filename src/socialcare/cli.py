@@ -34,6 +34,7 @@ from socialcare._cli_io import (
     FORMULA_PREFIXES,
     _cli_text,
     _delimiter_arg,
+    _idle_arg,
     _mapping,
     _output,
     _platform_arg,
@@ -322,6 +323,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     target = _target(args.output, args.output_format, source) if args.output else None
     policy = _load_policy(args.policy)
     _warn_unmapped_keys(source, args, err)
+    if args.idle is not None:
+        return _report_idle(args, out, err, mapping, source, target, policy)
     columns = PostColumns(args.brand or None)
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
@@ -336,33 +339,104 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     threads = columns.thread_posts()
     if not len(threads):
         err.write(f"no conversations in {source.path}\n")
-        _report_bad_rows([*bad, *columns.errors], err, kept=False)
+        _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
         return 1 if bad or columns.errors else 0
     if not columns.any_brand:
-        err.write(
-            "warning: no post was found from the brand, so every post counts as a customer's "
-            "and reply rates and SLA attainment read 0%. Name the brand's author ids or handles "
-            "with --brand (repeatable, e.g. --brand AcmeSupport), or map a column that marks "
-            "them with --map author.is_brand=COLUMN.\n"
-        )
+        _warn_no_brand(err)
     now = _parse_now(args.now) if args.now else default_now(columns)
-    by = [part for part in (args.by or "").split(",") if part]
     labels = columns.labels(threads, _triager())
     cols = threads.columns(labels=labels, policy=policy, now=now)
-    rep = metrics.report(cols, by=by, tz=args.tz, period="week")
+    rep = metrics.report(cols, by=_by(args), tz=args.tz, period="week")
+    _write_report(rep, target, out, args)
+    err.write(
+        f"{columns.read:,} post(s), {len(threads):,} conversation(s), "
+        f"{columns.duplicates:,} duplicate(s) dropped, "
+        f"{threads.missing_parents:,} reply(ies) without their parent\n"
+    )
+    _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
+    return 1 if bad or columns.errors else 0
+
+
+def _report_idle(
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    mapping: Any,
+    source: Any,
+    target: Any,
+    policy: SLAPolicy,
+) -> int:
+    """``report --idle``: conversations closed and forgotten as the file is read."""
+    from socialcare import metrics
+    from socialcare._cli_idle import IdleReport
+    from socialcare._cli_report import PostColumns
+
+    columns = PostColumns(args.brand or None, track_rows=True)
+    accumulator = metrics.Accumulator(by=_by(args), tz=args.tz, period="week")
+    now = _parse_now(args.now) if args.now else None
+    idle = IdleReport(
+        columns, idle=args.idle, policy=policy, now=now, triager=_triager, accumulator=accumulator
+    )
+    progress = Progress(err, enabled=_progress_on(args, err), label="posts")
+    bad: list[RowError] = []
+    try:
+        for index, (line, value) in enumerate(_read(source, mapping, args, progress)):
+            if isinstance(value, RowError):
+                bad.append(value)
+            else:
+                columns.add(value, index, line)
+                idle.added()
+        idle.finish()
+    finally:
+        progress.close()
+    if not idle.conversations:
+        err.write(f"no conversations in {source.path}\n")
+        _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
+        return 1 if bad or columns.errors else 0
+    if not idle.any_brand:
+        _warn_no_brand(err)
+    _write_report(accumulator.report(), target, out, args)
+    err.write(
+        f"{columns.read:,} post(s), {idle.conversations:,} conversation(s), "
+        f"{columns.duplicates:,} duplicate(s) dropped, "
+        f"{idle.missing_parents:,} reply(ies) without their parent\n"
+    )
+    if idle.late:
+        err.write(
+            f"warning: {idle.late:,} post(s) came after their conversation had been closed as "
+            "idle (--idle) and were counted as conversations of their own; the "
+            "file is not in time order, or replies come long after. Rerun with a longer "
+            "--idle, or without it, for the exact report.\n"
+        )
+    _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
+    return 1 if bad or columns.errors else 0
+
+
+def _warn_no_brand(err: TextIO) -> None:
+    err.write(
+        "warning: no post was found from the brand, so every post counts as a customer's "
+        "and reply rates and SLA attainment read 0%. Name the brand's author ids or handles "
+        "with --brand (repeatable, e.g. --brand AcmeSupport), or map a column that marks "
+        "them with --map author.is_brand=COLUMN.\n"
+    )
+
+
+def _by(args: argparse.Namespace) -> list[str]:
+    return [part for part in (args.by or "").split(",") if part]
+
+
+def _in_order(bad: Sequence[RowError], found_later: Sequence[RowError]) -> list[RowError]:
+    """Unreadable rows and rows found bad after reading, in the order of the file."""
+    return sorted([*bad, *found_later], key=lambda error: error.index)
+
+
+def _write_report(rep: Report, target: Any, out: TextIO, args: argparse.Namespace) -> None:
     if target is not None:
         with _output(target, _report_columns(rep), out, formula_guard=args.formula_guard) as writer:
             for row in _flat_rows(rep):
                 writer.write(row)
     else:
         out.write(_render_table(rep))
-    err.write(
-        f"{columns.read:,} post(s), {len(threads):,} conversation(s), "
-        f"{columns.duplicates:,} duplicate(s) dropped, "
-        f"{threads.missing_parents:,} reply(ies) without their parent\n"
-    )
-    _report_bad_rows([*bad, *columns.errors], err, kept=False)
-    return 1 if bad or columns.errors else 0
 
 
 def _parse_now(value: str) -> datetime:
@@ -722,6 +796,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--policy", help="SLA policy as JSON (default: 15m first response, 24/7)")
     report.add_argument("--now", help="evaluate SLA clocks as of this instant (default: end)")
     report.add_argument("--tz", default="UTC", type=_zone_arg, help="zone of the weekly periods")
+    report.add_argument(
+        "--idle",
+        type=_idle_arg,
+        help="close a conversation once its last post is this much older than the newest "
+        "post read (such as 7d), and forget its posts: memory follows the open "
+        "conversations; a post that comes after its conversation was closed is counted on "
+        "its own and reported (default: hold every post to the end, exact)",
+    )
     report.set_defaults(run=cmd_report)
     return parser
 

@@ -1,0 +1,299 @@
+"""``socialcare report --idle``: idle conversations reported and forgotten while reading.
+
+Without ``--idle`` the command holds every post's columns to the end of the file, because an
+export may list a reply anywhere. With ``--idle SPAN`` it closes, as it reads, each
+conversation whose last post is more than ``SPAN`` older than the newest post read so far
+(`Inbox` ``idle=`` semantics), once its SLA clocks can no longer change: it is threaded,
+triaged and its SLA states read, its metrics go into a `socialcare.metrics.Accumulator`, and
+its columns are dropped. Memory then follows the open conversations, plus 16 bytes for each
+closed post (a hash of its id and of its content) and what the accumulator keeps (8 bytes per
+measured duration in exact mode).
+
+What can differ from the exact report, and how it is kept honest:
+
+- A post that belongs to a conversation already closed (a reply to a closed post, a post with
+  a closed conversation's thread id, the parent of a closed reply whose parent was missing)
+  starts a conversation of its own. Such posts are counted (`IdleReport.late`) and the command
+  warns with the count; a run with no late post gives exactly the report without ``--idle``.
+- Repeats of a closed post are still found, through the 64-bit hashes of its platform and id
+  and of its content: an exact repeat is dropped and counted, a different post with the same
+  id is a bad row. Two different ids with the same hash (odds about ``n² / 2**64``: 1 in 300,000
+  for ten million posts) would be taken for a repeat.
+- A conversation is closed only when every SLA state it has reads the same as of just after the
+  newest post and 200 years later: states only move forward (pending, at risk, breached), so
+  they are then what the end of the file will read. With ``--now`` the states are read at that
+  instant, exactly as without ``--idle``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from itertools import compress
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from socialcare._cli_report import PostColumns, conflict_error
+from socialcare._conversation import RowError
+from socialcare.columnar import Threads, _datetime
+
+if TYPE_CHECKING:
+    from socialcare._triage._triager import Triager
+    from socialcare.metrics import Accumulator
+
+__all__ = ["IdleReport"]
+
+IntArray = npt.NDArray[np.int64]
+
+_FAR = timedelta(days=365 * 200)  # "ever after", for reading a clock's final state
+_MIN_ROWS = 100_000  # posts read between two closings, at least
+
+
+def _hashes(codes: Any, names: list[str]) -> IntArray:
+    """The hash of each (platform code, id) pair."""
+    if isinstance(codes, np.ndarray):
+        codes = codes.tolist()
+    return np.fromiter(
+        (hash(pair) for pair in zip(codes, names, strict=True)), dtype=np.int64, count=len(names)
+    )
+
+
+class _HashSet:
+    """Sorted 64-bit hashes with a payload each (the closed posts' content digests)."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.values = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, keys: IntArray, values: IntArray | None = None) -> None:
+        if not len(keys):
+            return
+        if values is None:
+            values = np.zeros(len(keys), dtype=np.int64)
+        merged = np.concatenate([self.keys, keys])
+        order = np.argsort(merged, kind="stable")
+        self.keys = merged[order]
+        self.values = np.concatenate([self.values, values])[order]
+
+    def find(self, keys: IntArray) -> IntArray:
+        """Where each key is (-1: absent)."""
+        if not len(self.keys):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, at, -1).astype(np.int64)
+
+
+def _take(threads: Threads, keep: npt.NDArray[np.bool_]) -> Threads:
+    """The conversations of ``threads`` where ``keep`` is true (counts of the whole left 0)."""
+    at = keep[threads.conv]
+    renumber = np.cumsum(keep) - 1
+    return Threads(
+        conversation_ids=tuple(compress(threads.conversation_ids, keep.tolist())),
+        rows=threads.rows[at],
+        conv=renumber[threads.conv[at]],
+        created_at=threads.created_at[at],
+        role=threads.role[at],
+        platform=type(threads.platform)(threads.platform.codes[keep], threads.platform.categories),
+        errors=(),
+        duplicates_dropped=0,
+        missing_parents=0,
+        cycles_broken=0,
+        post_ids=tuple(compress(threads.post_ids, at.tolist())),
+        author_ids=tuple(compress(threads.author_ids, at.tolist())),
+        private=threads.private[at],
+    )
+
+
+class IdleReport:
+    """Close idle conversations of a `PostColumns` into an accumulator as posts arrive.
+
+    Call `added` after each ``columns.add``, then `finish` once after the last post.
+
+    Args:
+        columns: the posts read so far (``track_rows=True``); closed posts leave it.
+        idle: a conversation whose last post is older than the newest post by more than this
+            is closed (when its SLA states are final).
+        policy: the SLA policy (None: no clocks).
+        now: the instant clocks are read at (``--now``); None for just after the last post.
+        triager: called once, when the first conversations are triaged.
+        accumulator: receives the metrics of each closed conversation.
+    """
+
+    def __init__(
+        self,
+        columns: PostColumns,
+        *,
+        idle: timedelta,
+        policy: Any,
+        now: datetime | None,
+        triager: Callable[[], Triager],
+        accumulator: Accumulator,
+        min_rows: int | None = None,
+    ) -> None:
+        self.columns = columns
+        self._idle_us = idle // timedelta(microseconds=1)
+        self._policy = policy
+        self._now = now
+        self._make_triager = triager
+        self._triager: Triager | None = None
+        self.accumulator = accumulator
+        self._min_rows = _MIN_ROWS if min_rows is None else min_rows
+        self._next = self._min_rows
+        self._checked = 0  # posts before this one were checked against the closed ones
+        self._newest = np.iinfo(np.int64).min  # the newest post read (repeats included)
+        self._closed_newest = np.iinfo(np.int64).min  # the newest post closed
+        self._ids = _HashSet()  # closed posts: (platform, id) -> content digest
+        self._threads = _HashSet()  # the closed posts' thread ids, by platform
+        self._missing = _HashSet()  # the closed replies' missing parents, by platform
+        self.conversations = 0
+        self.missing_parents = 0
+        self.late = 0  # posts whose conversation was closed before they were read
+        self.closings = 0
+        self.any_brand = False  # whether any closed post is the brand's
+
+    def added(self) -> None:
+        """Note the post just added; close idle conversations when enough posts wait."""
+        columns = self.columns
+        if columns.created:
+            self._newest = max(self._newest, columns.created[-1])
+        if len(columns) >= self._next:
+            self._close(final=False)
+
+    def finish(self) -> datetime:
+        """Close every conversation left; return the instant the clocks were read at."""
+        return self._close(final=True)
+
+    def _triage(self) -> Triager:
+        if self._triager is None:
+            self._triager = self._make_triager()
+        return self._triager
+
+    def _close(self, *, final: bool) -> datetime:
+        columns = self.columns
+        self._check_new_posts()
+        kept_newest = max(self._closed_newest, max(columns.created, default=self._closed_newest))
+        just_after = _datetime(int(kept_newest)) + timedelta(seconds=1)
+        now = self._now or just_after
+        threads = columns.thread_posts(release=False)
+        k = len(threads)
+        if k:
+            if final:
+                idle = np.ones(k, dtype=bool)
+            else:
+                last = threads.created_at.view(np.int64)[threads.starts()[1:] - 1]
+                idle = last < self._newest - self._idle_us
+            if idle.any():
+                self._close_some(threads, idle, now, final=final)
+        self._checked = len(columns)
+        self._next = max(self._min_rows, 2 * len(columns))
+        self.closings += 1
+        return now
+
+    def _check_new_posts(self) -> None:
+        """Drop repeats of closed posts among the posts read since the last closing; count the
+        posts whose conversation was closed before them."""
+        columns = self.columns
+        start = self._checked
+        n = len(columns)
+        if start == n or not len(self._ids):
+            return
+        codes = np.frombuffer(columns.platform, dtype=np.int64)[start:]
+        at = self._ids.find(_hashes(codes, columns.ids[start:]))
+        drop = np.zeros(n, dtype=bool)
+        for i in np.flatnonzero(at >= 0).tolist():
+            row = start + i
+            if self._ids.values[at[i]] == columns._digests[row]:
+                columns.duplicates += 1
+            else:
+                error = conflict_error(columns.ids[row], columns.platform_of(row))
+                columns.errors.append(
+                    RowError(columns.index[row], error, columns.ids[row], line=columns.line[row])
+                )
+            drop[row] = True
+        # A post joins a closed conversation through its thread id (a closed thread, or a
+        # closed post's id as a thread), its parent (a closed post), or its own id (a closed
+        # thread's id, or the missing parent of a closed reply).
+        threads = columns.thread[start:]
+        parents = columns.parent[start:]
+        late = np.zeros(n - start, dtype=bool)
+        by_thread = [(i, thread) for i, thread in enumerate(threads) if thread is not None]
+        if by_thread:
+            where = np.array([i for i, _ in by_thread], dtype=np.int64)
+            keys = _hashes(codes[where], [thread for _, thread in by_thread])
+            late[where] = (self._threads.find(keys) >= 0) | (self._ids.find(keys) >= 0)
+        by_parent = [
+            (i, parent)
+            for i, (thread, parent) in enumerate(zip(threads, parents, strict=True))
+            if thread is None and parent is not None
+        ]
+        if by_parent:
+            where = np.array([i for i, _ in by_parent], dtype=np.int64)
+            keys = _hashes(codes[where], [parent for _, parent in by_parent])
+            late[where] = self._ids.find(keys) >= 0
+        own = _hashes(codes, columns.ids[start:])
+        late |= (self._threads.find(own) >= 0) | (self._missing.find(own) >= 0)
+        self.late += int((late & ~drop[start:]).sum())
+        if drop.any():
+            columns.compact(~drop)
+
+    def _close_some(
+        self, threads: Threads, idle: npt.NDArray[np.bool_], now: datetime, *, final: bool
+    ) -> None:
+        columns = self.columns
+        policy = self._policy
+        candidates = _take(threads, idle)
+        labels = columns.labels(candidates, self._triage())
+        done = np.ones(len(candidates), dtype=bool)
+        if policy is not None and self._now is None and not final:
+            # Closed only when no clock can still move: the same states now and ever after.
+            soon = candidates.sla(policy, now, labels=labels).states
+            later = candidates.sla(policy, now + _FAR, labels=labels).states
+            for name, states in soon.items():
+                done &= states.codes == later[name].codes
+        if not done.any():
+            return
+        closing = _take(candidates, done) if not done.all() else candidates
+        if closing is not candidates:
+            flags = done.tolist()
+            labels = {name: list(compress(values, flags)) for name, values in labels.items()}
+        self.accumulator.add(closing.columns(labels=labels, policy=policy, now=now))
+        self.conversations += len(closing)
+        self._forget(closing.rows)
+
+    def _forget(self, rows: IntArray) -> None:
+        """Remember the closed posts by their hashes; drop their columns."""
+        columns = self.columns
+        codes = np.frombuffer(columns.platform, dtype=np.int64)[rows]
+        picked = rows.tolist()
+        ids = [columns.ids[r] for r in picked]
+        digests = np.frombuffer(columns._digests, dtype=np.int64)[rows]
+        self._ids.add(_hashes(codes, ids), digests)
+        thread_codes: list[int] = []
+        thread_ids: list[str] = []
+        missing_codes: list[int] = []
+        missing: list[str] = []
+        seen = columns._seen
+        for row, code in zip(picked, codes.tolist(), strict=True):
+            thread = columns.thread[row]
+            if thread is not None:
+                thread_codes.append(code)
+                thread_ids.append(thread)
+                continue
+            parent = columns.parent[row]
+            if parent is not None and parent not in seen[code]:
+                self.missing_parents += 1
+                missing_codes.append(code)
+                missing.append(parent)
+        self._threads.add(_hashes(thread_codes, thread_ids))
+        self._missing.add(_hashes(missing_codes, missing))
+        self.any_brand = self.any_brand or any(columns.is_brand[r] for r in picked)
+        created = np.frombuffer(columns.created, dtype=np.int64)[rows]
+        self._closed_newest = max(self._closed_newest, int(created.max()))
+        keep = np.ones(len(columns), dtype=bool)
+        keep[rows] = False
+        columns.compact(keep)
