@@ -18,6 +18,12 @@ runs in its own child process so peak memory is its own):
 Part 2: ``socialcare report FILE`` on a CSV export of ``--cli-rows`` rows in a child process:
 wall time and the child's peak RSS (``resource.getrusage(RUSAGE_CHILDREN)``).
 
+Part 3 (``--idle-rows``, default 1,000,000; 0 skips it): the same kind of threads written in
+time order, as a helpdesk exports them, over 120 days; ``socialcare report`` against
+``socialcare report --idle 1d`` (conversations closed as they go idle, so memory follows the
+open ones), each in a child process: wall time, peak RSS, and whether the two reports are
+byte-identical.
+
 The machine is small (2 cores) and shared; read ratios from the same run, not absolute times.
 """
 
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import heapq
 import json
 import random
 import resource
@@ -71,47 +78,81 @@ HEADER = [
 ]
 
 
+def _thread(
+    rng: random.Random, size: int, first_id: int, thread: int, t: datetime
+) -> Iterator[dict[str, Any]]:
+    """One thread of ``size`` posts from ``t``: a customer, the brand's agents (by handle) and
+    its bot, replies chained by in_reply_to; a tenth with a thread id, some missing parents."""
+    customer = f"u{rng.randrange(200_000)}"
+    platform = rng.choice(("twitter", "twitter", "facebook", "instagram"))
+    channel = rng.choice(("public", "public", "private"))
+    parent = "404" if rng.random() < 0.02 else None
+    with_thread = rng.random() < 0.1
+    for k in range(size):
+        post_id = str(10**12 + first_id + k)
+        if k % 2 == 0:
+            author, handle, bot = customer, f"user_{customer}", False
+            text = rng.choice(CUSTOMER_TEXTS)
+        elif rng.random() < 0.15:
+            author, handle, bot = "acme_bot", "AcmeBot", True
+            text = "Thanks for your message, an agent will reply soon."
+        else:
+            author, handle, bot = f"agent{rng.randrange(20)}", "AcmeHelp", False
+            text = rng.choice(BRAND_TEXTS)
+        yield {
+            "id": post_id,
+            "platform": platform,
+            "author.id": author,
+            "author.handle": handle,
+            "author.is_bot": "true" if bot else "false",
+            "created_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "text": text,
+            "in_reply_to": parent or "",
+            "conversation_id": f"t{thread}" if with_thread else "",
+            "channel": channel,
+            "language": "",
+        }
+        parent = post_id
+        t += timedelta(seconds=int(rng.expovariate(1 / 1800)))
+
+
+def _size(rng: random.Random, left: int) -> int:
+    return min(rng.choice((1, 2, 2, 3, 3, 4, 5, 9)), left)
+
+
 def _generate(n: int, rng: random.Random) -> Iterator[dict[str, Any]]:
-    """Threads of 1-9 posts: customers, the brand's agents (by handle) and its bot, replies
-    chained by in_reply_to, a tenth with a thread id, some missing parents (in thread order)."""
+    """Threads of 1-9 posts (`_thread`), each starting at random over 120 days, thread by
+    thread."""
     made = 0
     thread = 0
     while made < n:
-        size = min(rng.choice((1, 2, 2, 3, 3, 4, 5, 9)), n - made)
+        size = _size(rng, n - made)
         t = START + timedelta(seconds=rng.randrange(86400 * 120))
-        customer = f"u{rng.randrange(200_000)}"
-        platform = rng.choice(("twitter", "twitter", "facebook", "instagram"))
-        channel = rng.choice(("public", "public", "private"))
-        parent = "404" if rng.random() < 0.02 else None
-        with_thread = rng.random() < 0.1
-        for k in range(size):
-            post_id = str(10**12 + made)
-            if k % 2 == 0:
-                author, handle, bot = customer, f"user_{customer}", False
-                text = rng.choice(CUSTOMER_TEXTS)
-            elif rng.random() < 0.15:
-                author, handle, bot = "acme_bot", "AcmeBot", True
-                text = "Thanks for your message, an agent will reply soon."
-            else:
-                author, handle, bot = f"agent{rng.randrange(20)}", "AcmeHelp", False
-                text = rng.choice(BRAND_TEXTS)
-            yield {
-                "id": post_id,
-                "platform": platform,
-                "author.id": author,
-                "author.handle": handle,
-                "author.is_bot": "true" if bot else "false",
-                "created_at": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "text": text,
-                "in_reply_to": parent or "",
-                "conversation_id": f"t{thread}" if with_thread else "",
-                "channel": channel,
-                "language": "",
-            }
-            made += 1
-            parent = post_id
-            t += timedelta(seconds=int(rng.expovariate(1 / 1800)))
+        yield from _thread(rng, size, made, thread, t)
+        made += size
         thread += 1
+
+
+def _generate_in_time_order(n: int, rng: random.Random) -> Iterator[dict[str, Any]]:
+    """Threads as `_generate` makes them, starting in increasing order over 120 days, their
+    posts merged into one stream in time order (memory: the threads still going)."""
+    mean_gap = 86400 * 120 / max(1.0, n / 3.6)  # about 3.6 posts a thread
+    start = START
+    pending: list[tuple[str, int, dict[str, Any]]] = []
+    made = 0
+    thread = 0
+    while made < n:
+        start += timedelta(seconds=rng.expovariate(1 / mean_gap))
+        first = start.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        while pending and pending[0][0] <= first:
+            yield heapq.heappop(pending)[2]
+        size = _size(rng, n - made)
+        for row in _thread(rng, size, made, thread, start.replace(microsecond=0)):
+            heapq.heappush(pending, (row["created_at"], made, row))
+            made += 1
+        thread += 1
+    while pending:
+        yield heapq.heappop(pending)[2]
 
 
 def make_posts(n: int, seed: int = 7) -> list[dict[str, Any]]:
@@ -348,13 +389,22 @@ def in_child(variant: str, n: int) -> dict[str, Any] | None:
     return result
 
 
+def write_timed_export(path: Path, n: int, seed: int = 7) -> None:
+    """A CSV export of ``n`` posts in time order (`_generate_in_time_order`)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADER)
+        writer.writeheader()
+        writer.writerows(_generate_in_time_order(n, random.Random(seed)))
+
+
 def cli_run(path: Path, extra: list[str]) -> tuple[float, float, float, int]:
     """Run ``socialcare report`` in a child: wall and CPU seconds, peak RSS (MiB), status."""
     code = (
         "import resource, sys, time\n"
         "from socialcare.cli import main\n"
         "t = time.perf_counter()\n"
-        f"status = main({['report', str(path), *extra]!r}, out=open('/dev/null', 'w'))\n"
+        f"status = main({['report', str(path), *extra]!r}, out=open('/dev/null', 'w'),"
+        " err=open('/dev/null', 'w'))\n"
         "use = resource.getrusage(resource.RUSAGE_SELF)\n"
         "print(time.perf_counter() - t, use.ru_utime + use.ru_stime, use.ru_maxrss / 1024, "
         "status)\n"
@@ -370,6 +420,7 @@ def main() -> None:
     parser.add_argument("--cli-rows", type=int, default=1_000_000)
     parser.add_argument("--skip-object", action="store_true")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--idle-rows", type=int, default=1_000_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -416,6 +467,33 @@ def main() -> None:
             f"socialcare report, {args.cli_rows:,} rows ({size:,.0f} MiB CSV): {seconds:.1f} s "
             f"wall, {cpu:.1f} s CPU, {args.cli_rows / seconds:,.0f} rows/s, peak RSS "
             f"{peak:,.0f} MiB (exit {status})"
+        )
+    if args.idle_rows:
+        idle_part(args.idle_rows)
+
+
+def idle_part(n: int) -> None:
+    """``report`` against ``report --idle 1d`` on a time-ordered export of ``n`` rows."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "in_time_order.csv"
+        write_timed_export(path, n)
+        size = path.stat().st_size / 2**20
+        print(f"socialcare report on {n:,} rows in time order ({size:,.0f} MiB CSV):")
+        runs: dict[str, tuple[float, float, float, int, bytes]] = {}
+        for name, idle in (("exact", []), ("--idle 1d", ["--idle", "1d"])):
+            out = Path(folder) / f"report{len(runs)}.csv"
+            extra = ["--brand", "AcmeHelp", "--brand", "AcmeBot", "--by", "route,period"]
+            runs[name] = (*cli_run(path, [*extra, *idle, "-o", str(out)]), out.read_bytes())
+            seconds, cpu, peak, status, _ = runs[name]
+            print(
+                f"  {name:<10} {seconds:6.1f} s wall, {cpu:6.1f} s CPU, peak RSS {peak:7,.0f} MiB"
+                f" (exit {status})"
+            )
+        exact, idle_run = runs["exact"], runs["--idle 1d"]
+        print(
+            f"  --idle 1d vs exact: {exact[0] / idle_run[0]:.2f}x the speed, "
+            f"{idle_run[2] / exact[2]:.2f}x the peak; reports byte-identical: "
+            f"{exact[4] == idle_run[4]}"
         )
 
 

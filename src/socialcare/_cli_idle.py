@@ -27,8 +27,11 @@ What can differ from the exact report, and how it is kept honest:
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import cache
 from itertools import compress
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +51,8 @@ __all__ = ["IdleReport"]
 IntArray = npt.NDArray[np.int64]
 
 _FAR = timedelta(days=365 * 200)  # "ever after", for reading a clock's final state
-_MIN_ROWS = 100_000  # posts read between two closings, at least
+_MIN_ROWS = 25_000  # posts read between two closings, at least
+_RUN_CAP = 2_000_000  # hashes in one sorted run, at most
 
 
 def _hashes(codes: Any, names: list[str]) -> IntArray:
@@ -60,32 +64,73 @@ def _hashes(codes: Any, names: list[str]) -> IntArray:
     )
 
 
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return None
+    return trim
+
+
+def _give_back_memory() -> None:
+    """Return the heap pages freed by a closing to the system.
+
+    glibc keeps freed heap pages for the process; after each closing frees the columns of
+    the posts it closed, the resident size would otherwise creep up by about as much again as
+    what is kept (measured: 137 against 60 bytes a post at a million posts). Dask's workers
+    do the same (``malloc_trim``).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 class _HashSet:
-    """Sorted 64-bit hashes with a payload each (the closed posts' content digests)."""
+    """64-bit hashes with a payload each (the closed posts' content digests).
+
+    Kept as sorted runs, merged like a binary counter (a run absorbs the next when it is no
+    larger), so each hash is copied about log2(n / closing) times in all, and no run
+    outgrows ``_RUN_CAP``: the copies a merge makes stay small beside what is kept.
+    """
 
     def __init__(self) -> None:
-        self.keys = np.zeros(0, dtype=np.int64)
-        self.values = np.zeros(0, dtype=np.int64)
+        self._runs: list[tuple[IntArray, IntArray]] = []
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return sum(len(keys) for keys, _ in self._runs)
 
     def add(self, keys: IntArray, values: IntArray | None = None) -> None:
         if not len(keys):
             return
         if values is None:
             values = np.zeros(len(keys), dtype=np.int64)
-        merged = np.concatenate([self.keys, keys])
-        order = np.argsort(merged, kind="stable")
-        self.keys = merged[order]
-        self.values = np.concatenate([self.values, values])[order]
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        runs = self._runs
+        while runs and len(runs[-1][0]) <= len(keys) and len(runs[-1][0]) + len(keys) <= _RUN_CAP:
+            old_keys, old_values = runs.pop()
+            at = np.searchsorted(old_keys, keys)
+            keys, values = np.insert(old_keys, at, keys), np.insert(old_values, at, values)
+        runs.append((keys, values))
 
-    def find(self, keys: IntArray) -> IntArray:
-        """Where each key is (-1: absent)."""
-        if not len(self.keys):
-            return np.full(len(keys), -1, dtype=np.int64)
-        at = np.searchsorted(self.keys, keys).clip(max=len(self.keys) - 1)
-        return np.where(self.keys[at] == keys, at, -1).astype(np.int64)
+    def lookup(self, keys: IntArray) -> tuple[npt.NDArray[np.bool_], IntArray]:
+        """Whether each key is there, and its payload (0 where absent)."""
+        found = np.zeros(len(keys), dtype=bool)
+        values = np.zeros(len(keys), dtype=np.int64)
+        for run_keys, run_values in self._runs:
+            at = np.searchsorted(run_keys, keys).clip(max=len(run_keys) - 1)
+            hit = run_keys[at] == keys
+            found |= hit
+            values[hit] = run_values[at[hit]]
+        return found, values
+
+    def has(self, keys: IntArray) -> npt.NDArray[np.bool_]:
+        """Whether each key is there."""
+        return self.lookup(keys)[0]
 
 
 def _take(threads: Threads, keep: npt.NDArray[np.bool_]) -> Threads:
@@ -192,6 +237,7 @@ class IdleReport:
         self._checked = len(columns)
         self._next = max(self._min_rows, 2 * len(columns))
         self.closings += 1
+        _give_back_memory()
         return now
 
     def _check_new_posts(self) -> None:
@@ -203,11 +249,11 @@ class IdleReport:
         if start == n or not len(self._ids):
             return
         codes = np.frombuffer(columns.platform, dtype=np.int64)[start:]
-        at = self._ids.find(_hashes(codes, columns.ids[start:]))
+        repeated, digests = self._ids.lookup(_hashes(codes, columns.ids[start:]))
         drop = np.zeros(n, dtype=bool)
-        for i in np.flatnonzero(at >= 0).tolist():
+        for i in np.flatnonzero(repeated).tolist():
             row = start + i
-            if self._ids.values[at[i]] == columns._digests[row]:
+            if digests[i] == columns._digests[row]:
                 columns.duplicates += 1
             else:
                 error = conflict_error(columns.ids[row], columns.platform_of(row))
@@ -225,7 +271,7 @@ class IdleReport:
         if by_thread:
             where = np.array([i for i, _ in by_thread], dtype=np.int64)
             keys = _hashes(codes[where], [thread for _, thread in by_thread])
-            late[where] = (self._threads.find(keys) >= 0) | (self._ids.find(keys) >= 0)
+            late[where] = self._threads.has(keys) | self._ids.has(keys)
         by_parent = [
             (i, parent)
             for i, (thread, parent) in enumerate(zip(threads, parents, strict=True))
@@ -234,9 +280,9 @@ class IdleReport:
         if by_parent:
             where = np.array([i for i, _ in by_parent], dtype=np.int64)
             keys = _hashes(codes[where], [parent for _, parent in by_parent])
-            late[where] = self._ids.find(keys) >= 0
+            late[where] = self._ids.has(keys)
         own = _hashes(codes, columns.ids[start:])
-        late |= (self._threads.find(own) >= 0) | (self._missing.find(own) >= 0)
+        late |= self._threads.has(own) | self._missing.has(own)
         self.late += int((late & ~drop[start:]).sum())
         if drop.any():
             columns.compact(~drop)
