@@ -52,6 +52,7 @@ IntArray = npt.NDArray[np.int64]
 
 _FAR = timedelta(days=365 * 200)  # "ever after", for reading a clock's final state
 _MIN_ROWS = 25_000  # posts read between two closings, at least
+_NOTHING = -(2**63)  # before any post
 _RUN_CAP = 2_000_000  # hashes in one sorted run, at most
 
 
@@ -190,8 +191,8 @@ class IdleReport:
         self._min_rows = _MIN_ROWS if min_rows is None else min_rows
         self._next = self._min_rows
         self._checked = 0  # posts before this one were checked against the closed ones
-        self._newest = np.iinfo(np.int64).min  # the newest post read (repeats included)
-        self._closed_newest = np.iinfo(np.int64).min  # the newest post closed
+        self._newest = _NOTHING  # the newest post read (repeats included)
+        self._closed_newest = _NOTHING  # the newest post closed
         self._ids = _HashSet()  # closed posts: (platform, id) -> content digest
         self._threads = _HashSet()  # the closed posts' thread ids, by platform
         self._missing = _HashSet()  # the closed replies' missing parents, by platform
@@ -199,6 +200,9 @@ class IdleReport:
         self.missing_parents = 0
         self.late = 0  # posts whose conversation was closed before they were read
         self.closings = 0
+        # Idle conversations kept at a closing because one of their clocks could still change
+        # (counted at each closing that kept them).
+        self.kept_for_clocks = 0
         self.any_brand = False  # whether any closed post is the brand's
 
     def added(self) -> None:
@@ -209,8 +213,9 @@ class IdleReport:
         if len(columns) >= self._next:
             self._close(final=False)
 
-    def finish(self) -> datetime:
-        """Close every conversation left; return the instant the clocks were read at."""
+    def finish(self) -> datetime | None:
+        """Close every conversation left; the instant the clocks were read at (None: the
+        file had no post)."""
         return self._close(final=True)
 
     def _triage(self) -> Triager:
@@ -218,15 +223,18 @@ class IdleReport:
             self._triager = self._make_triager()
         return self._triager
 
-    def _close(self, *, final: bool) -> datetime:
+    def _close(self, *, final: bool) -> datetime | None:
+        """Close the idle conversations (every one when ``final``); the instant the clocks
+        are read at (None while no post was kept)."""
         columns = self.columns
         self._check_new_posts()
         kept_newest = max(self._closed_newest, max(columns.created, default=self._closed_newest))
-        just_after = _datetime(int(kept_newest)) + timedelta(seconds=1)
-        now = self._now or just_after
+        now = self._now
+        if now is None and kept_newest > _NOTHING:
+            now = _datetime(int(kept_newest)) + timedelta(seconds=1)
         threads = columns.thread_posts(release=False)
         k = len(threads)
-        if k:
+        if k and now is not None:
             if final:
                 idle = np.ones(k, dtype=bool)
             else:
@@ -301,6 +309,7 @@ class IdleReport:
             later = candidates.sla(policy, now + _FAR, labels=labels).states
             for name, states in soon.items():
                 done &= states.codes == later[name].codes
+            self.kept_for_clocks += int((~done).sum())
         if not done.any():
             return
         closing = _take(candidates, done) if not done.all() else candidates
