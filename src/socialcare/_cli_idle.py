@@ -30,6 +30,7 @@ from __future__ import annotations
 import ctypes
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import cache
 from itertools import compress
@@ -41,6 +42,7 @@ import numpy.typing as npt
 from socialcare._cli_report import PostColumns, conflict_error
 from socialcare._conversation import RowError
 from socialcare.columnar import Threads, _datetime
+from socialcare.metrics import Labels
 
 if TYPE_CHECKING:
     from socialcare._triage._triager import Triager
@@ -52,6 +54,7 @@ IntArray = npt.NDArray[np.int64]
 
 _FAR = timedelta(days=365 * 200)  # "ever after", for reading a clock's final state
 _MIN_ROWS = 25_000  # posts read between two closings, at least
+_MAY_MOVE = ("pending", "at_risk", "paused")  # SLA states a later reading may change
 _NOTHING = -(2**63)  # before any post
 _RUN_CAP = 2_000_000  # hashes in one sorted run, at most
 
@@ -303,22 +306,54 @@ class IdleReport:
         candidates = _take(threads, idle)
         labels = columns.labels(candidates, self._triage())
         done = np.ones(len(candidates), dtype=bool)
-        if policy is not None and self._now is None and not final:
-            # Closed only when no clock can still move: the same states now and ever after.
-            soon = candidates.sla(policy, now, labels=labels).states
-            later = candidates.sla(policy, now + _FAR, labels=labels).states
-            for name, states in soon.items():
-                done &= states.codes == later[name].codes
-            self.kept_for_clocks += int((~done).sum())
+        states: dict[str, Labels] = {}
+        if policy is not None:
+            states = dict(candidates.sla(policy, now, labels=labels).states)
+            if self._now is None and not final:
+                done = self._final(candidates, labels, states, now)
         if not done.any():
             return
-        closing = _take(candidates, done) if not done.all() else candidates
-        if closing is not candidates:
+        closing = candidates
+        if not done.all():
+            closing = _take(candidates, done)
             flags = done.tolist()
             labels = {name: list(compress(values, flags)) for name, values in labels.items()}
-        self.accumulator.add(closing.columns(labels=labels, policy=policy, now=now))
+            states = {
+                name: Labels(codes.codes[done], codes.categories) for name, codes in states.items()
+            }
+        figures = closing.columns(labels=labels)  # no policy: its states were read once, above
+        self.accumulator.add(replace(figures, sla=states))
         self.conversations += len(closing)
         self._forget(closing.rows)
+
+    def _final(
+        self,
+        candidates: Threads,
+        labels: dict[str, list[str | None]],
+        states: dict[str, Labels],
+        now: datetime,
+    ) -> npt.NDArray[np.bool_]:
+        """Which conversations have no clock that can still change state.
+
+        Met and breached are final; a clock pending, at risk or paused is read again 200
+        years on, and is final if it reads the same (states only move forward).
+        """
+        moving = np.zeros(len(candidates), dtype=bool)
+        for codes in states.values():
+            still = [codes.categories.index(name) for name in _MAY_MOVE if name in codes.categories]
+            moving |= np.isin(codes.codes, still)
+        done = ~moving
+        if moving.any():
+            some = _take(candidates, moving)
+            flags = moving.tolist()
+            some_labels = {name: list(compress(values, flags)) for name, values in labels.items()}
+            later = some.sla(self._policy, now + _FAR, labels=some_labels).states
+            same = np.ones(len(some), dtype=bool)
+            for name, codes in states.items():
+                same &= codes.codes[moving] == later[name].codes
+            done[moving] = same
+        self.kept_for_clocks += int((~done).sum())
+        return done
 
     def _forget(self, rows: IntArray) -> None:
         """Remember the closed posts by their hashes; drop their columns."""
