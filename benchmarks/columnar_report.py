@@ -455,21 +455,25 @@ def main() -> None:
         if "object" in results:
             same = results["object"]["rows"] == col["rows"]
             print(f"  columnar report == object report: {same}")
-    if args.skip_cli:
-        return
+    if not args.skip_cli:
+        cli_part(args.cli_rows)
+    if args.idle_rows:
+        idle_part(args.idle_rows)
+
+
+def cli_part(n: int) -> None:
+    """``socialcare report`` on a shuffled export of ``n`` rows."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "export.csv"
-        write_export(path, args.cli_rows)
+        write_export(path, n)
         size = path.stat().st_size / 2**20
         extra = ["--brand", "AcmeHelp", "--brand", "AcmeBot"]
         seconds, cpu, peak, status = cli_run(path, extra)
         print(
-            f"socialcare report, {args.cli_rows:,} rows ({size:,.0f} MiB CSV): {seconds:.1f} s "
-            f"wall, {cpu:.1f} s CPU, {args.cli_rows / seconds:,.0f} rows/s, peak RSS "
+            f"socialcare report, {n:,} rows ({size:,.0f} MiB CSV): {seconds:.1f} s "
+            f"wall, {cpu:.1f} s CPU, {n / seconds:,.0f} rows/s, peak RSS "
             f"{peak:,.0f} MiB (exit {status})"
         )
-    if args.idle_rows:
-        idle_part(args.idle_rows)
 
 
 def idle_part(n: int) -> None:
