@@ -22,28 +22,9 @@ from socialcare._cli_idle import IdleReport, _HashSet
 from socialcare._cli_report import PostColumns
 from socialcare.cli import _triager, main
 from socialcare.exports import PRESETS, iter_posts
+from test_cli_streaming import BRAND, CUSTOMER, HEADER
 
 START = datetime(2024, 1, 1, tzinfo=timezone.utc)
-HEADER = [
-    "id",
-    "platform",
-    "author.id",
-    "author.handle",
-    "author.is_bot",
-    "created_at",
-    "text",
-    "in_reply_to",
-    "conversation_id",
-    "channel",
-]
-CUSTOMER = (
-    "where is my parcel? it was due yesterday",
-    "my order never arrived and nobody answers, this is the worst service",
-    "thanks so much, all sorted now!",
-    "I was charged twice for the same order, please refund me",
-    "¿dónde está mi pedido? llevo una semana esperando",
-)
-BRAND = ("Sorry! Could you DM us the order number?", "We've passed it to the team.", "Glad!")
 BUSINESS_HOURS = {
     "window": {"timezone": "Europe/London", "hours": {"mon-fri": "08:00-18:00"}},
     "at_risk": 0.6,
@@ -105,6 +86,28 @@ def write(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def feed(
+    path: Path, policy: Any, idle: timedelta, min_rows: int, **settings: Any
+) -> tuple[IdleReport, list[int]]:
+    """An `IdleReport` fed the posts of ``path``; the posts held after each one."""
+    posts = PostColumns(["AcmeHelp", "AcmeBot"], track_rows=True)
+    report = IdleReport(
+        posts,
+        idle=idle,
+        policy=policy,
+        now=None,
+        triager=_triager,
+        accumulator=metrics.Accumulator(**settings),
+        min_rows=min_rows,
+    )
+    held = []
+    for index, (line, item) in enumerate(iter_posts(path, PRESETS["socialcare"])):
+        posts.add(item, index, line)  # type: ignore[arg-type]
+        report.added()
+        held.append(len(posts))
+    return report, held
+
+
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = main(list(argv), out=out, err=err)
@@ -160,23 +163,9 @@ def test_conversations_whose_clocks_still_run_are_kept(tmp_path: Path) -> None:
     from socialcare import SLAPolicy
 
     path = write(tmp_path / "posts.csv", in_time_order(1200, 2, gap=600, days=12))
-    posts = PostColumns(["AcmeHelp", "AcmeBot"], track_rows=True)
     kw = {"by": ["route"]}
     policy = SLAPolicy.from_dict(BUSINESS_HOURS)
-    idle = IdleReport(
-        posts,
-        idle=timedelta(hours=3),
-        policy=policy,
-        now=None,
-        triager=_triager,
-        accumulator=metrics.Accumulator(**kw),  # type: ignore[arg-type]
-        min_rows=40,
-    )
-    live = []
-    for index, (line, post) in enumerate(iter_posts(path, PRESETS["socialcare"])):
-        posts.add(post, index, line)  # type: ignore[arg-type]
-        idle.added()
-        live.append(len(posts))
+    idle, live = feed(path, policy, timedelta(hours=3), 40, **kw)
     now = idle.finish()
     assert idle.kept_for_clocks > 0
     assert idle.late == 0
@@ -195,25 +184,11 @@ def test_memory_follows_the_open_conversations(tmp_path: Path) -> None:
     """30 days of posts, about 100 a day, idle after a day: about two days' posts are held."""
     rows = in_time_order(3000, 6, days=30)
     path = write(tmp_path / "posts.csv", rows)
-    posts = PostColumns(["AcmeHelp", "AcmeBot"], track_rows=True)
-    idle = IdleReport(
-        posts,
-        idle=timedelta(days=1),
-        policy=None,
-        now=None,
-        triager=_triager,
-        accumulator=metrics.Accumulator(),
-        min_rows=50,
-    )
-    held = []
-    for index, (line, item) in enumerate(iter_posts(path, PRESETS["socialcare"])):
-        posts.add(item, index, line)  # type: ignore[arg-type]
-        idle.added()
-        held.append(len(posts))
+    idle, held = feed(path, None, timedelta(days=1), 50)
     idle.finish()
     assert idle.closings > 20
     assert max(held[500:]) < 2 * (2 * 100 + 50)  # a day idle, a day being read, 50 between
-    assert len(posts) == 0
+    assert len(idle.columns) == 0
     assert idle.accumulator.report().rows[0].conversations == idle.conversations
 
 

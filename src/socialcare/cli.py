@@ -24,7 +24,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
@@ -59,6 +59,7 @@ from socialcare._progress import Progress
 from socialcare.exports import DECISION_COLUMNS, PRESETS
 
 if TYPE_CHECKING:
+    from socialcare._cli_report import PostColumns
     from socialcare._replies._book import ReplyBook
     from socialcare._sla._policy import SLAPolicy
     from socialcare._triage._decision import Decision
@@ -326,21 +327,10 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.idle is not None:
         return _report_idle(args, out, err, mapping, source, target, policy)
     columns = PostColumns(args.brand or None)
-    progress = Progress(err, enabled=_progress_on(args, err), label="posts")
-    bad: list[RowError] = []
-    try:
-        for index, (line, value) in enumerate(_read(source, mapping, args, progress)):
-            if isinstance(value, RowError):
-                bad.append(value)
-            else:
-                columns.add(value, index, line)
-    finally:
-        progress.close()
+    bad = _read_posts(columns, source, mapping, args, err)
     threads = columns.thread_posts()
     if not len(threads):
-        err.write(f"no conversations in {source.path}\n")
-        _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
-        return 1 if bad or columns.errors else 0
+        return _no_conversations(source, bad, columns, err)
     if not columns.any_brand:
         _warn_no_brand(err)
     now = _parse_now(args.now) if args.now else default_now(columns)
@@ -348,13 +338,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cols = threads.columns(labels=labels, policy=policy, now=now)
     rep = metrics.report(cols, by=_by(args), tz=args.tz, period="week")
     _write_report(rep, target, out, args)
-    err.write(
-        f"{columns.read:,} post(s), {len(threads):,} conversation(s), "
-        f"{columns.duplicates:,} duplicate(s) dropped, "
-        f"{threads.missing_parents:,} reply(ies) without their parent\n"
-    )
-    _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
-    return 1 if bad or columns.errors else 0
+    _summary(columns, len(threads), threads.missing_parents, err)
+    return _bad_rows_status(bad, columns, err)
 
 
 def _report_idle(
@@ -377,6 +362,35 @@ def _report_idle(
     idle = IdleReport(
         columns, idle=args.idle, policy=policy, now=now, triager=_triager, accumulator=accumulator
     )
+    bad = _read_posts(columns, source, mapping, args, err, added=idle.added)
+    idle.finish()
+    if not idle.conversations:
+        return _no_conversations(source, bad, columns, err)
+    if not idle.any_brand:
+        _warn_no_brand(err)
+    _write_report(accumulator.report(), target, out, args)
+    _summary(columns, idle.conversations, idle.missing_parents, err)
+    if idle.late:
+        err.write(
+            f"warning: {idle.late:,} post(s) came after their conversation had been closed as "
+            "idle (--idle) and were counted as conversations of their own; the "
+            "file is not in time order, or replies come long after. Rerun with a longer "
+            "--idle, or without it, for the exact report.\n"
+        )
+    return _bad_rows_status(bad, columns, err)
+
+
+def _read_posts(
+    columns: PostColumns,
+    source: Any,
+    mapping: Any,
+    args: argparse.Namespace,
+    err: TextIO,
+    *,
+    added: Callable[[], None] | None = None,
+) -> list[RowError]:
+    """Read every row of the export into ``columns`` (calling ``added`` after each post);
+    the unreadable rows."""
     progress = Progress(err, enabled=_progress_on(args, err), label="posts")
     bad: list[RowError] = []
     try:
@@ -385,29 +399,28 @@ def _report_idle(
                 bad.append(value)
             else:
                 columns.add(value, index, line)
-                idle.added()
-        idle.finish()
+                if added is not None:
+                    added()
     finally:
         progress.close()
-    if not idle.conversations:
-        err.write(f"no conversations in {source.path}\n")
-        _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
-        return 1 if bad or columns.errors else 0
-    if not idle.any_brand:
-        _warn_no_brand(err)
-    _write_report(accumulator.report(), target, out, args)
+    return bad
+
+
+def _no_conversations(source: Any, bad: list[RowError], columns: PostColumns, err: TextIO) -> int:
+    err.write(f"no conversations in {source.path}\n")
+    return _bad_rows_status(bad, columns, err)
+
+
+def _summary(columns: PostColumns, conversations: int, missing: int, err: TextIO) -> None:
     err.write(
-        f"{columns.read:,} post(s), {idle.conversations:,} conversation(s), "
+        f"{columns.read:,} post(s), {conversations:,} conversation(s), "
         f"{columns.duplicates:,} duplicate(s) dropped, "
-        f"{idle.missing_parents:,} reply(ies) without their parent\n"
+        f"{missing:,} reply(ies) without their parent\n"
     )
-    if idle.late:
-        err.write(
-            f"warning: {idle.late:,} post(s) came after their conversation had been closed as "
-            "idle (--idle) and were counted as conversations of their own; the "
-            "file is not in time order, or replies come long after. Rerun with a longer "
-            "--idle, or without it, for the exact report.\n"
-        )
+
+
+def _bad_rows_status(bad: list[RowError], columns: PostColumns, err: TextIO) -> int:
+    """List the bad rows in file order; the exit status (1 if any)."""
     _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
     return 1 if bad or columns.errors else 0
 
