@@ -332,3 +332,39 @@ def test_the_hash_runs_find_what_was_added(
             assert value in model[key]
     for keys, _ in hashes._runs:
         assert (np.diff(keys) >= 0).all()
+
+
+@pytest.mark.parametrize("idle", [[], ["--idle", "1d"]])
+def test_quantile_error_keeps_counts_exact_and_quantiles_within_it(
+    tmp_path: Path, often: None, idle: list[str]
+) -> None:
+    path = write(tmp_path / "posts.csv", in_time_order(1500, 7))
+    outputs = []
+    for extra in ([], ["--quantile-error", "0.02"]):
+        target = tmp_path / f"report{len(outputs)}.jsonl"
+        status, _, err = run(
+            "report", str(path), *BRAND_ARGS, "--by", "route", *idle, *extra, "-o", str(target)
+        )
+        assert status == 0, err
+        outputs.append([json.loads(line) for line in target.read_text().splitlines()])
+    exact, sketched = outputs
+    assert len(exact) == len(sketched) > 1
+    compared = 0
+    for want, got in zip(exact, sketched, strict=True):
+        assert got["conversations"] == want["conversations"]
+        for key in ("first_response_time_count", "first_response_time_mean_seconds"):
+            assert got[key] == pytest.approx(want[key], rel=1e-12)
+        for key, value in want.items():
+            if key.endswith(("median_seconds", "p90_seconds")) and value:
+                assert abs(got[key] - value) <= 0.02 * value + 1e-6, key
+                compared += 1
+    assert compared > 0
+    assert sketched != exact  # the sketch did round something
+
+
+@pytest.mark.parametrize("value", ["0", "0.9", "one percent"])
+def test_quantile_error_must_be_a_small_fraction(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path / "posts.csv", [post("a", 0)])
+    status, _, err = run("report", str(path), "--quantile-error", value)
+    assert status == 2
+    assert "--quantile-error" in err

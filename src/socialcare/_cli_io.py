@@ -110,6 +110,18 @@ def _delimiter_arg(value: str) -> str:
     return chosen
 
 
+def _quantile_error_arg(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number such as 0.01, got {value!r}") from None
+    if not 1e-6 <= number <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"must be from 0.000001 to 0.5 (0.01 for 1%), got {value}"
+        )
+    return number
+
+
 def _positive_int(value: str) -> int:
     try:
         number = int(value)

@@ -41,6 +41,7 @@ from socialcare._cli_io import (
     _positive_int,
     _primed,
     _progress_on,
+    _quantile_error_arg,
     _read,
     _report_bad_rows,
     _source,
@@ -64,7 +65,7 @@ if TYPE_CHECKING:
     from socialcare._sla._policy import SLAPolicy
     from socialcare._triage._decision import Decision
     from socialcare._triage._triager import Triager
-    from socialcare.metrics import Report
+    from socialcare.metrics import Accumulator, Report
 
 __all__ = ["FORMULA_PREFIXES", "build_parser", "main", "main_entry"]
 
@@ -316,7 +317,6 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     so memory follows the posts' columns, not one pydantic object per row; every SLA clock
     runs once, vectorised.
     """
-    from socialcare import metrics
     from socialcare._cli_report import PostColumns, default_now
 
     mapping = _mapping(args)
@@ -336,7 +336,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     now = _parse_now(args.now) if args.now else default_now(columns)
     labels = columns.labels(threads, _triager())
     cols = threads.columns(labels=labels, policy=policy, now=now)
-    rep = metrics.report(cols, by=_by(args), tz=args.tz, period="week")
+    rep = _accumulator(args).add(cols).report()
     _write_report(rep, target, out, args)
     _summary(columns, len(threads), threads.missing_parents, err)
     return _bad_rows_status(bad, columns, err)
@@ -352,12 +352,11 @@ def _report_idle(
     policy: SLAPolicy,
 ) -> int:
     """``report --idle``: conversations closed and forgotten as the file is read."""
-    from socialcare import metrics
     from socialcare._cli_idle import IdleReport
     from socialcare._cli_report import PostColumns
 
     columns = PostColumns(args.brand or None, track_rows=True)
-    accumulator = metrics.Accumulator(by=_by(args), tz=args.tz, period="week")
+    accumulator = _accumulator(args)
     now = _parse_now(args.now) if args.now else None
     idle = IdleReport(
         columns, idle=args.idle, policy=policy, now=now, triager=_triager, accumulator=accumulator
@@ -423,6 +422,16 @@ def _bad_rows_status(bad: list[RowError], columns: PostColumns, err: TextIO) -> 
     """List the bad rows in file order; the exit status (1 if any)."""
     _report_bad_rows(_in_order(bad, columns.errors), err, kept=False)
     return 1 if bad or columns.errors else 0
+
+
+def _accumulator(args: argparse.Namespace) -> Accumulator:
+    """What `report` adds its conversations to: ``metrics.report``'s figures, exact, or with
+    quantiles within ``--quantile-error``."""
+    from socialcare import metrics
+
+    return metrics.Accumulator(
+        by=_by(args), tz=args.tz, period="week", relative_error=args.quantile_error
+    )
 
 
 def _warn_no_brand(err: TextIO) -> None:
@@ -809,6 +818,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--policy", help="SLA policy as JSON (default: 15m first response, 24/7)")
     report.add_argument("--now", help="evaluate SLA clocks as of this instant (default: end)")
     report.add_argument("--tz", default="UTC", type=_zone_arg, help="zone of the weekly periods")
+    report.add_argument(
+        "--quantile-error",
+        type=_quantile_error_arg,
+        help="keep durations as a sketch: medians and percentiles within this relative error "
+        "(0.01: 1%%), memory per group bounded (default: exact)",
+    )
     report.add_argument(
         "--idle",
         type=_idle_arg,
