@@ -398,16 +398,29 @@ def write_timed_export(path: Path, n: int, seed: int = 7) -> None:
 
 
 def cli_run(path: Path, extra: list[str]) -> tuple[float, float, float, int]:
-    """Run ``socialcare report`` in a child: wall and CPU seconds, peak RSS (MiB), status."""
+    """Run ``socialcare report`` in a child: wall and CPU seconds, peak RSS (MiB), status.
+
+    The peak is the child's ``VmHWM`` (Linux): the high-water mark of its own memory since
+    it started. ``ru_maxrss`` would not do: a child started by fork and exec reports at least
+    the parent's resident size at the fork (Linux carries it over), and the parent may have
+    just built the whole export in memory.
+    """
     code = (
         "import resource, sys, time\n"
         "from socialcare.cli import main\n"
+        "def peak():\n"
+        "    try:\n"
+        "        for line in open('/proc/self/status'):\n"
+        "            if line.startswith('VmHWM:'):\n"
+        "                return int(line.split()[1]) / 1024\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
         "t = time.perf_counter()\n"
         f"status = main({['report', str(path), *extra]!r}, out=open('/dev/null', 'w'),"
         " err=open('/dev/null', 'w'))\n"
         "use = resource.getrusage(resource.RUSAGE_SELF)\n"
-        "print(time.perf_counter() - t, use.ru_utime + use.ru_stime, use.ru_maxrss / 1024, "
-        "status)\n"
+        "print(time.perf_counter() - t, use.ru_utime + use.ru_stime, peak(), status)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, cpu, peak, status = done.stdout.split()[-4:]
