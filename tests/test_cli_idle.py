@@ -189,6 +189,7 @@ def test_memory_follows_the_open_conversations(tmp_path: Path) -> None:
     assert idle.closings > 20
     assert max(held[500:]) < 2 * (2 * 100 + 50)  # a day idle, a day being read, 50 between
     assert len(idle.columns) == 0
+    assert idle.columns._names == {}  # no author id outlives its posts
     assert idle.accumulator.report().rows[0].conversations == idle.conversations
 
 
@@ -273,6 +274,67 @@ def test_without_late_posts_nothing_is_counted_late(
     assert "2 reply(ies) without their parent" in idle[2]
 
 
+@pytest.mark.parametrize(
+    "repeats",
+    [
+        ["changed", "changed"],  # the second equals the first repeat, not the original
+        ["changed", None],  # the second equals the original (None: an exact copy)
+        [None, "changed"],
+        [None, None],
+    ],
+)
+def test_two_repeats_of_a_closed_post_are_judged_against_its_first_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repeats: list[str | None]
+) -> None:
+    monkeypatch.setattr(cli_idle, "_MIN_ROWS", 3)
+    original = post("a", 0)
+    again = [original if text is None else {**original, "text": text} for text in repeats]
+    rows = [original, post("b", 5, brand="1", in_reply_to="a"), *LATER, *again]
+    path = write(tmp_path / "posts.csv", rows)
+    exact = run("report", str(path), *BRAND_ARGS)
+    idle = run("report", str(path), *BRAND_ARGS, "--idle", "1d")
+    assert idle == exact
+    duplicates = repeats.count(None)
+    assert f"{duplicates} duplicate(s) dropped" in idle[2]
+
+
+@pytest.mark.parametrize(
+    ("first", "later"),
+    [
+        # a thread id that is a closed reply's id (not a thread key): a thread of its own
+        ([post("a", 0), post("b", 5, brand="1", in_reply_to="a")],
+         post("c", 9000, conversation_id="b")),
+        # an id that was a closed thread's key, on a post keyed by its own thread id
+        ([post("a", 0, conversation_id="T"), post("b", 5, brand="1", conversation_id="T")],
+         post("T", 9000, conversation_id="U")),
+        # another reply to the same missing parent as a closed reply
+        ([post("b", 5, brand="1", in_reply_to="gone")], post("c", 9000, in_reply_to="gone")),
+    ],
+)  # fmt: skip
+def test_posts_that_join_no_closed_conversation_are_not_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: list[dict[str, str]], later: Any
+) -> None:
+    monkeypatch.setattr(cli_idle, "_MIN_ROWS", 1)
+    path = write(tmp_path / "posts.csv", [*first, *LATER, later])
+    exact = run("report", str(path), *BRAND_ARGS)
+    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+
+
+def test_posts_dated_near_the_end_of_time_are_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clocks read 200 years on would overflow: such conversations wait for the end."""
+    monkeypatch.setattr(cli_idle, "_MIN_ROWS", 1)
+    far = [
+        {**row, "created_at": row["created_at"].replace("2024", "9850", 1)}
+        for row in [post("a", 0), post("b", 3, brand="1", in_reply_to="a"), post("c", 4), *LATER]
+    ]
+    path = write(tmp_path / "posts.csv", far)
+    exact = run("report", str(path), *BRAND_ARGS)
+    assert exact[0] == 0
+    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+
+
 @pytest.mark.parametrize("value", ["0", "-1h", "soon"])
 def test_idle_must_be_a_positive_duration(tmp_path: Path, value: str) -> None:
     path = write(tmp_path / "posts.csv", [post("a", 0)])
@@ -314,7 +376,7 @@ def test_the_hash_runs_find_what_was_added(
     old = cli_idle._RUN_CAP
     cli_idle._RUN_CAP = cap
     try:
-        hashes = _HashSet()
+        hashes = _HashSet(payload=True)
         model: dict[int, set[int]] = {}
         for batch in batches:
             keys = np.array([k for k, _ in batch], dtype=np.int64)

@@ -31,9 +31,9 @@ import ctypes
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import cache
-from itertools import compress
+from itertools import compress, pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -53,6 +53,8 @@ __all__ = ["IdleReport"]
 IntArray = npt.NDArray[np.int64]
 
 _FAR = timedelta(days=365 * 200)  # "ever after", for reading a clock's final state
+_LAST_READING = datetime(9990, 1, 1, tzinfo=timezone.utc)  # clear of datetime's end
+_LEAST_FAR = timedelta(days=3650)
 _MIN_ROWS = 25_000  # posts read between two closings, at least
 _MAY_MOVE = ("pending", "at_risk", "paused")  # SLA states a later reading may change
 _NOTHING = -(2**63)  # before any post
@@ -94,15 +96,16 @@ def _give_back_memory() -> None:
 
 
 class _HashSet:
-    """64-bit hashes with a payload each (the closed posts' content digests).
+    """64-bit hashes, with a payload each when ``payload`` (the closed posts' digests).
 
     Kept as sorted runs, merged like a binary counter (a run absorbs the next when it is no
     larger), so each hash is copied about log2(n / closing) times in all, and no run
     outgrows ``_RUN_CAP``: the copies a merge makes stay small beside what is kept.
     """
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[IntArray, IntArray]] = []
+    def __init__(self, *, payload: bool = False) -> None:
+        self._payload = payload
+        self._runs: list[tuple[IntArray, IntArray | None]] = []
 
     def __len__(self) -> int:
         return sum(len(keys) for keys, _ in self._runs)
@@ -110,26 +113,30 @@ class _HashSet:
     def add(self, keys: IntArray, values: IntArray | None = None) -> None:
         if not len(keys):
             return
-        if values is None:
-            values = np.zeros(len(keys), dtype=np.int64)
+        if self._payload != (values is not None):
+            raise ValueError("a payload with every key, or none at all")
         order = np.argsort(keys, kind="stable")
-        keys, values = keys[order], values[order]
+        keys = keys[order]
+        values = values[order] if values is not None else None
         runs = self._runs
         while runs and len(runs[-1][0]) <= len(keys) and len(runs[-1][0]) + len(keys) <= _RUN_CAP:
             old_keys, old_values = runs.pop()
             at = np.searchsorted(old_keys, keys)
-            keys, values = np.insert(old_keys, at, keys), np.insert(old_values, at, values)
+            keys = np.insert(old_keys, at, keys)
+            if values is not None and old_values is not None:
+                values = np.insert(old_values, at, values)
         runs.append((keys, values))
 
     def lookup(self, keys: IntArray) -> tuple[npt.NDArray[np.bool_], IntArray]:
-        """Whether each key is there, and its payload (0 where absent)."""
+        """Whether each key is there, and its payload (0 where absent or without one)."""
         found = np.zeros(len(keys), dtype=bool)
         values = np.zeros(len(keys), dtype=np.int64)
         for run_keys, run_values in self._runs:
             at = np.searchsorted(run_keys, keys).clip(max=len(run_keys) - 1)
             hit = run_keys[at] == keys
             found |= hit
-            values[hit] = run_values[at[hit]]
+            if run_values is not None:
+                values[hit] = run_values[at[hit]]
         return found, values
 
     def has(self, keys: IntArray) -> npt.NDArray[np.bool_]:
@@ -193,12 +200,12 @@ class IdleReport:
         self.accumulator = accumulator
         self._min_rows = _MIN_ROWS if min_rows is None else min_rows
         self._next = self._min_rows
-        self._checked = 0  # posts before this one were checked against the closed ones
-        self._newest = _NOTHING  # the newest post read (repeats included)
+        self._newest = _NOTHING  # the newest post kept so far
         self._closed_newest = _NOTHING  # the newest post closed
-        self._ids = _HashSet()  # closed posts: (platform, id) -> content digest
-        self._threads = _HashSet()  # the closed posts' thread ids, by platform
-        self._missing = _HashSet()  # the closed replies' missing parents, by platform
+        # What is left of the closed conversations, as hashes of (platform code, text):
+        self._ids = _HashSet(payload=True)  # their posts' ids, with their content digests
+        self._keys = _HashSet()  # their thread keys (a thread id, or the root post's id)
+        self._missing = _HashSet()  # the parents their replies named but were not found
         self.conversations = 0
         self.missing_parents = 0
         self.late = 0  # posts whose conversation was closed before they were read
@@ -245,44 +252,76 @@ class IdleReport:
                 idle = last < self._newest - self._idle_us
             if idle.any():
                 self._close_some(threads, idle, now, final=final)
-        self._checked = len(columns)
+        columns.checked = len(columns)
         self._next = max(self._min_rows, 2 * len(columns))
         self.closings += 1
         _give_back_memory()
         return now
 
     def _check_new_posts(self) -> None:
-        """Drop repeats of closed posts among the posts read since the last closing; count the
-        posts whose conversation was closed before them."""
+        """Settle the repeats among the posts read since the last closing (against the closed
+        posts too) and count the posts whose conversation was closed before them."""
         columns = self.columns
-        start = self._checked
+        start = columns.checked
         n = len(columns)
-        if start == n or not len(self._ids):
+        deferred, columns.deferred = columns.deferred, []
+        if start == n:
             return
         codes = np.frombuffer(columns.platform, dtype=np.int64)[start:]
-        repeated, digests = self._ids.lookup(_hashes(codes, columns.ids[start:]))
+        own = _hashes(codes, columns.ids[start:])
+        repeated, closed_digests = self._ids.lookup(own)
         drop = np.zeros(n, dtype=bool)
         for i in np.flatnonzero(repeated).tolist():
             row = start + i
-            if digests[i] == columns._digests[row]:
-                columns.duplicates += 1
-            else:
-                error = conflict_error(columns.ids[row], columns.platform_of(row))
-                columns.errors.append(
-                    RowError(columns.index[row], error, columns.ids[row], line=columns.line[row])
-                )
+            self._judge(row, columns._digests[row], int(closed_digests[i]), row)
             drop[row] = True
-        # A post joins a closed conversation through its thread id (a closed thread, or a
-        # closed post's id as a thread), its parent (a closed post), or its own id (a closed
-        # thread's id, or the missing parent of a closed reply).
+        # A repeat of a post read since the last closing is measured against the first
+        # version: the closed post, when that post was itself a repeat of one.
+        for first, digest, index, line in deferred:
+            i = first - start
+            against = int(closed_digests[i]) if repeated[i] else columns._digests[first]
+            self._judge(first, digest, against, None, index=index, line=line)
+        if len(self._ids):
+            late = self._late(start, codes, own)
+            self.late += int((late & ~drop[start:]).sum())
+        if drop.any():
+            columns.compact(~drop)
+
+    def _judge(
+        self,
+        first: int,
+        digest: int,
+        against: int,
+        row: int | None,
+        *,
+        index: int = 0,
+        line: int = 0,
+    ) -> None:
+        """A repeat of post ``first``: a duplicate when its digest is ``against``, else a bad
+        row (``row``'s own index and line, or the ones given)."""
+        columns = self.columns
+        if digest == against:
+            columns.duplicates += 1
+            return
+        if row is not None:
+            index, line = columns.index[row], columns.line[row]
+        post_id = columns.ids[first]
+        error = conflict_error(post_id, columns.platform_of(first))
+        columns.errors.append(RowError(index, error, post_id, line=line))
+
+    def _late(self, start: int, codes: IntArray, own: IntArray) -> npt.NDArray[np.bool_]:
+        """Which posts from ``start`` on belong to a closed conversation: by their thread id
+        (a closed thread key), their parent (a closed post), or their own id (the missing
+        parent of a closed reply, or a closed key when they start a thread of their own)."""
+        columns = self.columns
         threads = columns.thread[start:]
         parents = columns.parent[start:]
-        late = np.zeros(n - start, dtype=bool)
+        late = self._missing.has(own)
         by_thread = [(i, thread) for i, thread in enumerate(threads) if thread is not None]
         if by_thread:
             where = np.array([i for i, _ in by_thread], dtype=np.int64)
             keys = _hashes(codes[where], [thread for _, thread in by_thread])
-            late[where] = self._threads.has(keys) | self._ids.has(keys)
+            late[where] |= self._keys.has(keys)
         by_parent = [
             (i, parent)
             for i, (thread, parent) in enumerate(zip(threads, parents, strict=True))
@@ -291,12 +330,17 @@ class IdleReport:
         if by_parent:
             where = np.array([i for i, _ in by_parent], dtype=np.int64)
             keys = _hashes(codes[where], [parent for _, parent in by_parent])
-            late[where] = self._ids.has(keys)
-        own = _hashes(codes, columns.ids[start:])
-        late |= self._threads.has(own) | self._missing.has(own)
-        self.late += int((late & ~drop[start:]).sum())
-        if drop.any():
-            columns.compact(~drop)
+            late[where] |= self._ids.has(keys)
+        seen = columns._seen
+        roots = np.array(
+            [
+                thread is None and (parent is None or parent not in seen[code])
+                for thread, parent, code in zip(threads, parents, codes.tolist(), strict=True)
+            ],
+            dtype=bool,
+        )
+        late |= roots & self._keys.has(own)
+        return late
 
     def _close_some(
         self, threads: Threads, idle: npt.NDArray[np.bool_], now: datetime, *, final: bool
@@ -324,7 +368,7 @@ class IdleReport:
         figures = closing.columns(labels=labels)  # no policy: its states were read once, above
         self.accumulator.add(replace(figures, sla=states))
         self.conversations += len(closing)
-        self._forget(closing.rows)
+        self._forget(closing)
 
     def _final(
         self,
@@ -336,7 +380,9 @@ class IdleReport:
         """Which conversations have no clock that can still change state.
 
         Met and breached are final; a clock pending, at risk or paused is read again 200
-        years on, and is final if it reads the same (states only move forward).
+        years on (at most up to the year 9990), and is final if it reads the same (states only
+        move forward). Within ten years of that end nothing that may move is closed before
+        the end of the file.
         """
         moving = np.zeros(len(candidates), dtype=bool)
         for codes in states.values():
@@ -347,39 +393,60 @@ class IdleReport:
             some = _take(candidates, moving)
             flags = moving.tolist()
             some_labels = {name: list(compress(values, flags)) for name, values in labels.items()}
-            later = some.sla(self._policy, now + _FAR, labels=some_labels).states
-            same = np.ones(len(some), dtype=bool)
-            for name, codes in states.items():
-                same &= codes.codes[moving] == later[name].codes
-            done[moving] = same
+            far = _LAST_READING if now >= _LAST_READING - _FAR else now + _FAR
+            if far - now >= _LEAST_FAR:
+                later = some.sla(self._policy, far, labels=some_labels).states
+                same = np.ones(len(some), dtype=bool)
+                for name, codes in states.items():
+                    same &= codes.codes[moving] == later[name].codes
+                done[moving] = same
         self.kept_for_clocks += int((~done).sum())
         return done
 
-    def _forget(self, rows: IntArray) -> None:
-        """Remember the closed posts by their hashes; drop their columns."""
+    def _forget(self, closing: Threads) -> None:
+        """Remember the closed conversations by hashes (their posts' ids and digests, their
+        thread keys, their replies' missing parents); drop their columns."""
         columns = self.columns
+        rows = closing.rows
         codes = np.frombuffer(columns.platform, dtype=np.int64)[rows]
         picked = rows.tolist()
         ids = [columns.ids[r] for r in picked]
         digests = np.frombuffer(columns._digests, dtype=np.int64)[rows]
         self._ids.add(_hashes(codes, ids), digests)
-        thread_codes: list[int] = []
-        thread_ids: list[str] = []
+        key_codes: list[int] = []
+        keys: list[str] = []
         missing_codes: list[int] = []
         missing: list[str] = []
         seen = columns._seen
-        for row, code in zip(picked, codes.tolist(), strict=True):
-            thread = columns.thread[row]
+        starts = closing.starts().tolist()
+        code_list = codes.tolist()
+        for first, end in pairwise(starts):
+            # The thread key: the thread id its posts carry, else its root's id (the post
+            # without a parent among the posts; every post's id if a cycle was broken).
+            thread = None
+            roots: list[int] = []
+            for at in range(first, end):
+                row = picked[at]
+                if columns.thread[row] is not None:
+                    thread = columns.thread[row]
+                    continue
+                parent = columns.parent[row]
+                if parent is None:
+                    roots.append(at)
+                elif parent not in seen[code_list[at]]:
+                    self.missing_parents += 1
+                    missing_codes.append(code_list[at])
+                    missing.append(parent)
+                    roots.append(at)
+            code = code_list[first]
             if thread is not None:
-                thread_codes.append(code)
-                thread_ids.append(thread)
+                key_codes.append(code)
+                keys.append(thread)
                 continue
-            parent = columns.parent[row]
-            if parent is not None and parent not in seen[code]:
-                self.missing_parents += 1
-                missing_codes.append(code)
-                missing.append(parent)
-        self._threads.add(_hashes(thread_codes, thread_ids))
+            for at in roots or range(first, end):
+                key_codes.append(code)
+                keys.append(ids[at])
+        self._keys.add(_hashes(key_codes, keys))
         self._missing.add(_hashes(missing_codes, missing))
         self.any_brand = self.any_brand or any(columns.is_brand[r] for r in picked)
         created = np.frombuffer(columns.created, dtype=np.int64)[rows]

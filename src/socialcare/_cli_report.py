@@ -123,6 +123,11 @@ class PostColumns:
         # Where each kept post came from (row index, file line), for errors found after it was
         # read (``track_rows``, with ``--idle``); 16 bytes a post otherwise not spent.
         self._track = track_rows
+        # With ``track_rows``: posts from row ``checked`` on are not yet checked against the
+        # posts already closed; a repeat of one of them waits in ``deferred`` as
+        # (its first version's row, its digest, row index, file line).
+        self.checked = 0
+        self.deferred: list[tuple[int, int, int, int]] = []
         self.index = array("q")
         self.line = array("q")
 
@@ -141,6 +146,11 @@ class PostColumns:
         row = len(self.ids)
         first = seen.setdefault(post.id, row)
         if first != row:
+            if self._track and first >= self.checked:
+                # ``first`` may itself repeat a post already closed (``--idle``): which
+                # version this one is measured against is decided when ``first`` is checked.
+                self.deferred.append((first, _digest(post), index, line))
+                return
             if self._digests[first] == _digest(post):
                 self.duplicates += 1
             else:
@@ -256,6 +266,14 @@ class PostColumns:
         self._seen = [{} for _ in self._platforms]
         for row, (code, post_id) in enumerate(zip(codes, self.ids, strict=True)):
             self._seen[code][post_id] = row
+        # One string per author id or language still held, not per one ever read.
+        names: dict[str, str] = {}
+        for author in self.author:
+            names.setdefault(author, author)
+        for language in self.language:
+            if language is not None:
+                names.setdefault(language, language)
+        self._names = names
 
     def labels(
         self, threads: Threads, triager: Triager, *, batch: int = 20_000
