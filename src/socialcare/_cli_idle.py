@@ -5,24 +5,29 @@ export may list a reply anywhere. With ``--idle SPAN`` it closes, as it reads, e
 conversation whose last post is more than ``SPAN`` older than the newest post read so far
 (`Inbox` ``idle=`` semantics), once its SLA clocks can no longer change: it is threaded,
 triaged and its SLA states read, its metrics go into a `socialcare.metrics.Accumulator`, and
-its columns are dropped. Memory then follows the open conversations, plus 16 bytes for each
-closed post (a hash of its id and of its content) and what the accumulator keeps (8 bytes per
-measured duration in exact mode).
+its columns are dropped. Memory then follows the open conversations, plus what is remembered
+of the closed ones (16 bytes a post: a hash of its id and one of its content; 8 bytes a
+conversation for its thread key and 8 per reply whose parent was missing) and what the
+accumulator keeps (in exact mode 8 bytes per measured duration and group; and each distinct
+customer per group).
 
 What can differ from the exact report, and how it is kept honest:
 
 - A post that belongs to a conversation already closed (a reply to a closed post, a post with
-  a closed conversation's thread id, the parent of a closed reply whose parent was missing)
-  starts a conversation of its own. Such posts are counted (`IdleReport.late`) and the command
-  warns with the count; a run with no late post gives exactly the report without ``--idle``.
-- Repeats of a closed post are still found, through the 64-bit hashes of its platform and id
-  and of its content: an exact repeat is dropped and counted, a different post with the same
-  id is a bad row. Two different ids with the same hash (odds about ``n² / 2**64``: 1 in 300,000
-  for ten million posts) would be taken for a repeat.
+  a closed conversation's thread key, the missing parent of a closed reply) starts a
+  conversation of its own. Such posts are counted (`IdleReport.late`: the posts that joined a
+  closed conversation directly, not those that hang on them) and the command warns with the
+  count; a run with no late post gives exactly the report without ``--idle``.
+- Repeats of a closed post are still found, through 64-bit hashes of its platform and id and
+  of its content: an exact repeat is dropped and counted, a different post with the same id is
+  a bad row, and a second repeat is judged against the first version, as without ``--idle``.
+  A new post whose id hash equals a closed post's (odds of about ``n² / 2**65``, one in
+  370,000 for ten million posts; Python salts its string hashes, so a rerun draws again)
+  would be listed as a bad row.
 - A conversation is closed only when every SLA state it has reads the same as of just after the
-  newest post and 200 years later: states only move forward (pending, at risk, breached), so
-  they are then what the end of the file will read. With ``--now`` the states are read at that
-  instant, exactly as without ``--idle``.
+  newest post and 200 years later (at most up to the year 9990): states only move forward
+  (pending, at risk, breached), so they are then what the end of the file will read. With
+  ``--now`` the states are read at that instant, exactly as without ``--idle``.
 """
 
 from __future__ import annotations

@@ -89,7 +89,8 @@ def _idle_arg(value: str) -> timedelta:
         span = _check_idle(value)
     except SocialcareError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-    assert span is not None
+    if span is None:  # only for None, which argparse never passes
+        raise argparse.ArgumentTypeError("give a duration such as 7d")
     return span
 
 
