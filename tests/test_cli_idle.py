@@ -256,6 +256,41 @@ def test_each_way_of_coming_late_is_counted(
     assert exact[2].split(" conversation(s)")[0] != err.split(" conversation(s)")[0]
 
 
+@pytest.mark.parametrize("held", [0, 2])
+def test_a_cycle_whose_root_is_a_closed_thread_key_is_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, held: int
+) -> None:
+    """A broken reply cycle is keyed by its earliest post's id: here a closed thread's key."""
+    monkeypatch.setattr(cli_idle, "_MIN_ROWS", 1)
+    cycle = [
+        post("T", 5000, in_reply_to="B"),
+        *[post(f"h{i}", 5000 + i, brand="1", in_reply_to="B") for i in range(held)],
+        post("B", 5001 + held, brand="1", in_reply_to="T"),
+    ]
+    first = [post("a", 0, conversation_id="T"), post("b", 5, brand="1", conversation_id="T")]
+    path = write(tmp_path / "posts.csv", [*first, *LATER, *cycle])
+    exact = run("report", str(path), *BRAND_ARGS)
+    _, out, err = run("report", str(path), *BRAND_ARGS, "--idle", "1d")
+    assert out != exact[1]  # the exact report merges the cycle into the closed thread
+    assert f"warning: {2 + held} post(s) came after" in err
+
+
+def test_a_root_whose_parent_comes_later_is_not_late(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli_idle, "_MIN_ROWS", 1)
+    rows = [
+        post("a", 0, conversation_id="T"),
+        post("b", 5, brand="1", conversation_id="T"),
+        *LATER,
+        post("T", 6000, in_reply_to="Q"),  # its id is the closed thread's key, but its parent
+        post("Q", 6000, brand="1"),  # is listed next: it is not a root, and joins nothing closed
+    ]
+    path = write(tmp_path / "posts.csv", rows)
+    exact = run("report", str(path), *BRAND_ARGS)
+    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+
+
 def test_without_late_posts_nothing_is_counted_late(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,11 +13,11 @@ customer per group).
 
 What can differ from the exact report, and how it is kept honest:
 
-- A post that belongs to a conversation already closed (a reply to a closed post, a post with
-  a closed conversation's thread key, the missing parent of a closed reply) starts a
-  conversation of its own. Such posts are counted (`IdleReport.late`: the posts that joined a
-  closed conversation directly, not those that hang on them) and the command warns with the
-  count; a run with no late post gives exactly the report without ``--idle``.
+- A conversation that continues one already closed (its thread key, as `socialcare.columnar`
+  threads, is a closed conversation's; a reply in it answers a closed post; a post in it is
+  the missing parent of a closed reply) is reported on its own. Its posts are counted
+  (`IdleReport.late`) when it closes, and the command warns with the count; a run with no late
+  post gives exactly the report without ``--idle``.
 - Repeats of a closed post are still found, through 64-bit hashes of its platform and id and
   of its content: an exact repeat is dropped and counted, a different post with the same id is
   a bad row, and a second repeat is judged against the first version, as without ``--idle``.
@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from itertools import compress, pairwise
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -167,6 +167,7 @@ def _take(threads: Threads, keep: npt.NDArray[np.bool_]) -> Threads:
         post_ids=tuple(compress(threads.post_ids, at.tolist())),
         author_ids=tuple(compress(threads.author_ids, at.tolist())),
         private=threads.private[at],
+        key_hashes=None if threads.key_hashes is None else threads.key_hashes[keep],
     )
 
 
@@ -213,7 +214,7 @@ class IdleReport:
         self._missing = _HashSet()  # the parents their replies named but were not found
         self.conversations = 0
         self.missing_parents = 0
-        self.late = 0  # posts whose conversation was closed before they were read
+        self.late = 0  # posts of conversations that continue one closed before them
         self.closings = 0
         # Idle conversations kept at a closing because one of their clocks could still change
         # (counted at each closing that kept them).
@@ -264,8 +265,8 @@ class IdleReport:
         return now
 
     def _check_new_posts(self) -> None:
-        """Settle the repeats among the posts read since the last closing (against the closed
-        posts too) and count the posts whose conversation was closed before them."""
+        """Settle the repeats among the posts read since the last closing, against the closed
+        posts too."""
         columns = self.columns
         start = columns.checked
         n = len(columns)
@@ -286,9 +287,6 @@ class IdleReport:
             i = first - start
             against = int(closed_digests[i]) if repeated[i] else columns._digests[first]
             self._judge(first, digest, against, None, index=index, line=line)
-        if len(self._ids):
-            late = self._late(start, codes, own)
-            self.late += int((late & ~drop[start:]).sum())
         if drop.any():
             columns.compact(~drop)
 
@@ -313,39 +311,6 @@ class IdleReport:
         post_id = columns.ids[first]
         error = conflict_error(post_id, columns.platform_of(first))
         columns.errors.append(RowError(index, error, post_id, line=line))
-
-    def _late(self, start: int, codes: IntArray, own: IntArray) -> npt.NDArray[np.bool_]:
-        """Which posts from ``start`` on belong to a closed conversation: by their thread id
-        (a closed thread key), their parent (a closed post), or their own id (the missing
-        parent of a closed reply, or a closed key when they start a thread of their own)."""
-        columns = self.columns
-        threads = columns.thread[start:]
-        parents = columns.parent[start:]
-        late = self._missing.has(own)
-        by_thread = [(i, thread) for i, thread in enumerate(threads) if thread is not None]
-        if by_thread:
-            where = np.array([i for i, _ in by_thread], dtype=np.int64)
-            keys = _hashes(codes[where], [thread for _, thread in by_thread])
-            late[where] |= self._keys.has(keys)
-        by_parent = [
-            (i, parent)
-            for i, (thread, parent) in enumerate(zip(threads, parents, strict=True))
-            if thread is None and parent is not None
-        ]
-        if by_parent:
-            where = np.array([i for i, _ in by_parent], dtype=np.int64)
-            keys = _hashes(codes[where], [parent for _, parent in by_parent])
-            late[where] |= self._ids.has(keys)
-        seen = columns._seen
-        roots = np.array(
-            [
-                thread is None and (parent is None or parent not in seen[code])
-                for thread, parent, code in zip(threads, parents, codes.tolist(), strict=True)
-            ],
-            dtype=bool,
-        )
-        late |= roots & self._keys.has(own)
-        return late
 
     def _close_some(
         self, threads: Threads, idle: npt.NDArray[np.bool_], now: datetime, *, final: bool
@@ -409,50 +374,42 @@ class IdleReport:
         return done
 
     def _forget(self, closing: Threads) -> None:
-        """Remember the closed conversations by hashes (their posts' ids and digests, their
-        thread keys, their replies' missing parents); drop their columns."""
+        """Count the late posts among the conversations closing; remember them by hashes
+        (their posts' ids and digests, their thread keys, their replies' missing parents);
+        drop their columns."""
         columns = self.columns
         rows = closing.rows
         codes = np.frombuffer(columns.platform, dtype=np.int64)[rows]
         picked = rows.tolist()
         ids = [columns.ids[r] for r in picked]
-        digests = np.frombuffer(columns._digests, dtype=np.int64)[rows]
-        self._ids.add(_hashes(codes, ids), digests)
-        key_codes: list[int] = []
-        keys: list[str] = []
-        missing_codes: list[int] = []
-        missing: list[str] = []
+        own = _hashes(codes, ids)
+        # Replies whose parent was not found among the posts held: the parent may be closed.
         seen = columns._seen
-        starts = closing.starts().tolist()
-        code_list = codes.tolist()
-        for first, end in pairwise(starts):
-            # The thread key: the thread id its posts carry, else its root's id (the post
-            # without a parent among the posts; every post's id if a cycle was broken).
-            thread = None
-            roots: list[int] = []
-            for at in range(first, end):
-                row = picked[at]
-                if columns.thread[row] is not None:
-                    thread = columns.thread[row]
-                    continue
-                parent = columns.parent[row]
-                if parent is None:
-                    roots.append(at)
-                elif parent not in seen[code_list[at]]:
-                    self.missing_parents += 1
-                    missing_codes.append(code_list[at])
-                    missing.append(parent)
-                    roots.append(at)
-            code = code_list[first]
-            if thread is not None:
-                key_codes.append(code)
-                keys.append(thread)
-                continue
-            for at in roots or range(first, end):
-                key_codes.append(code)
-                keys.append(ids[at])
-        self._keys.add(_hashes(key_codes, keys))
-        self._missing.add(_hashes(missing_codes, missing))
+        orphans: list[int] = []
+        missing: list[str] = []
+        for at, (row, code) in enumerate(zip(picked, codes.tolist(), strict=True)):
+            parent = columns.parent[row]
+            if columns.thread[row] is None and parent is not None and parent not in seen[code]:
+                orphans.append(at)
+                missing.append(parent)
+        where = np.array(orphans, dtype=np.int64)
+        missing_hashes = _hashes(codes[where], missing)
+        self.missing_parents += len(orphans)
+        # A conversation continues a closed one when its thread key is a closed one's, one of
+        # its replies names a closed post, or one of its posts is a closed reply's missing
+        # parent: all its posts are late (the exact report would have merged them).
+        joins = self._missing.has(own)
+        joins[where] |= self._ids.has(missing_hashes)
+        late = np.zeros(len(closing), dtype=bool)
+        late[closing.conv[joins]] = True
+        if closing.key_hashes is not None:
+            late |= self._keys.has(closing.key_hashes)
+        self.late += int(late[closing.conv].sum())
+        digests = np.frombuffer(columns._digests, dtype=np.int64)[rows]
+        self._ids.add(own, digests)
+        if closing.key_hashes is not None:
+            self._keys.add(closing.key_hashes)
+        self._missing.add(missing_hashes)
         self.any_brand = self.any_brand or any(columns.is_brand[r] for r in picked)
         created = np.frombuffer(columns.created, dtype=np.int64)[rows]
         self._closed_newest = max(self._closed_newest, int(created.max()))

@@ -240,7 +240,7 @@ class PostColumns:
             extra=[],
             errors=[],
         )
-        threads = _thread(rows, positions=self._seen)
+        threads = _thread(rows, positions=self._seen, keys=not release)
         if release:
             self._seen = []
             self.parent, self.thread = [], []  # threading is done with them

@@ -526,7 +526,10 @@ class Threads:
     Conversations are ordered as `build_conversations` orders them (by their first post);
     ``rows`` gives, for each kept post in conversation and time order, its row in the input,
     and ``conv`` its conversation. ``errors``, ``duplicates_dropped``, ``missing_parents`` and
-    ``cycles_broken`` mean what they mean in `socialcare.BuildResult`.
+    ``cycles_broken`` mean what they mean in `socialcare.BuildResult`. ``key_hashes``, when
+    asked for, holds ``hash((platform code, thread key))`` of each conversation (its thread id,
+    or its root post's id; Python's salted string hash, so only comparable within one
+    process); otherwise None.
     """
 
     conversation_ids: tuple[str, ...]
@@ -542,6 +545,7 @@ class Threads:
     post_ids: tuple[str, ...]
     author_ids: tuple[str, ...]
     private: BoolArray
+    key_hashes: IntArray | None = None
 
     def __len__(self) -> int:
         return len(self.conversation_ids)
@@ -685,9 +689,12 @@ def thread(
     return _thread(rows)
 
 
-def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -> Threads:
+def _thread(
+    rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None, *, keys: bool = False
+) -> Threads:
     """Thread validated rows; ``positions`` (id -> row per platform code) says the rows are
-    already free of repeats and saves building those maps again."""
+    already free of repeats and saves building those maps again; ``keys`` fills
+    ``Threads.key_hashes``."""
     errors = list(rows.errors)
     duplicates = 0
     keep = rows.keep
@@ -822,6 +829,14 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
     # than a list of the order (36).
     ordered_ids = tuple(np.array(post_ids, dtype=object)[order].tolist())
     ordered_authors = tuple(np.array(author, dtype=object)[order].tolist())
+    key_hashes = None
+    if keys:
+        group_keys = list(groups)
+        key_hashes = np.fromiter(
+            (hash(group_keys[g]) for g in conv_order.tolist()),
+            dtype=np.int64,
+            count=len(group_keys),
+        )
     return Threads(
         conversation_ids=tuple(names[c] for c in conv_order.tolist()),
         rows=kept[order],
@@ -836,6 +851,7 @@ def _thread(rows: _Rows, positions: Sequence[Mapping[str, int]] | None = None) -
         post_ids=ordered_ids,
         author_ids=ordered_authors,
         private=rows.private[kept][order],
+        key_hashes=key_hashes,
     )
 
 
