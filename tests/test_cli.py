@@ -233,7 +233,13 @@ def test_an_encoding_error_mid_file_leaves_no_partial_output(tmp_path: Path) -> 
 def test_a_signal_stops_the_run_cleanly(tmp_path: Path, sig: str, code: int, word: str) -> None:
     path = write(tmp_path / "posts.csv", HEADER + "".join(post_line(i) for i in range(60_000)))
     output = write(tmp_path / "out.csv", "previous run\n")
-    command = [sys.executable, "-c", "from socialcare.cli import main_entry; main_entry()"]
+    # A shell that starts a job in the background makes it ignore SIGINT, and Python then
+    # keeps ignoring it: the child restores Python's own handler, as an interactive run has.
+    child = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from socialcare.cli import main_entry; main_entry()"
+    )
+    command = [sys.executable, "-c", child]
     args = ["triage", str(path), "-o", str(output), "--progress", "--chunk-size", "64"]
     with subprocess.Popen(
         [*command, *args], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
