@@ -317,6 +317,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     so memory follows the posts' columns, not one pydantic object per row; every SLA clock
     runs once, vectorised.
     """
+    from socialcare import metrics
     from socialcare._cli_report import PostColumns, default_now
 
     mapping = _mapping(args)
@@ -336,7 +337,10 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     now = _parse_now(args.now) if args.now else default_now(columns)
     labels = columns.labels(threads, _triager())
     cols = threads.columns(labels=labels, policy=policy, now=now)
-    rep = _accumulator(args).add(cols).report()
+    if args.quantile_error is None:
+        rep = metrics.report(cols, by=_by(args), tz=args.tz, period="week")
+    else:
+        rep = _accumulator(args).add(cols).report()
     _write_report(rep, target, out, args)
     _summary(columns, len(threads), threads.missing_parents, err)
     return _bad_rows_status(bad, columns, err)
