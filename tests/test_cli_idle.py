@@ -108,6 +108,14 @@ def feed(
     return report, held
 
 
+def same_report(tmp_path: Path, rows: list[dict[str, str]]) -> tuple[int, str, str]:
+    """Write ``rows``; check ``report --idle 1d`` says exactly what ``report`` says."""
+    path = write(tmp_path / "posts.csv", rows)
+    exact = run("report", str(path), *BRAND_ARGS)
+    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+    return exact
+
+
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = main(list(argv), out=out, err=err)
@@ -286,9 +294,7 @@ def test_a_root_whose_parent_comes_later_is_not_late(
         post("T", 6000, in_reply_to="Q"),  # its id is the closed thread's key, but its parent
         post("Q", 6000, brand="1"),  # is listed next: it is not a root, and joins nothing closed
     ]
-    path = write(tmp_path / "posts.csv", rows)
-    exact = run("report", str(path), *BRAND_ARGS)
-    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+    same_report(tmp_path, rows)
 
 
 def test_without_late_posts_nothing_is_counted_late(
@@ -302,11 +308,7 @@ def test_without_late_posts_nothing_is_counted_late(
         post("d", 9000, in_reply_to="a"),
         post("e", 9001, in_reply_to="d", brand="1"),
     ]
-    path = write(tmp_path / "posts.csv", rows)
-    exact = run("report", str(path), *BRAND_ARGS)
-    idle = run("report", str(path), *BRAND_ARGS, "--idle", "1d")
-    assert idle == exact
-    assert "2 reply(ies) without their parent" in idle[2]
+    assert "2 reply(ies) without their parent" in same_report(tmp_path, rows)[2]
 
 
 @pytest.mark.parametrize(
@@ -325,12 +327,8 @@ def test_two_repeats_of_a_closed_post_are_judged_against_its_first_version(
     original = post("a", 0)
     again = [original if text is None else {**original, "text": text} for text in repeats]
     rows = [original, post("b", 5, brand="1", in_reply_to="a"), *LATER, *again]
-    path = write(tmp_path / "posts.csv", rows)
-    exact = run("report", str(path), *BRAND_ARGS)
-    idle = run("report", str(path), *BRAND_ARGS, "--idle", "1d")
-    assert idle == exact
-    duplicates = repeats.count(None)
-    assert f"{duplicates} duplicate(s) dropped" in idle[2]
+    report = same_report(tmp_path, rows)
+    assert f"{repeats.count(None)} duplicate(s) dropped" in report[2]
 
 
 @pytest.mark.parametrize(
@@ -350,9 +348,7 @@ def test_posts_that_join_no_closed_conversation_are_not_late(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: list[dict[str, str]], later: Any
 ) -> None:
     monkeypatch.setattr(cli_idle, "_MIN_ROWS", 1)
-    path = write(tmp_path / "posts.csv", [*first, *LATER, later])
-    exact = run("report", str(path), *BRAND_ARGS)
-    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+    same_report(tmp_path, [*first, *LATER, later])
 
 
 def test_posts_dated_near_the_end_of_time_are_reported(
@@ -364,10 +360,7 @@ def test_posts_dated_near_the_end_of_time_are_reported(
         {**row, "created_at": row["created_at"].replace("2024", "9850", 1)}
         for row in [post("a", 0), post("b", 3, brand="1", in_reply_to="a"), post("c", 4), *LATER]
     ]
-    path = write(tmp_path / "posts.csv", far)
-    exact = run("report", str(path), *BRAND_ARGS)
-    assert exact[0] == 0
-    assert run("report", str(path), *BRAND_ARGS, "--idle", "1d") == exact
+    assert same_report(tmp_path, far)[0] == 0
 
 
 @pytest.mark.parametrize("value", ["0", "-1h", "soon"])
