@@ -171,6 +171,16 @@ def _take(threads: Threads, keep: npt.NDArray[np.bool_]) -> Threads:
     )
 
 
+def _take_labelled(
+    threads: Threads, labels: dict[str, list[str | None]], keep: npt.NDArray[np.bool_]
+) -> tuple[Threads, dict[str, list[str | None]]]:
+    """`_take`, with the per-conversation labels cut to match."""
+    flags = keep.tolist()
+    return _take(threads, keep), {
+        name: list(compress(values, flags)) for name, values in labels.items()
+    }
+
+
 class IdleReport:
     """Close idle conversations of a `PostColumns` into an accumulator as posts arrive.
 
@@ -279,35 +289,25 @@ class IdleReport:
         drop = np.zeros(n, dtype=bool)
         for i in np.flatnonzero(repeated).tolist():
             row = start + i
-            self._judge(row, columns._digests[row], int(closed_digests[i]), row)
+            digest, against = columns._digests[row], int(closed_digests[i])
+            self._judge(row, digest, against, columns.index[row], columns.line[row])
             drop[row] = True
         # A repeat of a post read since the last closing is measured against the first
         # version: the closed post, when that post was itself a repeat of one.
         for first, digest, index, line in deferred:
             i = first - start
             against = int(closed_digests[i]) if repeated[i] else columns._digests[first]
-            self._judge(first, digest, against, None, index=index, line=line)
+            self._judge(first, digest, against, index, line)
         if drop.any():
             columns.compact(~drop)
 
-    def _judge(
-        self,
-        first: int,
-        digest: int,
-        against: int,
-        row: int | None,
-        *,
-        index: int = 0,
-        line: int = 0,
-    ) -> None:
-        """A repeat of post ``first``: a duplicate when its digest is ``against``, else a bad
-        row (``row``'s own index and line, or the ones given)."""
+    def _judge(self, first: int, digest: int, against: int, index: int, line: int) -> None:
+        """A repeat (row ``index``, file ``line``) of post ``first``: a duplicate when its
+        digest is ``against``, else a bad row."""
         columns = self.columns
         if digest == against:
             columns.duplicates += 1
             return
-        if row is not None:
-            index, line = columns.index[row], columns.line[row]
         post_id = columns.ids[first]
         error = conflict_error(post_id, columns.platform_of(first))
         columns.errors.append(RowError(index, error, post_id, line=line))
@@ -329,9 +329,7 @@ class IdleReport:
             return
         closing = candidates
         if not done.all():
-            closing = _take(candidates, done)
-            flags = done.tolist()
-            labels = {name: list(compress(values, flags)) for name, values in labels.items()}
+            closing, labels = _take_labelled(candidates, labels, done)
             states = {
                 name: Labels(codes.codes[done], codes.categories) for name, codes in states.items()
             }
@@ -359,17 +357,14 @@ class IdleReport:
             still = [codes.categories.index(name) for name in _MAY_MOVE if name in codes.categories]
             moving |= np.isin(codes.codes, still)
         done = ~moving
-        if moving.any():
-            some = _take(candidates, moving)
-            flags = moving.tolist()
-            some_labels = {name: list(compress(values, flags)) for name, values in labels.items()}
-            far = _LAST_READING if now >= _LAST_READING - _FAR else now + _FAR
-            if far - now >= _LEAST_FAR:
-                later = some.sla(self._policy, far, labels=some_labels).states
-                same = np.ones(len(some), dtype=bool)
-                for name, codes in states.items():
-                    same &= codes.codes[moving] == later[name].codes
-                done[moving] = same
+        far = _LAST_READING if now >= _LAST_READING - _FAR else now + _FAR
+        if moving.any() and far - now >= _LEAST_FAR:
+            some, some_labels = _take_labelled(candidates, labels, moving)
+            later = some.sla(self._policy, far, labels=some_labels).states
+            same = np.ones(len(some), dtype=bool)
+            for name, codes in states.items():
+                same &= codes.codes[moving] == later[name].codes
+            done[moving] = same
         self.kept_for_clocks += int((~done).sum())
         return done
 
