@@ -1,7 +1,7 @@
 """Sensitive posts on the held-out split: recall, precision and flood, per kind and language.
 
-Run: ``python benchmarks/sensitivity_card.py`` (prints the markdown of the model card's
-"Sensitive posts" section).
+Run: ``python benchmarks/sensitivity_card.py [--old-model OLD.zip]`` (prints the markdown of
+the model card's "Sensitive posts" section).
 
 The bundled model never trained on the held-out split (``train_default.is_test``): one post in
 five, chosen by a hash of its text. Measured on ``Triager.default()`` as it ships, every rule
@@ -16,6 +16,8 @@ included (phrase patterns, the model at its calibrated thresholds):
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -31,6 +33,11 @@ def pct(hits: int, total: int) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--old-model", type=Path, help="also measure an older bundle on the real texts"
+    )
+    args = parser.parse_args()
     from socialcare import Triager
     from socialcare._triage.train_default import SENSITIVITIES, is_test, load_corpus
 
@@ -94,36 +101,80 @@ def main() -> None:
             f" | {c['ordinary']} | {pct(c['flooded'], c['ordinary'])} |"
         )
     _repetition()
-    _real_text()
+    _real_text(args.old_model)
 
 
-def _real_text() -> None:
-    """Flood on ordinary texts nobody here wrote (when ../shared/data holds them)."""
-    from socialcare import Triager
+def _real_sources() -> list[tuple[str, bool, list[str], list[str] | None]]:
+    """``(name, trained on, texts, sentiments)`` of public texts nobody here wrote."""
+    from socialcare._triage.train_default import is_auxiliary_test
 
-    sources: list[tuple[str, list[str]]] = []
+    shared = DEFAULT_BANKING77.parent
+    sources: list[tuple[str, bool, list[str], list[str] | None]] = []
     banking = DEFAULT_BANKING77 / "test.csv"
     if banking.exists():
-        sources.append(("BANKING77 test queries (online banking, English)", read_csv(banking)[0]))
-    sms = DEFAULT_BANKING77.parent / "sms_spam" / "SMSSpamCollection"
+        sources.append(("BANKING77 test queries (banking, en)", False, read_csv(banking)[0], None))
+    slurp = shared / "slurp_text" / "slurp_text.jsonl"
+    if slurp.exists():
+        lines = slurp.read_text(encoding="utf-8").splitlines()
+        texts = [json.loads(line)["text"] for line in lines if line.strip()]
+        sources.append(("SLURP (requests to a voice assistant, en)", False, texts, None))
+    sms = shared / "sms_spam" / "SMSSpamCollection"
     if sms.exists():
         lines = sms.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
         ham = [line.split("\t", 1)[1] for line in lines if line.startswith("ham\t")]
-        sources.append(("SMS Spam Collection, ham (personal text messages, English)", ham))
+        held = [t for t in ham if is_auxiliary_test(t)]
+        trained = [t for t in ham if not is_auxiliary_test(t)]
+        sources.append(("SMS Spam Collection ham, held-out half (personal, en)", False, held, None))
+        sources.append(("SMS Spam Collection ham, training half", True, trained, None))
+    smsa = shared / "indonlu_smsa" / "test.tsv"
+    if smsa.exists():
+        pairs = [line.rsplit("\t", 1) for line in smsa.read_text(encoding="utf-8").splitlines()]
+        sources.append(
+            (
+                "IndoNLU SmSA official test split (reviews and comments, id)",
+                False,
+                [p[0] for p in pairs],
+                [p[1] for p in pairs],
+            )
+        )
+    return sources
+
+
+def _real_text(old_model: Path | None) -> None:
+    """Flood (and sentiment) on texts nobody here wrote (when ../shared/data holds them)."""
+    from heldout_by_round import triager_from
+    from sklearn.metrics import f1_score
+
+    sources = _real_sources()
     if not sources:
         return
-    triager = Triager.default()
+    models = {"shipped": triager_from(None)}
+    if old_model is not None:
+        models[old_model.name] = triager_from(old_model)
     print()
     print(
-        "Flood on ordinary texts nobody here wrote, never trained on (public data beside the"
-        " project; not shipped):"
+        "Real text nobody here wrote (public data beside the project). The bundled model trains"
+        " on half of the SMS messages and on 3,000 rows of SmSA's training split"
+        " (`data/auxiliary/`); every other row below was never trained on. Flagged: any"
+        " sensitive kind (the kinds most often flagged in brackets); sentiment: macro-F1"
+        " against the dataset's labels."
     )
     print()
-    for name, texts in sources:
-        kinds = Counter(d.sensitive for d in triager.decide_many(texts) if d.sensitive)
-        flagged = sum(kinds.values())
-        detail = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common())
-        print(f"- {name}: {pct(flagged, len(texts))} flagged ({detail or 'none'})")
+    print("| texts | trained on | model | flagged sensitive | sentiment macro-F1 |")
+    print("|---|---|---|---|---|")
+    for name, trained, texts, sentiments in sources:
+        for label, triager in models.items():
+            decisions = triager.decide_many(texts)
+            kinds = Counter(d.sensitive for d in decisions if d.sensitive)
+            top = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common(3))
+            f1 = "-"
+            if sentiments is not None:
+                guess = [d.sentiment for d in decisions]
+                f1 = f"{100 * f1_score(sentiments, guess, average='macro'):.1f}%"
+            print(
+                f"| {name} | {'yes' if trained else 'no'} | {label} |"
+                f" {pct(sum(kinds.values()), len(texts))} ({top or 'none'}) | {f1} |"
+            )
 
 
 def _repetition() -> None:

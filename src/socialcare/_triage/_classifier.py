@@ -389,6 +389,8 @@ def fit_shared(
     """Fit several heads (intent, sentiment, ...) on one shared featuriser.
 
     ``params`` are IntentClassifier parameters; a key ``"<head>__<param>"`` sets one head only.
+    A label of ``None`` leaves that post out of that head (auxiliary data labelled for some
+    heads only); the featuriser is fitted on every post.
     """
     texts = as_texts(texts)
     shared = {k: v for k, v in params.items() if "__" not in k}
@@ -403,9 +405,24 @@ def fit_shared(
         head._check_params()
         if head.norm not in matrices:
             matrices[head.norm] = _matrix(features, texts, head.norm)
-        head._fit_head(features, matrices[head.norm], _as_labels(y, len(texts)))
+        rows, kept = _labelled(y, len(texts), name)
+        matrix = matrices[head.norm] if rows is None else matrices[head.norm][rows]
+        head._fit_head(features, matrix, kept)
         heads[name] = head
     return heads
+
+
+def _labelled(y: Any, n: int, head: str) -> tuple[Any, Any]:
+    """``(rows, labels)`` of the posts a head learns from (``rows`` None: every post)."""
+    if y is None or isinstance(y, str | bytes) or not hasattr(y, "__iter__"):
+        return None, _as_labels(y, n)  # raises the usual error
+    values = list(y)
+    if len(values) != n or all(v is not None for v in values):
+        return None, _as_labels(values, n)
+    rows = np.array([v is not None for v in values], dtype=bool)
+    if not rows.any():
+        raise InvalidInputError(f"head {head!r} has no labelled post: every label is None")
+    return rows, _as_labels([v for v in values if v is not None], int(rows.sum()))
 
 
 def _is_int(value: Any) -> bool:
