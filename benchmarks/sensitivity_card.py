@@ -104,8 +104,22 @@ def main() -> None:
     _real_text(args.old_model)
 
 
+# SLURP actions that ask for information (query) or for something to be done (request); the
+# others (music, jokes, chit-chat, ...) are neither clearly and are left out of the intent column.
+SLURP_QUERY = {"query", "factoid", "definition", "currency", "stock", "maths", "querycontact"}
+SLURP_REQUEST = {
+    *("set", "remove", "sendemail", "post", "createoradd", "order", "taxi", "coffee"),
+    *("cleaning", "addcontact", "hue_lightoff", "hue_lightchange", "hue_lightup"),
+    *("hue_lightdim", "hue_lighton", "volume_mute", "volume_up", "volume_down"),
+    *("wemo_off", "wemo_on"),
+}
+
+
 def _real_sources() -> list[tuple[str, bool, list[str], list[str] | None]]:
-    """``(name, trained on, texts, sentiments)`` of public texts nobody here wrote."""
+    """``(name, trained on, texts, labels)`` of public texts nobody here wrote.
+
+    Labels are sentiments (SmSA) or intents (SLURP's questions and commands), else None.
+    """
     from socialcare._triage.train_default import is_auxiliary_test
 
     shared = DEFAULT_BANKING77.parent
@@ -116,8 +130,15 @@ def _real_sources() -> list[tuple[str, bool, list[str], list[str] | None]]:
     slurp = shared / "slurp_text" / "slurp_text.jsonl"
     if slurp.exists():
         lines = slurp.read_text(encoding="utf-8").splitlines()
-        texts = [json.loads(line)["text"] for line in lines if line.strip()]
-        sources.append(("SLURP (requests to a voice assistant, en)", False, texts, None))
+        items = [json.loads(line) for line in lines if line.strip()]
+        sources.append(
+            ("SLURP (requests to a voice assistant, en)", False, [i["text"] for i in items], None)
+        )
+        asked = [i for i in items if i["action"] in SLURP_QUERY | SLURP_REQUEST]
+        intents = ["query" if i["action"] in SLURP_QUERY else "request" for i in asked]
+        sources.append(
+            ("SLURP questions and commands", False, [i["text"] for i in asked], intents)
+        )
     sms = shared / "sms_spam" / "SMSSpamCollection"
     if sms.exists():
         lines = sms.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
@@ -157,23 +178,31 @@ def _real_text(old_model: Path | None) -> None:
         " on half of the SMS messages and on 3,000 rows of SmSA's training split"
         " (`data/auxiliary/`); every other row below was never trained on. Flagged: any"
         " sensitive kind (the kinds most often flagged in brackets); sentiment: macro-F1"
-        " against the dataset's labels."
+        " against the dataset's labels; intent: SLURP's questions read as `query` and its"
+        " commands as `request` (questions: `*_query`, `qa_*` and similar actions; commands:"
+        " set, remove, order, send, lights, volume, ...), and where they are routed."
     )
     print()
-    print("| texts | trained on | model | flagged sensitive | sentiment macro-F1 |")
-    print("|---|---|---|---|---|")
-    for name, trained, texts, sentiments in sources:
+    print("| texts | trained on | model | flagged sensitive | sentiment macro-F1 | intent |")
+    print("|---|---|---|---|---|---|")
+    for name, trained, texts, labels in sources:
         for label, triager in models.items():
             decisions = triager.decide_many(texts)
             kinds = Counter(d.sensitive for d in decisions if d.sensitive)
             top = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common(3))
-            f1 = "-"
-            if sentiments is not None:
+            f1 = intent = "-"
+            if labels is not None and name.startswith("SLURP"):
+                right = sum(d.intent == y for d, y in zip(decisions, labels, strict=True))
+                routes = Counter(d.route for d in decisions)
+                where = ", ".join(f"{r} {c}" for r, c in routes.most_common())
+                intent = f"{pct(right, len(texts))} right; routes: {where}"
+            elif labels is not None:
                 guess = [d.sentiment for d in decisions]
-                f1 = f"{100 * f1_score(sentiments, guess, average='macro'):.1f}%"
+                f1 = f"{100 * f1_score(labels, guess, average='macro'):.1f}%"
+            flagged = pct(sum(kinds.values()), len(texts))
             print(
                 f"| {name} | {'yes' if trained else 'no'} | {label} |"
-                f" {pct(sum(kinds.values()), len(texts))} ({top or 'none'}) | {f1} |"
+                f" {flagged} ({top or 'none'}) | {f1} | {intent} |"
             )
 
 
