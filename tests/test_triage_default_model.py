@@ -72,3 +72,22 @@ def test_the_demo_shows_only_posts_the_model_never_trained_on(
     drawn = texts & known  # (the rest are the simulation's short follow-ups: "thanks", "done")
     assert len(drawn) > 200
     assert all(is_test(t) for t in drawn)  # from the held-out split only
+
+
+def test_personal_chatter_nobody_here_wrote_is_not_a_crisis(triager: Triager) -> None:
+    """Real first-person text messages, never trained on, are rarely flagged (issue #16)."""
+    from socialcare._triage.train_default import AUXILIARY, is_auxiliary_test
+
+    path = AUXILIARY / "sms_spam" / "SMSSpamCollection"
+    if not path.is_file():
+        pytest.skip("data/auxiliary is in the source tree, not in the wheel")
+    lines = path.read_text(encoding="utf-8").splitlines()[1:]
+    held = [
+        line.split("\t", 1)[1]
+        for line in lines
+        if line.startswith("ham\t") and is_auxiliary_test(line.split("\t", 1)[1])
+    ]
+    assert len(held) > 2000
+    flagged = [t for t, d in zip(held, triager.decide_many(held), strict=True) if d.sensitive]
+    # 18% before the model trained on the other half (the model card has the figures)
+    assert len(flagged) <= 0.03 * len(held), flagged[:10]
