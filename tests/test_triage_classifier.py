@@ -262,3 +262,38 @@ def test_repeat_invariant_norm_bounds_what_repetition_adds() -> None:
     assert abs(invariant[3]) < abs(l2[3]) / 2
     with pytest.raises(InvalidInputError, match="norm"):
         IntentClassifier(norm="l1").fit(texts, labels)
+
+
+def test_a_head_learns_only_from_the_posts_labelled_for_it() -> None:
+    texts = ["where is my order?", "when do you open?", "love it!", "great, thanks"] * 3
+    intents = ["query", "query", "praise", "praise"] * 3
+    texts += ["zzqx vwkj", "zzqx"]  # n-grams no labelled post has
+    mood: list[str | None] = ["neutral", "neutral", "positive", "positive"] * 3 + [None, None]
+    heads = fit_shared(texts, {"intent": [*intents, None, None], "mood": mood}, C=5.0)
+    assert heads["intent"].classes_.tolist() == ["praise", "query"]
+    assert heads["mood"].classes_.tolist() == ["neutral", "positive"]
+    assert heads["intent"].predict(["where is my parcel?"]).tolist() == ["query"]
+    # the featuriser saw every post, labelled or not
+    features = heads["mood"].features_
+    assert features.transform(["zzqx"]).to_csr(features.n_features).nnz > 0
+    alone = fit_shared(texts[:12], {"intent": intents})["intent"].features_
+    assert alone.transform(["zzqx"]).to_csr(alone.n_features).nnz == 0
+    with pytest.raises(InvalidInputError, match="every label is missing"):
+        fit_shared(texts, {"intent": [None] * len(texts)})
+    with pytest.raises(InvalidInputError, match="14 texts but y has 13"):
+        fit_shared(texts, {"intent": [*intents, None]})
+
+
+def test_missing_labels_as_pandas_stores_them_are_left_out() -> None:
+    pd = pytest.importorskip("pandas")
+    texts = ["where is my order?", "when do you open?", "love it!", "great, thanks"] * 3
+    texts += ["ok", "fine"]
+    labels = ["query", "query", "praise", "praise"] * 3
+    for missing in (
+        pd.Series([*labels, None, None]),  # stored as NaN
+        pd.Series([*labels, None, None], dtype="string"),  # stored as pd.NA
+        pd.Series([*labels, float("nan"), np.nan], dtype=object),
+        pd.Series([*labels, None, None], dtype="category"),
+    ):
+        head = fit_shared(texts, {"intent": missing})["intent"]
+        assert head.classes_.tolist() == ["praise", "query"], missing.dtype

@@ -9,19 +9,20 @@ from pathlib import Path
 import pytest
 
 from socialcare import InvalidInputError
-from socialcare._triage._classifier import fit_shared
 from socialcare._triage.train_default import (
     AUXILIARY,
     SMSA_ROWS,
+    calibrate_sensitivity,
     is_auxiliary_test,
     load_auxiliary,
 )
 
-pytestmark = pytest.mark.skipif(
+needs_auxiliary = pytest.mark.skipif(
     not AUXILIARY.is_dir(), reason="data/auxiliary is in the source tree, not in the wheel"
 )
 
 
+@needs_auxiliary
 def test_auxiliary_rows_teach_no_intent_and_keep_the_held_out_half_out() -> None:
     rows = load_auxiliary()
     sources = Counter(r["source"] for r in rows)
@@ -40,6 +41,7 @@ def test_auxiliary_rows_teach_no_intent_and_keep_the_held_out_half_out() -> None
     assert set(smsa) == {"negative", "neutral", "positive"}
 
 
+@needs_auxiliary
 def test_missing_or_changed_auxiliary_data_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="--auxiliary"):
         load_auxiliary(tmp_path)
@@ -54,20 +56,39 @@ def test_missing_or_changed_auxiliary_data_is_refused(tmp_path: Path) -> None:
         load_auxiliary(tmp_path / "aux")
 
 
-def test_a_head_learns_only_from_the_posts_labelled_for_it() -> None:
-    texts = ["where is my order?", "when do you open?", "love it!", "great, thanks"] * 3
-    intents = ["query", "query", "praise", "praise"] * 3
-    texts += ["ok see you at 5", "lol fine"]
-    mood: list[str | None] = ["neutral", "neutral", "positive", "positive"] * 3 + [None, None]
-    heads = fit_shared(texts, {"intent": [*intents, None, None], "mood": mood}, C=5.0)
-    assert heads["intent"].classes_.tolist() == ["praise", "query"]
-    assert heads["intent"].predict(["where is my parcel?"]).tolist() == ["query"]
-    # the featuriser still saw every post: "lol" is a known n-gram
-    assert heads["mood"].features_ is heads["intent"].features_
-    known = heads["mood"].features_.transform(["lol"]).to_csr(heads["mood"].n_features_)
-    assert known.nnz > 0
-    assert heads["mood"].classes_.tolist() == ["neutral", "positive"]
-    with pytest.raises(InvalidInputError, match="every label is None"):
-        fit_shared(texts, {"intent": [None] * len(texts)})
-    with pytest.raises(InvalidInputError, match="14 texts but y has 13"):
-        fit_shared(texts, {"intent": [*intents, None]})
+def _kinds_corpus() -> tuple[list[str], list[str]]:
+    """Three kinds whose posts share words, so that scores do not saturate."""
+    words = "abcdefghij"
+    ordinary = [f"i want to end my contract {w}, the charger is {d}" for w in words for d in
+                ("late", "broken", "gone")]
+    harm = [f"i want to end it all {w}, i am {d}" for w in words for d in ("done", "gone")]
+    fire = [f"the charger {w} caught fire, it is {d}" for w in words for d in ("broken", "gone")]
+    return ordinary + harm + fire, ["none"] * 30 + ["self_harm"] * 20 + ["safety"] * 20
+
+
+def test_calibration_counts_corpus_posts_only_and_never_scores_the_extra_ones() -> None:
+    texts, kinds = _kinds_corpus()
+    # the self-harm posts again, twice, labelled ordinary: they pull the self-harm scores
+    # down, but are never scored themselves (a flood is a share of the 30 corpus ordinary
+    # posts, and recall stays a share of the 20 self-harm posts)
+    extra = texts[30:50] * 2
+    plain = calibrate_sensitivity(texts, kinds, cv=3, n_jobs=1)
+    mixed = calibrate_sensitivity(texts, kinds, cv=3, extra=extra, n_jobs=1)
+    for result in (plain, mixed):
+        assert set(result["thresholds"]) == {"self_harm", "safety"}
+        for flood in result["flood"].values():
+            assert round(flood * 30, 9) == int(round(flood * 30))
+    assert plain["thresholds"]["self_harm"] > 0.9
+    assert mixed["thresholds"]["self_harm"] < 0.5  # the extra posts did train every fold
+    assert mixed["recall"]["self_harm"] == 1.0  # ... and none of them was counted as missed
+    assert calibrate_sensitivity(texts, kinds, cv=3, extra=extra, n_jobs=1) == mixed
+
+
+def test_calibration_survives_a_fold_without_a_kind_and_needs_ordinary_posts() -> None:
+    texts, kinds = _kinds_corpus()
+    texts, kinds = [*texts, "someone posted my home address online"], [*kinds, "privacy"]
+    with pytest.warns(UserWarning, match="least populated class"):
+        result = calibrate_sensitivity(texts, kinds, cv=3, n_jobs=1)
+    assert "privacy" in result["thresholds"]
+    with pytest.raises(InvalidInputError, match="no 'none'"):
+        calibrate_sensitivity(texts[30:], kinds[30:], cv=3, n_jobs=1)

@@ -389,8 +389,8 @@ def fit_shared(
     """Fit several heads (intent, sentiment, ...) on one shared featuriser.
 
     ``params`` are IntentClassifier parameters; a key ``"<head>__<param>"`` sets one head only.
-    A label of ``None`` leaves that post out of that head (auxiliary data labelled for some
-    heads only); the featuriser is fitted on every post.
+    A missing label (``None``, NaN, pandas' NA) leaves that post out of that head (auxiliary
+    data labelled for some heads only); the featuriser is fitted on every post.
     """
     texts = as_texts(texts)
     shared = {k: v for k, v in params.items() if "__" not in k}
@@ -417,12 +417,22 @@ def _labelled(y: Any, n: int, head: str) -> tuple[Any, Any]:
     if y is None or isinstance(y, str | bytes) or not hasattr(y, "__iter__"):
         return None, _as_labels(y, n)  # raises the usual error
     values = list(y)
-    if len(values) != n or all(v is not None for v in values):
+    rows = np.array([not _missing(v) for v in values], dtype=bool)
+    if len(values) != n or rows.all():
         return None, _as_labels(values, n)
-    rows = np.array([v is not None for v in values], dtype=bool)
     if not rows.any():
-        raise InvalidInputError(f"head {head!r} has no labelled post: every label is None")
-    return rows, _as_labels([v for v in values if v is not None], int(rows.sum()))
+        raise InvalidInputError(f"head {head!r} has no labelled post: every label is missing")
+    kept = [v for v, keep in zip(values, rows, strict=True) if keep]
+    return rows, _as_labels(kept, len(kept))
+
+
+def _missing(value: Any) -> bool:
+    """Whether a label is missing: None, a float NaN, or pandas' NA or NaT."""
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    return type(value).__name__ in ("NAType", "NaTType")
 
 
 def _is_int(value: Any) -> bool:

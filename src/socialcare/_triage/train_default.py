@@ -41,10 +41,10 @@ SENSITIVITIES = ("self_harm", "safety", "harassment", "privacy", "legal_threat",
 # the rest (specialists must not be flooded). The model flags a post when its probability of
 # being sensitive at all (1 - P(none)) reaches the threshold of its likeliest kind. Phrase
 # patterns flag on their own besides (see _rules.py).
-# Chosen on the training split alone (nested: thresholds from an inner 5-fold, the model
-# refitted, scored on the outer fold; patterns included): with the auxiliary texts, 1.25% for
-# self_harm and safety flags 4.1% of ordinary posts and finds 86.6% / 87.0% of them, where the
-# model without auxiliary texts at 1% flagged 4.3% and found 87.4% / 87.5%.
+# The budgets were chosen on the training split alone (benchmarks/sensitivity_budget.py:
+# thresholds from an inner 5-fold, the model refitted, scored on the outer fold, patterns
+# included). With the auxiliary texts, 1.25% for self_harm and safety flags 4.1% of ordinary
+# posts and finds 86.6% / 87.0% of them; without them, 1% flagged 4.3% and found 87.4% / 87.5%.
 SENSITIVITY_FLOOD = {"self_harm": 0.0125, "safety": 0.0125}
 SENSITIVITY_FLOOD_OTHERS = 0.003
 # One post in five is held out: never trained on, the model card's test split.
@@ -130,7 +130,10 @@ def load_auxiliary(directory: Path = AUXILIARY) -> list[dict[str, Any]]:
                 "--auxiliary DIR"
             )
     rows: list[dict[str, Any]] = []
-    for line in sms.read_text(encoding="utf-8").splitlines()[1:]:
+    lines = sms.read_text(encoding="utf-8").splitlines()
+    if lines and lines[0] == "Label\tSMS":  # the copy beside the project has a header line
+        lines = lines[1:]
+    for line in lines:
         label, _, text = line.partition("\t")
         if label == "ham" and text.strip() and not is_auxiliary_test(text):
             rows.append(_auxiliary(text, None, "sms_spam"))
@@ -156,7 +159,11 @@ def _auxiliary(text: str, sentiment: str | None, source: str) -> dict[str, Any]:
 
 
 def calibrate_sensitivity(
-    texts: list[str], kinds: list[str], cv: int = 5, extra: Sequence[str] = ()
+    texts: list[str],
+    kinds: list[str],
+    cv: int = 5,
+    extra: Sequence[str] = (),
+    n_jobs: int | None = 2,
 ) -> dict[str, Any]:
     """Per kind, the lowest score whose out-of-fold false alarms stay within its budget.
 
@@ -171,6 +178,13 @@ def calibrate_sensitivity(
     from joblib import Parallel, delayed
     from sklearn.model_selection import StratifiedKFold
 
+    from socialcare._errors import InvalidInputError
+
+    if "none" not in kinds:
+        raise InvalidInputError(
+            "kinds holds no 'none': the budgets are shares of the ordinary posts, so some "
+            "posts must be ordinary"
+        )
     shared = {k: v for k, v in DEFAULT_PARAMS.items() if "__" not in k}
     classes, encoded = np.unique(np.asarray(kinds), return_inverse=True)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=0)
@@ -179,18 +193,19 @@ def calibrate_sensitivity(
     }
     extra = list(extra)
 
-    def one(train: Any, test: Any) -> tuple[Any, Any]:
+    def one(train: Any, test: Any) -> tuple[Any, list[str], Any]:
         clf = IntentClassifier(**{**shared, **own}).fit(
             [texts[i] for i in train] + extra, [kinds[i] for i in train] + ["none"] * len(extra)
         )
-        order = [clf.classes_.tolist().index(c) for c in classes.tolist()]
-        return test, clf.predict_proba([texts[i] for i in test])[:, order]
+        return test, clf.classes_.tolist(), clf.predict_proba([texts[i] for i in test])
 
+    # a fold whose training part lacks a kind gives that kind no probability (zeros)
+    index = {c: k for k, c in enumerate(classes.tolist())}
     proba = np.zeros((len(texts), classes.shape[0]))
-    for test, part in Parallel(n_jobs=2)(
+    for test, fold_classes, part in Parallel(n_jobs=n_jobs)(
         delayed(one)(train, test) for train, test in folds.split(np.zeros(len(texts)), encoded)
     ):
-        proba[test] = part
+        proba[np.ix_(test, [index[c] for c in fold_classes])] = part
     names = [str(c) for c in classes]
     none = names.index("none")
     masked = proba.copy()
