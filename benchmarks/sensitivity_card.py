@@ -1,7 +1,7 @@
 """Sensitive posts on the held-out split: recall, precision and flood, per kind and language.
 
-Run: ``python benchmarks/sensitivity_card.py [--old-model OLD.zip]`` (prints the markdown of
-the model card's "Sensitive posts" section).
+Run: ``python benchmarks/sensitivity_card.py [--old-model OLD.zip [--old-label NAME]]`` (prints
+the markdown of the model card's "Sensitive posts" section).
 
 The bundled model never trained on the held-out split (``train_default.is_test``): one post in
 five, chosen by a hash of its text. Measured on ``Triager.default()`` as it ships, every rule
@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument(
         "--old-model", type=Path, help="also measure an older bundle on the real texts"
     )
+    parser.add_argument("--old-label", help="its name in the table (default: the file name)")
     args = parser.parse_args()
     from socialcare import Triager
     from socialcare._triage.train_default import SENSITIVITIES, is_test, load_corpus
@@ -101,7 +102,7 @@ def main() -> None:
             f" | {c['ordinary']} | {pct(c['flooded'], c['ordinary'])} |"
         )
     _repetition()
-    _real_text(args.old_model)
+    _real_text(args.old_model, args.old_label)
 
 
 # SLURP actions that ask for information (query) or for something to be done (request); the
@@ -161,7 +162,7 @@ def _real_sources() -> list[tuple[str, bool, list[str], list[str] | None]]:
     return sources
 
 
-def _real_text(old_model: Path | None) -> None:
+def _real_text(old_model: Path | None, old_label: str | None = None) -> None:
     """Flood (and sentiment) on texts nobody here wrote (when ../shared/data holds them)."""
     from heldout_by_round import triager_from
     from sklearn.metrics import f1_score
@@ -171,7 +172,7 @@ def _real_text(old_model: Path | None) -> None:
         return
     models = {"shipped": triager_from(None)}
     if old_model is not None:
-        models[old_model.name] = triager_from(old_model)
+        models[old_label or old_model.name] = triager_from(old_model)
     print()
     print(
         "Real text nobody here wrote (public data beside the project). The bundled model trains"
