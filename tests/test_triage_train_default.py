@@ -77,7 +77,7 @@ def test_calibration_counts_corpus_posts_only_and_never_scores_the_extra_ones() 
     for result in (plain, mixed):
         assert set(result["thresholds"]) == {"self_harm", "safety"}
         for flood in result["flood"].values():
-            assert round(flood * 30, 9) == int(round(flood * 30))
+            assert abs(flood * 30 - round(flood * 30)) < 1e-9
     assert plain["thresholds"]["self_harm"] > 0.9
     assert mixed["thresholds"]["self_harm"] < 0.5  # the extra posts did train every fold
     assert mixed["recall"]["self_harm"] == 1.0  # ... and none of them was counted as missed
