@@ -22,30 +22,6 @@ import time
 from typing import Any
 
 
-def _thresholds(proba: Any, names: list[str], truth: Any, budgets: dict[str, float]) -> Any:
-    """`calibrate_sensitivity`'s rule on given out-of-fold probabilities."""
-    import numpy as np
-
-    from socialcare._triage.train_default import SENSITIVITY_FLOOD_OTHERS
-
-    none = names.index("none")
-    masked = proba.copy()
-    masked[:, none] = -1.0
-    top = masked.argmax(axis=1)
-    score = 1.0 - proba[:, none]
-    ordinary = truth == "none"
-    out = {}
-    for k, name in enumerate(names):
-        if name == "none":
-            continue
-        mine = np.flatnonzero(top == k)
-        order = mine[np.argsort(-score[mine], kind="stable")]
-        false = np.cumsum(ordinary[order]) / max(int(ordinary.sum()), 1)
-        cut = np.flatnonzero(false <= budgets.get(name, SENSITIVITY_FLOOD_OTHERS))
-        out[name] = float(score[order[cut[-1]]]) if cut.shape[0] else 1.0
-    return out
-
-
 def main() -> None:
     import numpy as np
     from joblib import Parallel, delayed
@@ -56,6 +32,8 @@ def main() -> None:
     from socialcare._triage.train_default import (
         DEFAULT_PARAMS,
         SENSITIVITIES,
+        SENSITIVITY_FLOOD_OTHERS,
+        budget_thresholds,
         is_test,
         load_auxiliary,
         load_corpus,
@@ -111,7 +89,9 @@ def main() -> None:
         top = masked.argmax(axis=1)
         sensitive = 1.0 - scores[:, none]
         for flag, budget in zip(flags, budgets, strict=True):
-            cut = _thresholds(proba, names, kinds[inner], {"self_harm": budget, "safety": budget})
+            chosen = dict.fromkeys(names, SENSITIVITY_FLOOD_OTHERS)
+            chosen.update(self_harm=budget, safety=budget)
+            cut = budget_thresholds(proba, names, kinds[inner].tolist(), chosen)["thresholds"]
             for j, i in enumerate(held):
                 if sensitive[j] >= cut[names[top[j]]]:
                     flag[i] = names[top[j]]

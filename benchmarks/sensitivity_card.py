@@ -21,7 +21,7 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -116,49 +116,51 @@ SLURP_REQUEST = {
 }
 
 
-def _real_sources() -> list[tuple[str, bool, list[str], list[str] | None]]:
-    """``(name, trained on, texts, labels)`` of public texts nobody here wrote.
+class _Source(NamedTuple):
+    """Public texts nobody here wrote, with their sentiments or intents if labelled."""
 
-    Labels are sentiments (SmSA) or intents (SLURP's questions and commands), else None.
-    """
+    name: str
+    trained: bool
+    texts: list[str]
+    sentiments: list[str] | None = None
+    intents: list[str] | None = None
+
+
+def _real_sources() -> list[_Source]:
+    """The real texts beside the project that are there (``../shared/data``)."""
     from socialcare._triage.train_default import is_auxiliary_test
 
     shared = DEFAULT_BANKING77.parent
-    sources: list[tuple[str, bool, list[str], list[str] | None]] = []
+    sources: list[_Source] = []
     banking = DEFAULT_BANKING77 / "test.csv"
     if banking.exists():
-        sources.append(("BANKING77 test queries (banking, en)", False, read_csv(banking)[0], None))
+        sources.append(_Source("BANKING77 test queries (banking, en)", False, read_csv(banking)[0]))
     slurp = shared / "slurp_text" / "slurp_text.jsonl"
     if slurp.exists():
         lines = slurp.read_text(encoding="utf-8").splitlines()
         items = [json.loads(line) for line in lines if line.strip()]
         sources.append(
-            ("SLURP (requests to a voice assistant, en)", False, [i["text"] for i in items], None)
+            _Source("SLURP (requests to a voice assistant, en)", False, [i["text"] for i in items])
         )
         asked = [i for i in items if i["action"] in SLURP_QUERY | SLURP_REQUEST]
         intents = ["query" if i["action"] in SLURP_QUERY else "request" for i in asked]
-        sources.append(
-            ("SLURP questions and commands", False, [i["text"] for i in asked], intents)
-        )
+        texts = [i["text"] for i in asked]
+        sources.append(_Source("SLURP questions and commands", False, texts, intents=intents))
     sms = shared / "sms_spam" / "SMSSpamCollection"
     if sms.exists():
         lines = sms.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
         ham = [line.split("\t", 1)[1] for line in lines if line.startswith("ham\t")]
         held = [t for t in ham if is_auxiliary_test(t)]
         trained = [t for t in ham if not is_auxiliary_test(t)]
-        sources.append(("SMS Spam Collection ham, held-out half (personal, en)", False, held, None))
-        sources.append(("SMS Spam Collection ham, training half", True, trained, None))
+        name = "SMS Spam Collection ham, held-out half (personal, en)"
+        sources.append(_Source(name, False, held))
+        sources.append(_Source("SMS Spam Collection ham, training half", True, trained))
     smsa = shared / "indonlu_smsa" / "test.tsv"
     if smsa.exists():
         pairs = [line.rsplit("\t", 1) for line in smsa.read_text(encoding="utf-8").splitlines()]
-        sources.append(
-            (
-                "IndoNLU SmSA official test split (reviews and comments, id)",
-                False,
-                [p[0] for p in pairs],
-                [p[1] for p in pairs],
-            )
-        )
+        name = "IndoNLU SmSA official test split (reviews and comments, id)"
+        texts, sentiments = [p[0] for p in pairs], [p[1] for p in pairs]
+        sources.append(_Source(name, False, texts, sentiments=sentiments))
     return sources
 
 
@@ -186,23 +188,23 @@ def _real_text(old_model: Path | None, old_label: str | None = None) -> None:
     print()
     print("| texts | trained on | model | flagged sensitive | sentiment macro-F1 | intent |")
     print("|---|---|---|---|---|---|")
-    for name, trained, texts, labels in sources:
+    for source in sources:
         for label, triager in models.items():
-            decisions = triager.decide_many(texts)
+            decisions = triager.decide_many(source.texts)
             kinds = Counter(d.sensitive for d in decisions if d.sensitive)
             top = ", ".join(f"{kind} {count}" for kind, count in kinds.most_common(3))
             f1 = intent = "-"
-            if labels is not None and name.startswith("SLURP"):
-                right = sum(d.intent == y for d, y in zip(decisions, labels, strict=True))
+            if source.intents is not None:
+                right = sum(d.intent == y for d, y in zip(decisions, source.intents, strict=True))
                 routes = Counter(d.route for d in decisions)
                 where = ", ".join(f"{r} {c}" for r, c in routes.most_common())
-                intent = f"{pct(right, len(texts))} right; routes: {where}"
-            elif labels is not None:
+                intent = f"{pct(right, len(source.texts))} right; routes: {where}"
+            elif source.sentiments is not None:
                 guess = [d.sentiment for d in decisions]
-                f1 = f"{100 * f1_score(labels, guess, average='macro'):.1f}%"
-            flagged = pct(sum(kinds.values()), len(texts))
+                f1 = f"{100 * f1_score(source.sentiments, guess, average='macro'):.1f}%"
+            flagged = pct(sum(kinds.values()), len(source.texts))
             print(
-                f"| {name} | {'yes' if trained else 'no'} | {label} |"
+                f"| {source.name} | {'yes' if source.trained else 'no'} | {label} |"
                 f" {flagged} ({top or 'none'}) | {f1} | {intent} |"
             )
 

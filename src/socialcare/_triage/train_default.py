@@ -19,6 +19,7 @@ from socialcare._triage._thresholds import ThresholdTuning, tune_thresholds
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "budget_thresholds",
     "calibrate_sensitivity",
     "is_auxiliary_test",
     "is_test",
@@ -206,7 +207,22 @@ def calibrate_sensitivity(
         delayed(one)(train, test) for train, test in folds.split(np.zeros(len(texts)), encoded)
     ):
         proba[np.ix_(test, [index[c] for c in fold_classes])] = part
-    names = [str(c) for c in classes]
+    budgets = {
+        str(c): SENSITIVITY_FLOOD.get(str(c), SENSITIVITY_FLOOD_OTHERS) for c in classes
+    }
+    return budget_thresholds(proba, [str(c) for c in classes], kinds, budgets)
+
+
+def budget_thresholds(
+    proba: Any, names: list[str], kinds: Sequence[str], budgets: dict[str, float]
+) -> dict[str, Any]:
+    """`calibrate_sensitivity`'s rule on out-of-fold probabilities (columns ``names``).
+
+    Per kind, the lowest ``1 - P(none)`` whose false alarms (ordinary posts whose likeliest
+    kind it is) stay within ``budgets[kind]``, as a share of all ordinary posts.
+    """
+    import numpy as np
+
     none = names.index("none")
     masked = proba.copy()
     masked[:, none] = -1.0
@@ -219,11 +235,10 @@ def calibrate_sensitivity(
     for k, name in enumerate(names):
         if name == "none":
             continue
-        budget = SENSITIVITY_FLOOD.get(name, SENSITIVITY_FLOOD_OTHERS)
         mine = np.flatnonzero(top == k)
         order = mine[np.argsort(-score[mine], kind="stable")]  # surest first
         false = np.cumsum(ordinary[order]) / n_ordinary
-        cut = np.flatnonzero(false <= budget)  # the widest flag set within the budget
+        cut = np.flatnonzero(false <= budgets[name])  # the widest flag set within the budget
         chosen = float(score[order[cut[-1]]]) if cut.shape[0] else 1.0
         flagged = order[: int(cut[-1]) + 1] if cut.shape[0] else order[:0]
         out["thresholds"][name] = chosen
