@@ -264,6 +264,34 @@ def test_repeat_invariant_norm_bounds_what_repetition_adds() -> None:
         IntentClassifier(norm="l1").fit(texts, labels)
 
 
+def test_distinct_tf_repeating_a_phrase_adds_no_evidence() -> None:
+    """tf="distinct": a phrase pasted 64 times scores as pasted twice, with either norm, and
+    the setting survives saving; counted, the score keeps moving."""
+    texts = ["cancel my order", "where is my parcel", "my data was leaked", "hacked account"]
+    labels = ["none", "none", "privacy", "privacy"]
+
+    def privacy(clf: IntentClassifier, n: int) -> float:
+        column = list(clf.classes_).index("privacy")
+        return float(clf.decision_function([" ".join(["my order was leaked"] * n)])[0][column])
+
+    for norm in ("l2", "repeat_invariant"):
+        clf = IntentClassifier(norm=norm, tf="distinct", calibration=None)
+        clf.fit(texts * 5, labels * 5)
+        assert privacy(clf, 64) == pytest.approx(privacy(clf, 2), rel=1e-6)
+        again = IntentClassifier.from_bytes(clf.to_bytes())
+        assert again.tf == "distinct"
+        assert privacy(again, 64) == privacy(clf, 64)
+    counted = IntentClassifier(calibration=None).fit(texts * 5, labels * 5)
+    assert abs(privacy(counted, 64) - privacy(counted, 2)) > 0.1
+    with pytest.raises(InvalidInputError, match="tf must be"):
+        IntentClassifier(tf="binary").fit(texts, labels)
+    with pytest.raises(InvalidInputError, match="shared by every head"):
+        fit_shared(texts, {"intent": labels}, intent__tf="distinct")
+    heads = fit_shared(texts * 3, {"intent": labels * 3, "other": labels * 3}, tf="distinct")
+    assert {h.tf for h in heads.values()} == {"distinct"}
+    assert heads["intent"].features_.tf == "distinct"
+
+
 def test_a_head_learns_only_from_the_posts_labelled_for_it() -> None:
     texts = ["where is my order?", "when do you open?", "love it!", "great, thanks"] * 3
     intents = ["query", "query", "praise", "praise"] * 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -82,7 +83,7 @@ def test_untidy_batch_gives_the_same_features_as_tidy_text() -> None:
     np.testing.assert_array_equal(np.sort(tidy.col), np.sort(untidy.col))
 
 
-def _fitted(texts: list[str]) -> HashedTfidf:
+def _fitted(texts: list[str], tf: str = "count") -> HashedTfidf:
     corpus = ["where is my order", "love it 😍", "مرحبا بكم", "wo ist mein paket", *texts]
     return HashedTfidf.fit(
         corpus,
@@ -91,6 +92,7 @@ def _fitted(texts: list[str]) -> HashedTfidf:
         word_range=(1, 2),
         min_df=1,
         max_chars=200,
+        tf=tf,
     )
 
 
@@ -98,12 +100,13 @@ def _weights(n_features: int, k: int = 3) -> np.ndarray:
     return np.random.default_rng(0).normal(size=(n_features, k)).astype(np.float32)
 
 
+@pytest.mark.parametrize("tf", ["count", "distinct"])
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.text(max_size=40), min_size=1, max_size=8))
-def test_scorer_equals_the_tfidf_product(texts: list[str]) -> None:
+@given(texts=st.lists(st.text(max_size=40), min_size=1, max_size=8))
+def test_scorer_equals_the_tfidf_product(tf: str, texts: list[str]) -> None:
     from socialcare._triage._scorer import LinearScorer
 
-    feats = _fitted(texts[:3])
+    feats = _fitted(texts[:3], tf)
     coef_t = _weights(feats.n_features)
     intercept = np.array([0.5, -0.25, 0.0])
     scorer = LinearScorer(feats, coef_t, intercept)
@@ -112,7 +115,8 @@ def test_scorer_equals_the_tfidf_product(texts: list[str]) -> None:
     np.testing.assert_allclose(got, expected + intercept, rtol=1e-4, atol=1e-5)
 
 
-def test_scorer_gives_each_post_the_same_numbers_in_any_batch() -> None:
+@pytest.mark.parametrize("tf", ["count", "distinct"])
+def test_scorer_gives_each_post_the_same_numbers_in_any_batch(tf: str) -> None:
     from socialcare._triage._scorer import LinearScorer
 
     middle = ("ab" * 32)[:63]  # (no letter three times in a row: normalising would squeeze it)
@@ -128,7 +132,7 @@ def test_scorer_gives_each_post_the_same_numbers_in_any_batch() -> None:
         "wo ist mein paket paket",
         "مرحبا بكم مرحبا",
     ]
-    feats = _fitted(texts)
+    feats = _fitted(texts, tf)
     scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
     batch = scorer.scores(normalise_batch(texts, tidy=False), len(texts))
     for i, text in enumerate(texts):
@@ -141,19 +145,20 @@ def test_scorer_gives_each_post_the_same_numbers_in_any_batch() -> None:
 _FEW_WORDS = ["order", "my", "the", "paket", "مرحبا", "😡", "xy", "ab", "?", "sue"]
 
 
+@pytest.mark.parametrize("tf", ["count", "distinct"])
 @settings(max_examples=40, deadline=None)
 @given(
-    st.lists(
+    texts=st.lists(
         st.lists(st.sampled_from(_FEW_WORDS)).map(" ".join).filter(bool),
         min_size=5,
         max_size=30,
     ),
-    st.integers(min_value=1, max_value=3),
+    bits=st.integers(min_value=1, max_value=3),
 )
-def test_memo_across_chunks_gives_the_same_numbers(texts: list[str], bits: int) -> None:
+def test_memo_across_chunks_gives_the_same_numbers(tf: str, texts: list[str], bits: int) -> None:
     from socialcare._triage._scorer import LinearScorer
 
-    feats = _fitted(texts[:2])
+    feats = _fitted(texts[:2], tf)
     scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
     memo = scorer.memo(bits)  # 2 to 8 slots: words keep taking each other's slots
     for start in range(0, len(texts), 5):
@@ -226,3 +231,59 @@ def test_links_are_dropped_post_by_post_as_over_the_whole_batch(posts: list[str]
 
     joined = " \x00 ".join(post.replace(SEPARATOR, " ") for post in posts)
     assert _drop_links(joined) == _URL_RE.sub(" ", joined)
+
+
+# ------------------------------------------------------------ bounded term frequencies
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(_FEW_WORDS), min_size=1, max_size=6).map(" ".join),
+    st.integers(min_value=2, max_value=40),
+)
+def test_distinct_words_a_repeated_post_differs_from_once_by_its_joins_only(
+    phrase: str, times: int
+) -> None:
+    """Under tf="distinct" a phrase said many times reads as the phrase said twice: its own
+    n-grams, plus the word pair where one copy meets the next (one column at most)."""
+    times = max(2, min(times, 200 // (len(phrase) + 1)))  # (all of it read: max_chars=200)
+    feats = _fitted([phrase, f"{phrase} {phrase}"], "distinct")
+
+    def row(text: str) -> np.ndarray:
+        matrix = feats.transform([text]).to_csr(feats.n_features)
+        matrix.sum_duplicates()
+        return np.asarray(matrix.toarray()[0])
+
+    once, twice, many = row(phrase), row(f"{phrase} {phrase}"), row(" ".join([phrase] * times))
+    np.testing.assert_allclose(many, twice, rtol=1e-6)
+    assert set(np.flatnonzero(once)) <= set(np.flatnonzero(many))
+    assert len(set(np.flatnonzero(many)) - set(np.flatnonzero(once))) <= 1
+
+
+def test_distinct_words_count_a_repeated_word_once_and_keep_long_words_apart() -> None:
+    middle = ("ab" * 32)[:63]
+    long_a, long_b = f"x{middle}y", f"y{middle}x"  # one word hash, two different words
+    texts = [long_a, long_b, "order late"]
+    distinct, counted = _fitted(texts, "distinct"), _fitted(texts)
+
+    def cols(f: HashedTfidf, text: str) -> set[int]:
+        return set(f.transform([text]).to_csr(f.n_features).indices.tolist())
+
+    # the second long word was not taken for the first: all its n-grams are there
+    assert cols(distinct, long_b) <= cols(distinct, f"{long_a} {long_b}")
+    assert cols(distinct, long_b) - cols(distinct, long_a)
+    # a word said three times: counted, it weighs more than once; distinct, the same
+    for f, grows in ((counted, True), (distinct, False)):
+        thrice = f.transform(["order order order late"]).to_csr(f.n_features)
+        once = f.transform(["order late"]).to_csr(f.n_features)
+        thrice.sum_duplicates()
+        once.sum_duplicates()
+        for col in cols(f, "order") - cols(f, "late"):
+            assert bool(thrice[0, col] > once[0, col] + 1e-6) is grows
+
+
+def test_tf_must_be_count_or_distinct() -> None:
+    from socialcare import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="tf must be"):
+        _fitted(["x"], "binary")

@@ -14,6 +14,12 @@ its own, so the many character n-grams do not drown the word features: by
 ``sqrt(sum of idf**2 over the block's n-grams)`` (``norm="l2"``), or, past `REPEAT_FLOOR`
 n-grams, by that times ``sqrt(n-grams / floor)`` (``norm="repeat_invariant"``: a phrase pasted
 fifty times scores about as the phrase pasted a few times, so repetition cannot inflate a score).
+
+Term frequencies are raw counts (``tf="count"``) or bounded (``tf="distinct"``): each post is
+read as its distinct words, so a word said twice adds its character n-grams once, and each
+distinct word n-gram counts once. Words longer than 64 code points are never merged (past 64
+the word hash repeats). Repeating a phrase then adds almost nothing: "cancel my order" ten
+times differs from once by one word pair ("order cancel").
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from socialcare._errors import InvalidInputError
 from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS
 from socialcare._triage._text import blank_chars, normalise_batch
 
 __all__ = [
     "REPEAT_FLOOR",
+    "TERM_FREQUENCIES",
     "FeatureBatch",
     "HashedTfidf",
     "NgramCells",
@@ -41,6 +49,10 @@ __all__ = [
 #: so that pasting a phrase over and over stops raising the score (the post's features tend to
 #: those of the phrase once, scaled by at most ``sqrt(floor / its n-grams)``).
 REPEAT_FLOOR = (512.0, 64.0)
+
+#: How a post's n-grams are counted: ``"count"`` (every occurrence) or ``"distinct"`` (each
+#: distinct word, and each distinct word n-gram, once per post).
+TERM_FREQUENCIES = ("count", "distinct")
 
 _U64 = np.uint64
 _BASE = 0x100000001B3
@@ -226,6 +238,42 @@ def _word_grams(
     return docs, buckets
 
 
+def distinct_words(words: _Words) -> Any:
+    """Bool mask of the words to read under ``tf="distinct"``: each post's first of each word.
+
+    Words are the same when their code points are (hash and length); words longer than 64
+    code points are always kept, since past 64 the word hash repeats.
+    """
+    n = words.starts.shape[0]
+    keep = np.ones(n, dtype=bool)
+    if n < 2:
+        return keep
+    lengths = words.ends - words.starts
+    order = np.lexsort((lengths, words.hashes, words.docs))  # stable: first occurrence first
+    d, h, length = words.docs[order], words.hashes[order], lengths[order]
+    again = (d[1:] == d[:-1]) & (h[1:] == h[:-1]) & (length[1:] == length[:-1])
+    again &= length[1:] <= 64
+    keep[order[1:][again]] = False
+    return keep
+
+
+def distinct_grams(docs: Any, buckets: Any) -> tuple[Any, Any]:
+    """Each post's distinct word n-gram buckets (sorted by post, then bucket)."""
+    pairs = np.unique((docs.astype(np.int64) << 32) | buckets.astype(np.int64))
+    return pairs >> 32, (pairs & 0xFFFFFFFF).astype(np.int32)
+
+
+def _hide_words(cp: Any, words: _Words, keep: Any) -> Any:
+    """``cp`` with the words not kept made spaces (so they add no character n-grams)."""
+    if keep.all():
+        return cp
+    marks = np.zeros(cp.shape[0] + 1, dtype=np.int8)
+    marks[words.starts[~keep]] = 1  # (a word starts on a letter, ends on a space: never equal)
+    marks[words.ends[~keep]] = -1
+    hidden = np.cumsum(marks[:-1], dtype=np.int64) > 0
+    return np.where(hidden, np.uint32(32), cp)
+
+
 def _posts(cp: Any) -> tuple[Any, Any]:
     """``(doc, starts)``: the post of each position, and where each post starts."""
     is_sep = cp == 0
@@ -236,17 +284,34 @@ def _posts(cp: Any) -> tuple[Any, Any]:
 
 
 def ngram_cells(
-    normalised: str, char_range: tuple[int, int], word_range: tuple[int, int], bits: int
+    normalised: str,
+    char_range: tuple[int, int],
+    word_range: tuple[int, int],
+    bits: int,
+    *,
+    distinct: bool = False,
 ) -> NgramCells:
-    """Hash every character and word n-gram of a ``normalise_batch`` string into buckets."""
+    """Hash every character and word n-gram of a ``normalise_batch`` string into buckets.
+
+    ``distinct``: ``tf="distinct"``, each post's repeated words and word n-grams left out.
+    """
     cp = _codepoints(normalised)
     shift = _SHIFTS[bits]
     doc, starts = _posts(cp)
-    char_buckets, char_valid = _char_grid(cp, doc, char_range, shift)
+    uses_words = word_range[1] >= word_range[0]
+    words = _words(cp, doc) if uses_words or distinct else None
+    char_cp = cp
+    if distinct and words is not None and words.starts.shape[0]:
+        char_cp = _hide_words(cp, words, distinct_words(words))
+    char_buckets, char_valid = _char_grid(char_cp, doc, char_range, shift)
     word_docs: list[Any] = []
     word_buckets: list[Any] = []
-    if word_range[1] >= word_range[0]:
-        word_docs, word_buckets = _word_grams(_words(cp, doc), word_range, shift)
+    if uses_words and words is not None:
+        word_docs, word_buckets = _word_grams(words, word_range, shift)
+        if distinct:
+            pairs = [distinct_grams(d, b) for d, b in zip(word_docs, word_buckets, strict=True)]
+            word_docs = [d for d, _ in pairs]
+            word_buckets = [b for _, b in pairs]
     return NgramCells(
         n_docs=int(starts.shape[0]),
         doc=doc,
@@ -290,7 +355,11 @@ class HashedTfidf:
         char_range: tuple[int, int],
         word_range: tuple[int, int],
         max_chars: int,
+        tf: str = "count",
     ) -> None:
+        if tf not in TERM_FREQUENCIES:
+            raise InvalidInputError(f"tf must be 'count' or 'distinct', got {tf!r}")
+        self.tf = tf
         self.buckets = np.asarray(buckets, dtype=np.uint32)
         self.idf = np.asarray(idf, dtype=np.float32)
         self.bits = int(bits)
@@ -307,6 +376,7 @@ class HashedTfidf:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("tf", "count")  # (pickled before term frequencies could be bounded)
         self.__dict__.update(state)
         self.table = self._table()
 
@@ -343,8 +413,12 @@ class HashedTfidf:
         word_range: tuple[int, int],
         min_df: int,
         max_chars: int,
+        tf: str = "count",
     ) -> HashedTfidf:
-        """Learn which buckets occur (in at least ``min_df`` posts) and their idf."""
+        """Learn which buckets occur (in at least ``min_df`` posts) and their idf.
+
+        (Document frequencies are the same under either ``tf``: a post holds a bucket or not.)
+        """
         n_docs = len(texts)
         seen: list[Any] = []
         for start in range(0, n_docs, CHUNK_ROWS):
@@ -366,6 +440,7 @@ class HashedTfidf:
             char_range=char_range,
             word_range=word_range,
             max_chars=max_chars,
+            tf=tf,
         )
 
     def transform(self, texts: Sequence[str], norm: str = "l2") -> FeatureBatch:
@@ -383,7 +458,13 @@ class HashedTfidf:
         self, normalised: str, n_docs: int, norm: str = "l2"
     ) -> FeatureBatch:
         """Featurise ``normalise_batch`` output, tidy or not (texts cut to ``max_chars``)."""
-        cells = ngram_cells(normalised, self.char_range, self.word_range, self.bits)
+        cells = ngram_cells(
+            normalised,
+            self.char_range,
+            self.word_range,
+            self.bits,
+            distinct=self.tf == "distinct",
+        )
         row, keys, block = cells.rows_and_buckets()
         col = self.table[keys]
         known = col != self._unknown

@@ -28,6 +28,8 @@ from socialcare._triage._features import (
     _word_grams,
     _Words,
     _words,
+    distinct_grams,
+    distinct_words,
 )
 
 __all__ = ["LinearScorer", "WordMemo"]
@@ -124,6 +126,10 @@ class LinearScorer:
             floors.append(REPEAT_FLOOR[0])
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
+            if f.tf == "distinct":
+                pairs = [distinct_grams(d, b) for d, b in zip(docs, buckets, strict=True)]
+                docs = [d for d, _ in pairs]
+                buckets = [b for _, b in pairs]
             if n_docs == 1:
                 counts = np.array([d.shape[0] for d in docs])
             else:
@@ -183,7 +189,11 @@ class LinearScorer:
                 lambda at: self._word_sums(cp, words.starts[at], lengths[at], shift),
             )
             matrix = memo.rows
-        per_post = _grouped_sums(index, np.bincount(words.docs, minlength=n_docs), matrix)
+        docs = words.docs
+        if self.features.tf == "distinct":  # each post's first of each word only
+            keep = distinct_words(words)
+            index, docs = index[keep], docs[keep]
+        per_post = _grouped_sums(index, np.bincount(docs, minlength=n_docs), matrix)
         return per_post.astype(np.float64)
 
     def _sums_in_place(self, cp: Any, words: _Words, shift: Any, *, several: bool) -> Any:
