@@ -264,9 +264,9 @@ def test_repeat_invariant_norm_bounds_what_repetition_adds() -> None:
         IntentClassifier(norm="l1").fit(texts, labels)
 
 
-def test_distinct_tf_repeating_a_phrase_adds_no_evidence() -> None:
-    """tf="distinct": a phrase pasted 64 times scores as pasted twice, with either norm, and
-    the setting survives saving; counted, the score keeps moving."""
+def test_max_tf_repeating_a_phrase_adds_no_evidence() -> None:
+    """max_tf=1: a phrase pasted 64 times scores as pasted twice, with either norm, and the
+    setting survives saving; counted, the score keeps moving."""
     texts = ["cancel my order", "where is my parcel", "my data was leaked", "hacked account"]
     labels = ["none", "none", "privacy", "privacy"]
 
@@ -275,21 +275,24 @@ def test_distinct_tf_repeating_a_phrase_adds_no_evidence() -> None:
         return float(clf.decision_function([" ".join(["my order was leaked"] * n)])[0][column])
 
     for norm in ("l2", "repeat_invariant"):
-        clf = IntentClassifier(norm=norm, tf="distinct", calibration=None)
+        clf = IntentClassifier(norm=norm, max_tf=1, calibration=None)
         clf.fit(texts * 5, labels * 5)
         assert privacy(clf, 64) == pytest.approx(privacy(clf, 2), rel=1e-6)
         again = IntentClassifier.from_bytes(clf.to_bytes())
-        assert again.tf == "distinct"
+        assert again.max_tf == 1
         assert privacy(again, 64) == privacy(clf, 64)
     counted = IntentClassifier(calibration=None).fit(texts * 5, labels * 5)
     assert abs(privacy(counted, 64) - privacy(counted, 2)) > 0.1
-    with pytest.raises(InvalidInputError, match="tf must be"):
-        IntentClassifier(tf="binary").fit(texts, labels)
+    capped = IntentClassifier(calibration=None, max_tf=3).fit(texts * 5, labels * 5)
+    assert privacy(capped, 64) == pytest.approx(privacy(capped, 4), rel=1e-6)
+    assert privacy(capped, 3) != pytest.approx(privacy(capped, 1), rel=1e-3)
+    with pytest.raises(InvalidInputError, match="max_tf must be"):
+        IntentClassifier(max_tf=0).fit(texts, labels)
     with pytest.raises(InvalidInputError, match="shared by every head"):
-        fit_shared(texts, {"intent": labels}, intent__tf="distinct")
-    heads = fit_shared(texts * 3, {"intent": labels * 3, "other": labels * 3}, tf="distinct")
-    assert {h.tf for h in heads.values()} == {"distinct"}
-    assert heads["intent"].features_.tf == "distinct"
+        fit_shared(texts, {"intent": labels}, intent__max_tf=1)
+    heads = fit_shared(texts * 3, {"intent": labels * 3, "other": labels * 3}, max_tf=1)
+    assert {h.max_tf for h in heads.values()} == {1}
+    assert heads["intent"].features_.max_tf == 1
 
 
 def test_a_head_learns_only_from_the_posts_labelled_for_it() -> None:

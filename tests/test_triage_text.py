@@ -83,7 +83,7 @@ def test_untidy_batch_gives_the_same_features_as_tidy_text() -> None:
     np.testing.assert_array_equal(np.sort(tidy.col), np.sort(untidy.col))
 
 
-def _fitted(texts: list[str], tf: str = "count") -> HashedTfidf:
+def _fitted(texts: list[str], max_tf: int | None = None) -> HashedTfidf:
     corpus = ["where is my order", "love it 😍", "مرحبا بكم", "wo ist mein paket", *texts]
     return HashedTfidf.fit(
         corpus,
@@ -92,7 +92,7 @@ def _fitted(texts: list[str], tf: str = "count") -> HashedTfidf:
         word_range=(1, 2),
         min_df=1,
         max_chars=200,
-        tf=tf,
+        max_tf=max_tf,
     )
 
 
@@ -100,13 +100,13 @@ def _weights(n_features: int, k: int = 3) -> np.ndarray:
     return np.random.default_rng(0).normal(size=(n_features, k)).astype(np.float32)
 
 
-@pytest.mark.parametrize("tf", ["count", "distinct"])
+@pytest.mark.parametrize("max_tf", [None, 1, 2])
 @settings(max_examples=60, deadline=None)
 @given(texts=st.lists(st.text(max_size=40), min_size=1, max_size=8))
-def test_scorer_equals_the_tfidf_product(tf: str, texts: list[str]) -> None:
+def test_scorer_equals_the_tfidf_product(max_tf: int | None, texts: list[str]) -> None:
     from socialcare._triage._scorer import LinearScorer
 
-    feats = _fitted(texts[:3], tf)
+    feats = _fitted(texts[:3], max_tf)
     coef_t = _weights(feats.n_features)
     intercept = np.array([0.5, -0.25, 0.0])
     scorer = LinearScorer(feats, coef_t, intercept)
@@ -115,8 +115,8 @@ def test_scorer_equals_the_tfidf_product(tf: str, texts: list[str]) -> None:
     np.testing.assert_allclose(got, expected + intercept, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("tf", ["count", "distinct"])
-def test_scorer_gives_each_post_the_same_numbers_in_any_batch(tf: str) -> None:
+@pytest.mark.parametrize("max_tf", [None, 1, 2])
+def test_scorer_gives_each_post_the_same_numbers_in_any_batch(max_tf: int | None) -> None:
     from socialcare._triage._scorer import LinearScorer
 
     middle = ("ab" * 32)[:63]  # (no letter three times in a row: normalising would squeeze it)
@@ -132,7 +132,7 @@ def test_scorer_gives_each_post_the_same_numbers_in_any_batch(tf: str) -> None:
         "wo ist mein paket paket",
         "مرحبا بكم مرحبا",
     ]
-    feats = _fitted(texts, tf)
+    feats = _fitted(texts, max_tf)
     scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
     batch = scorer.scores(normalise_batch(texts, tidy=False), len(texts))
     for i, text in enumerate(texts):
@@ -145,7 +145,7 @@ def test_scorer_gives_each_post_the_same_numbers_in_any_batch(tf: str) -> None:
 _FEW_WORDS = ["order", "my", "the", "paket", "مرحبا", "😡", "xy", "ab", "?", "sue"]
 
 
-@pytest.mark.parametrize("tf", ["count", "distinct"])
+@pytest.mark.parametrize("max_tf", [None, 1, 2])
 @settings(max_examples=40, deadline=None)
 @given(
     texts=st.lists(
@@ -155,10 +155,12 @@ _FEW_WORDS = ["order", "my", "the", "paket", "مرحبا", "😡", "xy", "ab", "
     ),
     bits=st.integers(min_value=1, max_value=3),
 )
-def test_memo_across_chunks_gives_the_same_numbers(tf: str, texts: list[str], bits: int) -> None:
+def test_memo_across_chunks_gives_the_same_numbers(
+    max_tf: int | None, texts: list[str], bits: int
+) -> None:
     from socialcare._triage._scorer import LinearScorer
 
-    feats = _fitted(texts[:2], tf)
+    feats = _fitted(texts[:2], max_tf)
     scorer = LinearScorer(feats, _weights(feats.n_features), np.zeros(3))
     memo = scorer.memo(bits)  # 2 to 8 slots: words keep taking each other's slots
     for start in range(0, len(texts), 5):
@@ -244,10 +246,10 @@ def test_links_are_dropped_post_by_post_as_over_the_whole_batch(posts: list[str]
 def test_distinct_words_a_repeated_post_differs_from_once_by_its_joins_only(
     phrase: str, times: int
 ) -> None:
-    """Under tf="distinct" a phrase said many times reads as the phrase said twice: its own
+    """Under max_tf=1 a phrase said many times reads as the phrase said twice: its own
     n-grams, plus the word pair where one copy meets the next (one column at most)."""
     times = max(2, min(times, 200 // (len(phrase) + 1)))  # (all of it read: max_chars=200)
-    feats = _fitted([phrase, f"{phrase} {phrase}"], "distinct")
+    feats = _fitted([phrase, f"{phrase} {phrase}"], 1)
 
     def row(text: str) -> np.ndarray:
         matrix = feats.transform([text]).to_csr(feats.n_features)
@@ -264,7 +266,7 @@ def test_distinct_words_count_a_repeated_word_once_and_keep_long_words_apart() -
     middle = ("ab" * 32)[:63]
     long_a, long_b = f"x{middle}y", f"y{middle}x"  # one word hash, two different words
     texts = [long_a, long_b, "order late"]
-    distinct, counted = _fitted(texts, "distinct"), _fitted(texts)
+    distinct, counted = _fitted(texts, 1), _fitted(texts)
 
     def cols(f: HashedTfidf, text: str) -> set[int]:
         return set(f.transform([text]).to_csr(f.n_features).indices.tolist())
@@ -282,8 +284,67 @@ def test_distinct_words_count_a_repeated_word_once_and_keep_long_words_apart() -
             assert bool(thrice[0, col] > once[0, col] + 1e-6) is grows
 
 
-def test_tf_must_be_count_or_distinct() -> None:
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from(_FEW_WORDS), min_size=1, max_size=12).map(" ".join),
+    st.integers(min_value=1, max_value=4),
+)
+def test_max_tf_reads_each_word_at_most_k_times(text: str, max_tf: int) -> None:
+    """The capped features equal the counted features of the text with each word's copies
+    past the k-th removed (and each word pair's past the k-th not counted)."""
+    from collections import Counter
+
+    words = normalise_batch([text], tidy=False).split()
+    seen: Counter[str] = Counter()
+    kept = []
+    for word in words:
+        seen[word] += 1
+        kept.append(word if seen[word] <= max_tf else None)
+    capped = _fitted([text], max_tf)
+    counted = _fitted([text])
+    got = capped.transform([text]).to_csr(capped.n_features)
+    got.sum_duplicates()
+    # character n-grams: the words kept, each where it stands
+    chars_only = HashedTfidf(
+        buckets=counted.buckets,
+        idf=counted.idf,
+        bits=16,
+        char_range=(2, 5),
+        word_range=(1, 0),
+        max_chars=200,
+    )
+    expected_chars = chars_only.transform([" ".join(w for w in kept if w)]).to_csr(
+        chars_only.n_features
+    )
+    expected_chars.sum_duplicates()
+    got_chars = HashedTfidf(
+        buckets=capped.buckets,
+        idf=capped.idf,
+        bits=16,
+        char_range=(2, 5),
+        word_range=(1, 0),
+        max_chars=200,
+        max_tf=max_tf,
+    ).transform([text]).to_csr(capped.n_features)
+    got_chars.sum_duplicates()
+    np.testing.assert_allclose(got_chars.toarray(), expected_chars.toarray(), rtol=1e-6)
+    # word n-grams: each as often as counted, at most max_tf times
+    from collections import Counter as Count
+
+    from socialcare._triage._features import ngram_cells
+
+    normalised = normalise_batch([text], tidy=False)
+
+    def grams(cap: int | None) -> Count[int]:
+        cells = ngram_cells(normalised, (1, 0), (1, 2), 16, max_tf=cap)
+        return Count(np.concatenate(cells.word_buckets).tolist())
+
+    assert grams(max_tf) == Count({g: min(n, max_tf) for g, n in grams(None).items()})
+
+
+def test_max_tf_must_be_none_or_a_positive_int() -> None:
     from socialcare import InvalidInputError
 
-    with pytest.raises(InvalidInputError, match="tf must be"):
-        _fitted(["x"], "binary")
+    for bad in (0, -1, 1.5, True, "1", 1 << 21):
+        with pytest.raises(InvalidInputError, match="max_tf must be"):
+            _fitted(["x"], bad)  # type: ignore[arg-type]

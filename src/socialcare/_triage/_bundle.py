@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from socialcare._errors import PersistenceError
-from socialcare._triage._features import TERM_FREQUENCIES, HashedTfidf
+from socialcare._errors import InvalidInputError, PersistenceError
+from socialcare._triage._features import HashedTfidf, check_max_tf
 from socialcare._triage._persist import read_archive
 
 __all__ = ["DEFAULT_MODEL", "KIND", "Head", "read_bundle", "read_default_bundle", "softmax"]
@@ -121,12 +121,11 @@ def _features(spec: Any, arrays: dict[str, Any]) -> HashedTfidf:
     max_chars: Any = spec.get("max_chars")
     if not (_is_int(max_chars) and max_chars >= 1):
         raise PersistenceError(f"model file is invalid: features.max_chars is {max_chars!r}")
-    tf: Any = spec.get("tf", "count")  # (files saved before bounded term frequencies: counts)
-    if tf not in TERM_FREQUENCIES:
-        raise PersistenceError(
-            f"model file is invalid: features.tf is {tf!r}, not one of {list(TERM_FREQUENCIES)}"
-            " (a newer version of socialcare may have saved it)"
-        )
+    max_tf: Any = spec.get("max_tf")  # (files saved before bounded term frequencies: None)
+    try:
+        check_max_tf(max_tf)
+    except InvalidInputError as exc:
+        raise PersistenceError(f"model file is invalid: features.{exc}") from exc
     buckets = arrays.get("buckets")
     if buckets is None or buckets.ndim != 1:
         raise PersistenceError("model file is incomplete: no 1-D 'buckets' array")
@@ -148,7 +147,7 @@ def _features(spec: Any, arrays: dict[str, Any]) -> HashedTfidf:
         char_range=char_range,
         word_range=word_range,
         max_chars=max_chars,
-        tf=tf,
+        max_tf=max_tf,
     )
 
 
@@ -245,7 +244,7 @@ def write_bundle(features: HashedTfidf, heads: dict[str, Head], extra: dict[str,
             "word_range": list(features.word_range),
             "sublinear_tf": False,  # (a field of the file format; never set)
             "max_chars": features.max_chars,
-            "tf": features.tf,
+            "max_tf": features.max_tf,
         },
         "heads": meta_heads,
         "extra": extra,

@@ -20,7 +20,7 @@ from socialcare._triage._bundle import (
     softmax,
     write_bundle,
 )
-from socialcare._triage._features import TERM_FREQUENCIES, HashedTfidf, char_chunks
+from socialcare._triage._features import HashedTfidf, char_chunks, check_max_tf
 from socialcare._triage._persist import read_model_file, unpickle_trusted
 from socialcare._triage._scorer import LinearScorer
 from socialcare._triage._text import normalise_batch
@@ -76,10 +76,11 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             its n-grams (best for intents). ``"repeat_invariant"``: by that times the number
             of n-grams, so a post pasted fifty times scores as the post once (the bundled
             sensitivity head uses it: repetition must not look like evidence).
-        tf: how n-grams are counted. ``"count"``: every occurrence. ``"distinct"``: each
-            distinct word of a post adds its character n-grams once, and each distinct word
-            n-gram counts once, so repeating a phrase adds (almost) no evidence (the bundled
-            model uses it). Shared by every head of `fit_shared`.
+        max_tf: bounded term frequencies. ``None``: every occurrence of an n-gram counts.
+            ``k``: a post reads each of its words at most ``k`` times (a word's character
+            n-grams come with it) and each word n-gram at most ``k`` times, so repeating a
+            phrase cannot add evidence without bound (``1``: said ten times reads about as
+            said once). Shared by every head of `fit_shared`.
 
     >>> clf = IntentClassifier().fit(
     ...     ["where is my order?", "when do you open?", "love it!", "great service, thanks"],
@@ -101,7 +102,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         max_iter: int = 1000,
         calibration: str | None = "temperature",
         norm: str = "l2",
-        tf: str = "count",
+        max_tf: int | None = None,
     ) -> None:
         self.C = C
         self.char_ngram_range = char_ngram_range
@@ -113,7 +114,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_iter = max_iter
         self.calibration = calibration
         self.norm = norm
-        self.tf = tf
+        self.max_tf = max_tf
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -151,8 +152,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise InvalidInputError("calibration must be None or 'temperature'")
         if self.norm not in ("l2", "repeat_invariant"):
             raise InvalidInputError(f"norm must be 'l2' or 'repeat_invariant', got {self.norm!r}")
-        if self.tf not in TERM_FREQUENCIES:
-            raise InvalidInputError(f"tf must be 'count' or 'distinct', got {self.tf!r}")
+        check_max_tf(self.max_tf)
 
     def fit(self, X: Any, y: Any) -> IntentClassifier:  # noqa: N803 - scikit-learn's name
         """Learn intents from posts ``X`` (strings) and their labels ``y``; returns self."""
@@ -173,7 +173,7 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             word_range=tuple(self.word_ngram_range),  # type: ignore[arg-type]
             min_df=self.min_df,
             max_chars=self.max_chars,
-            tf=self.tf,
+            max_tf=self.max_tf,
         )
 
     def _fit_head(self, features: HashedTfidf, matrix: Any, labels: Any) -> None:
@@ -410,9 +410,10 @@ def fit_shared(
     heads: dict[str, IntentClassifier] = {}
     for name, y in labels.items():
         own = {k.split("__", 1)[1]: v for k, v in params.items() if k.startswith(f"{name}__")}
-        if "tf" in own:
+        if "max_tf" in own:
             raise InvalidInputError(
-                f"{name}__tf: tf is shared by every head (one featuriser); pass tf=... instead"
+                f"{name}__max_tf: max_tf is shared by every head (one featuriser); pass "
+                "max_tf=... instead"
             )
         head = IntentClassifier(**{**shared, **own})
         head._check_params()
@@ -487,10 +488,10 @@ def load_bundle(data: bytes) -> dict[str, IntentClassifier]:
             raise PersistenceError(
                 f"model file is invalid: head {name!r}: max_iter is {clf.max_iter!r}"
             )
-        if clf.tf != features.tf:
+        if clf.max_tf != features.max_tf:
             raise PersistenceError(
-                f"model file is inconsistent: head {name!r} says tf={clf.tf!r}, its features"
-                f" count n-grams as {features.tf!r}"
+                f"model file is inconsistent: head {name!r} says max_tf={clf.max_tf!r}, its"
+                f" features were built with max_tf={features.max_tf!r}"
             )
         clf._set_fitted(features, head.classes, np.ascontiguousarray(head.coef_t.T), head.intercept)
         heads[name] = clf

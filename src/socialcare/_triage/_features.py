@@ -15,10 +15,10 @@ its own, so the many character n-grams do not drown the word features: by
 n-grams, by that times ``sqrt(n-grams / floor)`` (``norm="repeat_invariant"``: a phrase pasted
 fifty times scores about as the phrase pasted a few times, so repetition cannot inflate a score).
 
-Term frequencies are raw counts (``tf="count"``) or bounded (``tf="distinct"``): each post is
-read as its distinct words, so a word said twice adds its character n-grams once, and each
-distinct word n-gram counts once. Words longer than 64 code points are never merged (past 64
-the word hash repeats). Repeating a phrase then adds almost nothing: "cancel my order" ten
+Term frequencies are raw counts (``max_tf=None``) or bounded (``max_tf=k``): each post reads
+each of its words at most ``k`` times (a word's character n-grams come with it) and each word
+n-gram at most ``k`` times. Words longer than 64 code points are never merged (past 64 the word
+hash repeats). With ``max_tf=1`` repeating a phrase adds almost nothing: "cancel my order" ten
 times differs from once by one word pair ("order cancel").
 """
 
@@ -36,7 +36,6 @@ from socialcare._triage._text import blank_chars, normalise_batch
 
 __all__ = [
     "REPEAT_FLOOR",
-    "TERM_FREQUENCIES",
     "FeatureBatch",
     "HashedTfidf",
     "NgramCells",
@@ -49,10 +48,6 @@ __all__ = [
 #: so that pasting a phrase over and over stops raising the score (the post's features tend to
 #: those of the phrase once, scaled by at most ``sqrt(floor / its n-grams)``).
 REPEAT_FLOOR = (512.0, 64.0)
-
-#: How a post's n-grams are counted: ``"count"`` (every occurrence) or ``"distinct"`` (each
-#: distinct word, and each distinct word n-gram, once per post).
-TERM_FREQUENCIES = ("count", "distinct")
 
 _U64 = np.uint64
 _BASE = 0x100000001B3
@@ -238,29 +233,55 @@ def _word_grams(
     return docs, buckets
 
 
-def distinct_words(words: _Words) -> Any:
-    """Bool mask of the words to read under ``tf="distinct"``: each post's first of each word.
+def capped_words(words: _Words, max_tf: int) -> Any:
+    """Bool mask of the words to read under `max_tf`: each post's first ``max_tf`` of each word.
 
     Words are the same when their code points are (hash and length); words longer than 64
     code points are always kept, since past 64 the word hash repeats.
     """
     n = words.starts.shape[0]
-    keep = np.ones(n, dtype=bool)
     if n < 2:
-        return keep
+        return np.ones(n, dtype=bool)
     lengths = words.ends - words.starts
     order = np.lexsort((lengths, words.hashes, words.docs))  # stable: first occurrence first
     d, h, length = words.docs[order], words.hashes[order], lengths[order]
     again = (d[1:] == d[:-1]) & (h[1:] == h[:-1]) & (length[1:] == length[:-1])
     again &= length[1:] <= 64
-    keep[order[1:][again]] = False
+    keep = np.empty(n, dtype=bool)
+    keep[order] = _rank_in_run(again) < max_tf
     return keep
 
 
-def distinct_grams(docs: Any, buckets: Any) -> tuple[Any, Any]:
-    """Each post's distinct word n-gram buckets (sorted by post, then bucket)."""
-    pairs = np.unique((docs.astype(np.int64) << 32) | buckets.astype(np.int64))
-    return pairs >> 32, (pairs & 0xFFFFFFFF).astype(np.int32)
+def capped_grams(docs: Any, buckets: Any, max_tf: int) -> tuple[Any, Any]:
+    """Each post's word n-gram buckets, each at most ``max_tf`` times (by post, then bucket)."""
+    keys = np.sort((docs.astype(np.int64) << 32) | buckets.astype(np.int64))
+    if keys.shape[0] > 1:
+        keys = keys[_rank_in_run(keys[1:] == keys[:-1]) < max_tf]
+    return keys >> 32, (keys & 0xFFFFFFFF).astype(np.int32)
+
+
+def _rank_in_run(again: Any) -> Any:
+    """For sorted items (``again[i]``: item ``i + 1`` equals item ``i``), each one's rank
+    among its equals: 0 for the first, 1 for the second...
+
+    >>> _rank_in_run(np.array([True, False, True, True])).tolist()
+    [0, 1, 0, 1, 2]
+    """
+    n = again.shape[0] + 1
+    index = np.arange(n)
+    first = np.where(np.concatenate(([False], again)), 0, index)
+    return index - np.maximum.accumulate(first)
+
+
+def check_max_tf(max_tf: Any) -> None:
+    """Refuse a ``max_tf`` that is neither None nor an int >= 1."""
+    if max_tf is None:
+        return
+    if isinstance(max_tf, bool) or not isinstance(max_tf, int) or not 1 <= max_tf <= 1 << 20:
+        raise InvalidInputError(
+            f"max_tf must be None (count every occurrence) or an int from 1 to {1 << 20},"
+            f" got {max_tf!r}"
+        )
 
 
 def _hide_words(cp: Any, words: _Words, keep: Any) -> Any:
@@ -289,27 +310,29 @@ def ngram_cells(
     word_range: tuple[int, int],
     bits: int,
     *,
-    distinct: bool = False,
+    max_tf: int | None = None,
 ) -> NgramCells:
     """Hash every character and word n-gram of a ``normalise_batch`` string into buckets.
 
-    ``distinct``: ``tf="distinct"``, each post's repeated words and word n-grams left out.
+    ``max_tf``: read each word, and each word n-gram, at most this many times per post.
     """
     cp = _codepoints(normalised)
     shift = _SHIFTS[bits]
     doc, starts = _posts(cp)
     uses_words = word_range[1] >= word_range[0]
-    words = _words(cp, doc) if uses_words or distinct else None
+    words = _words(cp, doc) if uses_words or max_tf is not None else None
     char_cp = cp
-    if distinct and words is not None and words.starts.shape[0]:
-        char_cp = _hide_words(cp, words, distinct_words(words))
+    if max_tf is not None and words is not None and words.starts.shape[0]:
+        char_cp = _hide_words(cp, words, capped_words(words, max_tf))
     char_buckets, char_valid = _char_grid(char_cp, doc, char_range, shift)
     word_docs: list[Any] = []
     word_buckets: list[Any] = []
     if uses_words and words is not None:
         word_docs, word_buckets = _word_grams(words, word_range, shift)
-        if distinct:
-            pairs = [distinct_grams(d, b) for d, b in zip(word_docs, word_buckets, strict=True)]
+        if max_tf is not None:
+            pairs = [
+                capped_grams(d, b, max_tf) for d, b in zip(word_docs, word_buckets, strict=True)
+            ]
             word_docs = [d for d, _ in pairs]
             word_buckets = [b for _, b in pairs]
     return NgramCells(
@@ -355,11 +378,10 @@ class HashedTfidf:
         char_range: tuple[int, int],
         word_range: tuple[int, int],
         max_chars: int,
-        tf: str = "count",
+        max_tf: int | None = None,
     ) -> None:
-        if tf not in TERM_FREQUENCIES:
-            raise InvalidInputError(f"tf must be 'count' or 'distinct', got {tf!r}")
-        self.tf = tf
+        check_max_tf(max_tf)
+        self.max_tf = max_tf
         self.buckets = np.asarray(buckets, dtype=np.uint32)
         self.idf = np.asarray(idf, dtype=np.float32)
         self.bits = int(bits)
@@ -376,7 +398,7 @@ class HashedTfidf:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state.setdefault("tf", "count")  # (pickled before term frequencies could be bounded)
+        state.setdefault("max_tf", None)  # (pickled before term frequencies could be bounded)
         self.__dict__.update(state)
         self.table = self._table()
 
@@ -413,11 +435,11 @@ class HashedTfidf:
         word_range: tuple[int, int],
         min_df: int,
         max_chars: int,
-        tf: str = "count",
+        max_tf: int | None = None,
     ) -> HashedTfidf:
         """Learn which buckets occur (in at least ``min_df`` posts) and their idf.
 
-        (Document frequencies are the same under either ``tf``: a post holds a bucket or not.)
+        (Document frequencies do not depend on ``max_tf``: a post holds a bucket or not.)
         """
         n_docs = len(texts)
         seen: list[Any] = []
@@ -440,7 +462,7 @@ class HashedTfidf:
             char_range=char_range,
             word_range=word_range,
             max_chars=max_chars,
-            tf=tf,
+            max_tf=max_tf,
         )
 
     def transform(self, texts: Sequence[str], norm: str = "l2") -> FeatureBatch:
@@ -463,7 +485,7 @@ class HashedTfidf:
             self.char_range,
             self.word_range,
             self.bits,
-            distinct=self.tf == "distinct",
+            max_tf=self.max_tf,
         )
         row, keys, block = cells.rows_and_buckets()
         col = self.table[keys]

@@ -28,8 +28,8 @@ from socialcare._triage._features import (
     _word_grams,
     _Words,
     _words,
-    distinct_grams,
-    distinct_words,
+    capped_grams,
+    capped_words,
 )
 
 __all__ = ["LinearScorer", "WordMemo"]
@@ -126,8 +126,9 @@ class LinearScorer:
             floors.append(REPEAT_FLOOR[0])
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
-            if f.tf == "distinct":
-                pairs = [distinct_grams(d, b) for d, b in zip(docs, buckets, strict=True)]
+            if f.max_tf is not None:
+                cap = f.max_tf
+                pairs = [capped_grams(d, b, cap) for d, b in zip(docs, buckets, strict=True)]
                 docs = [d for d, _ in pairs]
                 buckets = [b for _, b in pairs]
             if n_docs == 1:
@@ -190,8 +191,8 @@ class LinearScorer:
             )
             matrix = memo.rows
         docs = words.docs
-        if self.features.tf == "distinct":  # each post's first of each word only
-            keep = distinct_words(words)
+        if self.features.max_tf is not None:  # each post's first max_tf of each word only
+            keep = capped_words(words, self.features.max_tf)
             index, docs = index[keep], docs[keep]
         per_post = _grouped_sums(index, np.bincount(docs, minlength=n_docs), matrix)
         return per_post.astype(np.float64)
