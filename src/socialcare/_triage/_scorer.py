@@ -25,6 +25,7 @@ from socialcare._triage._features import (
     _char_grid,
     _codepoints,
     _posts,
+    _rank_in_run,
     _word_grams,
     _Words,
     _words,
@@ -177,7 +178,8 @@ class LinearScorer:
     ) -> Any:
         """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
         lengths = words.ends - words.starts
-        if n_docs <= FEW_POSTS and words.starts[0] > 0:
+        in_place = n_docs <= FEW_POSTS and words.starts[0] > 0
+        if in_place:
             # few posts repeat few words: each word is summed where it stands
             matrix = self._sums_in_place(cp, words, shift, several=n_docs > 1)
             index = np.arange(lengths.shape[0])
@@ -191,8 +193,10 @@ class LinearScorer:
             )
             matrix = memo.rows
         docs = words.docs
-        if self.features.max_tf is not None:  # each post's first max_tf of each word only
-            keep = capped_words(words, self.features.max_tf)
+        cap = self.features.max_tf
+        if cap is not None:  # each post's first max_tf of each word only
+            # (in place, rows are positions: repeated words are found by their hashes)
+            keep = capped_words(words, cap) if in_place else _capped_rows(index, docs, cap)
             index, docs = index[keep], docs[keep]
         per_post = _grouped_sums(index, np.bincount(docs, minlength=n_docs), matrix)
         return per_post.astype(np.float64)
@@ -292,6 +296,21 @@ class WordMemo:
         self.rows[target] = sums
         index[missing] = target[inverse.ravel()]
         return index
+
+
+def _capped_rows(index: Any, docs: Any, max_tf: int) -> Any:
+    """`capped_words` for words placed by a `WordMemo`: within a chunk two words share a memo
+    row exactly when they are the same word (long words never share one), so each post's
+    ``(post, row)`` pairs beyond the first ``max_tf`` are the copies to leave out. One integer
+    sort instead of sorting by hash and length (about ten times faster)."""
+    if index.shape[0] < 2:
+        return np.ones(index.shape[0], dtype=bool)
+    pairs = docs.astype(np.int64) * (int(index.max()) + 1) + index
+    order = np.argsort(pairs, kind="stable")  # stable: each word's first copies first
+    ranked = pairs[order]
+    keep = np.empty(index.shape[0], dtype=bool)
+    keep[order] = _rank_in_run(ranked[1:] == ranked[:-1]) < max_tf
+    return keep
 
 
 _LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
