@@ -60,18 +60,11 @@ def test_trap_word_examples_rarely_reach_a_specialist() -> None:
     assert len(flagged) <= 0.05 * len(posts), flagged
 
 
-_KNOWN_GAP = pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue #16): the model reads this as a legal threat once said ten times; "
-    "below the repeat floor a repeat still adds evidence",
-)
-
-
 @pytest.mark.parametrize(
     "text",
     [
         "cancel my order",
-        pytest.param("batalkan pesanan saya", marks=_KNOWN_GAP),
+        "batalkan pesanan saya",
         "tolong batalkan tempahan saya",
         "cancela mi pedido por favor",
         "תבטלו לי את ההזמנה",
@@ -84,3 +77,22 @@ def test_repeating_a_harmless_phrase_flags_nothing(text: str) -> None:
     for times in (2, 10, 50):
         repeated = triager().decide(" ".join([text] * times))
         assert repeated.sensitive is None, times
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["batalkan pesanan saya", "my data was leaked", "אני רוצה לבטל את ההזמנה", "gas leak?"],
+)
+def test_past_max_tf_copies_a_repeat_changes_nothing(text: str) -> None:
+    """The bundled model bounds term frequencies (issue #16): a phrase said 50 times reads
+    exactly as said ``max_tf + 1`` times (the copies, and the pair where one meets the next,
+    each count at most ``max_tf`` times), whatever the phrase means."""
+    from socialcare import IntentClassifier
+
+    max_tf = IntentClassifier.default().max_tf
+    assert max_tf is not None and max_tf <= 3
+    few = " ".join([text] * (max_tf + 1))
+    many = " ".join([text] * 50)
+    assert triager().decide(many) == triager().decide(few)
+    proba = IntentClassifier.default().predict_proba([few, many])
+    assert proba[0].tolist() == proba[1].tolist()

@@ -61,6 +61,11 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "char_ngram_range": (2, 5),
     "word_ngram_range": (1, 2),
     "min_df": 2,
+    # bounded term frequencies (issue #16): a post reads each word, and each word pair, at
+    # most twice, so a phrase said fifty times reads as said three times. Out of fold on the
+    # training split (5-fold): max_tf=1 cost privacy recall 9 points (64.3% to 55.0%); 2 left
+    # every kind within a point and intent accuracy at 82.2% (82.3% counted)
+    "max_tf": 2,
     # held-out split: intent accuracy 82.1% against 80.5% unweighted (complaints dominate)
     "intent__class_weight": "balanced",
     "sensitivity__class_weight": "balanced",
