@@ -43,10 +43,10 @@ def _parsed(kind: str, language: str) -> _lexicon.KeywordFile:
 
 # A frozen snapshot of the lists at the move (change it when the lists change on purpose).
 SNAPSHOT_COUNTS = {
-    "self_harm": 1887,
-    "safety": 2430,
+    "self_harm": 2086,
+    "safety": 2855,
     "harassment": 1076,
-    "privacy": 954,
+    "privacy": 1239,
     "legal_threat": 722,
     "media_crisis": 655,
     PRIVATE_KIND: 65,
