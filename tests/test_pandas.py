@@ -23,7 +23,8 @@ from socialcare.pandas import (  # noqa: E402
 
 def test_triage_frame_keeps_index_and_every_row() -> None:
     frame = pd.DataFrame(
-        {"text": ["where is my parcel?", None, "love you guys!!", "  "]},
+        # (the praise post is one the model is sure of: this tests the adapter, not the model)
+        {"text": ["where is my parcel?", None, "thank you so much, love it!!", "  "]},
         index=["a", "b", "c", "d"],
     )
     decisions = triage_frame(frame)
