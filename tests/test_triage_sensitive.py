@@ -90,7 +90,8 @@ def test_past_max_tf_copies_a_repeat_changes_nothing(text: str) -> None:
     from socialcare import IntentClassifier
 
     max_tf = IntentClassifier.default().max_tf
-    assert max_tf is not None and max_tf <= 3
+    assert max_tf is not None
+    assert max_tf <= 3
     few = " ".join([text] * (max_tf + 1))
     many = " ".join([text] * 50)
     assert triager().decide(many) == triager().decide(few)

@@ -253,11 +253,16 @@ def capped_words(words: _Words, max_tf: int) -> Any:
 
 
 def capped_grams(docs: Any, buckets: Any, max_tf: int) -> tuple[Any, Any]:
-    """Each post's word n-gram buckets, each at most ``max_tf`` times (by post, then bucket)."""
-    keys = np.sort((docs.astype(np.int64) << 32) | buckets.astype(np.int64))
-    if keys.shape[0] > 1:
-        keys = keys[_rank_in_run(keys[1:] == keys[:-1]) < max_tf]
-    return keys >> 32, (keys & 0xFFFFFFFF).astype(np.int32)
+    """Each post's word n-gram buckets, each at most ``max_tf`` times (the first ones, in
+    their order)."""
+    if docs.shape[0] < 2:
+        return docs, buckets
+    keys = (docs.astype(np.int64) << 32) | buckets.astype(np.int64)
+    order = np.argsort(keys, kind="stable")  # stable: each n-gram's first copies first
+    ranked = keys[order]
+    keep = np.empty(keys.shape[0], dtype=bool)
+    keep[order] = _rank_in_run(ranked[1:] == ranked[:-1]) < max_tf
+    return docs[keep], buckets[keep]
 
 
 def _rank_in_run(again: Any) -> Any:

@@ -118,17 +118,19 @@ class LinearScorer:
         # (one post: no separators to find)
         doc = np.zeros(cp.shape[0], dtype=np.int64) if n_docs == 1 else _posts(cp)[0]
         words = _words(cp, doc)
+        cap = f.max_tf
+        if cap is not None and n_docs <= FEW_POSTS and not _repeats(words):
+            cap = None  # no word said twice: nothing to leave out (the same sums, in order)
         weights = self.weights
         width = weights.shape[1]
         blocks = []
         floors: list[float] = []  # (each block's REPEAT_FLOOR)
         if f.n_char_kinds and words.starts.shape[0]:
-            blocks.append(self._char_sums(cp, words, n_docs, shift, memo))
+            blocks.append(self._char_sums(cp, words, n_docs, shift, memo, cap))
             floors.append(REPEAT_FLOOR[0])
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
-            if f.max_tf is not None:
-                cap = f.max_tf
+            if cap is not None:
                 pairs = [capped_grams(d, b, cap) for d, b in zip(docs, buckets, strict=True)]
                 docs = [d for d, _ in pairs]
                 buckets = [b for _, b in pairs]
@@ -174,9 +176,16 @@ class LinearScorer:
         return out
 
     def _char_sums(
-        self, cp: Any, words: _Words, n_docs: int, shift: Any, memo: WordMemo | None
+        self,
+        cp: Any,
+        words: _Words,
+        n_docs: int,
+        shift: Any,
+        memo: WordMemo | None,
+        cap: int | None,
     ) -> Any:
-        """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``."""
+        """``(n_docs, width)`` float64: each post's character n-gram sums of ``weights``
+        (``cap``: each post's first ``cap`` copies of each word only)."""
         lengths = words.ends - words.starts
         in_place = n_docs <= FEW_POSTS and words.starts[0] > 0
         if in_place:
@@ -193,7 +202,6 @@ class LinearScorer:
             )
             matrix = memo.rows
         docs = words.docs
-        cap = self.features.max_tf
         if cap is not None:  # each post's first max_tf of each word only
             # (in place, rows are positions: repeated words are found by their hashes)
             keep = capped_words(words, cap) if in_place else _capped_rows(index, docs, cap)
@@ -296,6 +304,14 @@ class WordMemo:
         self.rows[target] = sums
         index[missing] = target[inverse.ravel()]
         return index
+
+
+def _repeats(words: _Words) -> bool:
+    """Whether any two words of a (small) batch are the same (hash and length; any post)."""
+    if words.hashes.shape[0] < 2:
+        return False
+    keys = np.sort(words.hashes + (words.ends - words.starts).astype(_U64) * _LENGTH_MIX)
+    return bool((keys[1:] == keys[:-1]).any())
 
 
 def _capped_rows(index: Any, docs: Any, max_tf: int) -> Any:
