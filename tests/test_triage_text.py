@@ -294,52 +294,41 @@ def test_max_tf_reads_each_word_at_most_k_times(text: str, max_tf: int) -> None:
     past the k-th removed (and each word pair's past the k-th not counted)."""
     from collections import Counter
 
+    from socialcare._triage._features import ngram_cells
+
     words = normalise_batch([text], tidy=False).split()
     seen: Counter[str] = Counter()
     kept = []
     for word in words:
         seen[word] += 1
-        kept.append(word if seen[word] <= max_tf else None)
-    capped = _fitted([text], max_tf)
-    counted = _fitted([text])
-    got = capped.transform([text]).to_csr(capped.n_features)
-    got.sum_duplicates()
-    # character n-grams: the words kept, each where it stands
-    chars_only = HashedTfidf(
-        buckets=counted.buckets,
-        idf=counted.idf,
-        bits=16,
-        char_range=(2, 5),
-        word_range=(1, 0),
-        max_chars=200,
-    )
-    expected_chars = chars_only.transform([" ".join(w for w in kept if w)]).to_csr(
-        chars_only.n_features
-    )
-    expected_chars.sum_duplicates()
-    got_chars = HashedTfidf(
-        buckets=capped.buckets,
-        idf=capped.idf,
-        bits=16,
-        char_range=(2, 5),
-        word_range=(1, 0),
-        max_chars=200,
-        max_tf=max_tf,
-    ).transform([text]).to_csr(capped.n_features)
-    got_chars.sum_duplicates()
-    np.testing.assert_allclose(got_chars.toarray(), expected_chars.toarray(), rtol=1e-6)
+        if seen[word] <= max_tf:
+            kept.append(word)
+    fitted = _fitted([text])
+
+    def chars(post: str, cap: int | None) -> np.ndarray:
+        only = HashedTfidf(  # the character block alone
+            buckets=fitted.buckets,
+            idf=fitted.idf,
+            bits=16,
+            char_range=(2, 5),
+            word_range=(1, 0),
+            max_chars=200,
+            max_tf=cap,
+        )
+        matrix = only.transform([post]).to_csr(only.n_features)
+        matrix.sum_duplicates()
+        return np.asarray(matrix.toarray())
+
+    # character n-grams: those of the words kept, each where it stands
+    np.testing.assert_allclose(chars(text, max_tf), chars(" ".join(kept), None), rtol=1e-6)
     # word n-grams: each as often as counted, at most max_tf times
-    from collections import Counter as Count
-
-    from socialcare._triage._features import ngram_cells
-
     normalised = normalise_batch([text], tidy=False)
 
-    def grams(cap: int | None) -> Count[int]:
+    def grams(cap: int | None) -> Counter[int]:
         cells = ngram_cells(normalised, (1, 0), (1, 2), 16, max_tf=cap)
-        return Count(np.concatenate(cells.word_buckets).tolist())
+        return Counter(np.concatenate(cells.word_buckets).tolist())
 
-    assert grams(max_tf) == Count({g: min(n, max_tf) for g, n in grams(None).items()})
+    assert grams(max_tf) == Counter({g: min(n, max_tf) for g, n in grams(None).items()})
 
 
 def test_max_tf_must_be_none_or_a_positive_int() -> None:
