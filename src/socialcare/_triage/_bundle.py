@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from socialcare._errors import InvalidInputError, PersistenceError
-from socialcare._triage._features import HashedTfidf, check_max_tf
+from socialcare._triage._capping import check_max_tf
+from socialcare._triage._features import HashedTfidf
 from socialcare._triage._persist import read_archive
 
 __all__ = ["DEFAULT_MODEL", "KIND", "Head", "read_bundle", "read_default_bundle", "softmax"]

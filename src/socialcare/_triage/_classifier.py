@@ -20,7 +20,8 @@ from socialcare._triage._bundle import (
     softmax,
     write_bundle,
 )
-from socialcare._triage._features import HashedTfidf, char_chunks, check_max_tf
+from socialcare._triage._capping import check_max_tf
+from socialcare._triage._features import HashedTfidf, char_chunks
 from socialcare._triage._persist import read_model_file, unpickle_trusted
 from socialcare._triage._scorer import LinearScorer
 from socialcare._triage._text import normalise_batch

@@ -15,11 +15,9 @@ its own, so the many character n-grams do not drown the word features: by
 n-grams, by that times ``sqrt(n-grams / floor)`` (``norm="repeat_invariant"``: a phrase pasted
 fifty times scores about as the phrase pasted a few times, so repetition cannot inflate a score).
 
-Term frequencies are raw counts (``max_tf=None``) or bounded (``max_tf=k``): each post reads
-each of its words at most ``k`` times (a word's character n-grams come with it) and each word
-n-gram at most ``k`` times. Words longer than 64 code points are never merged (past 64 the word
-hash repeats). With ``max_tf=1`` repeating a phrase adds almost nothing: "cancel my order" ten
-times differs from once by one word pair ("order cancel").
+Term frequencies are raw counts (``max_tf=None``) or bounded (``max_tf=k``, see
+`socialcare._triage._capping`): with ``max_tf=1`` repeating a phrase adds almost nothing,
+"cancel my order" ten times differs from once by one word pair ("order cancel").
 """
 
 from __future__ import annotations
@@ -30,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from socialcare._errors import InvalidInputError
+from socialcare._triage._capping import capped_gram_lists, capped_words, check_max_tf
 from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS
 from socialcare._triage._text import blank_chars, normalise_batch
 
@@ -233,62 +231,6 @@ def _word_grams(
     return docs, buckets
 
 
-def capped_words(words: _Words, max_tf: int) -> Any:
-    """Bool mask of the words to read under `max_tf`: each post's first ``max_tf`` of each word.
-
-    Words are the same when their code points are (hash and length); words longer than 64
-    code points are always kept, since past 64 the word hash repeats.
-    """
-    n = words.starts.shape[0]
-    if n < 2:
-        return np.ones(n, dtype=bool)
-    lengths = words.ends - words.starts
-    order = np.lexsort((lengths, words.hashes, words.docs))  # stable: first occurrence first
-    d, h, length = words.docs[order], words.hashes[order], lengths[order]
-    again = (d[1:] == d[:-1]) & (h[1:] == h[:-1]) & (length[1:] == length[:-1])
-    again &= length[1:] <= 64
-    keep = np.empty(n, dtype=bool)
-    keep[order] = _rank_in_run(again) < max_tf
-    return keep
-
-
-def capped_grams(docs: Any, buckets: Any, max_tf: int) -> tuple[Any, Any]:
-    """Each post's word n-gram buckets, each at most ``max_tf`` times (the first ones, in
-    their order)."""
-    if docs.shape[0] < 2:
-        return docs, buckets
-    keys = (docs.astype(np.int64) << 32) | buckets.astype(np.int64)
-    order = np.argsort(keys, kind="stable")  # stable: each n-gram's first copies first
-    ranked = keys[order]
-    keep = np.empty(keys.shape[0], dtype=bool)
-    keep[order] = _rank_in_run(ranked[1:] == ranked[:-1]) < max_tf
-    return docs[keep], buckets[keep]
-
-
-def _rank_in_run(again: Any) -> Any:
-    """For sorted items (``again[i]``: item ``i + 1`` equals item ``i``), each one's rank
-    among its equals: 0 for the first, 1 for the second...
-
-    >>> _rank_in_run(np.array([True, False, True, True])).tolist()
-    [0, 1, 0, 1, 2]
-    """
-    n = again.shape[0] + 1
-    index = np.arange(n)
-    first = np.where(np.concatenate(([False], again)), 0, index)
-    return index - np.maximum.accumulate(first)
-
-
-def check_max_tf(max_tf: Any) -> None:
-    """Refuse a ``max_tf`` that is neither None nor an int >= 1."""
-    if max_tf is None:
-        return
-    if isinstance(max_tf, bool) or not isinstance(max_tf, int) or not 1 <= max_tf <= 1 << 20:
-        raise InvalidInputError(
-            f"max_tf must be None (count every occurrence) or an int from 1 to {1 << 20},"
-            f" got {max_tf!r}"
-        )
-
-
 def _hide_words(cp: Any, words: _Words, keep: Any) -> Any:
     """``cp`` with the words not kept made spaces (so they add no character n-grams)."""
     if keep.all():
@@ -335,11 +277,7 @@ def ngram_cells(
     if uses_words and words is not None:
         word_docs, word_buckets = _word_grams(words, word_range, shift)
         if max_tf is not None:
-            pairs = [
-                capped_grams(d, b, max_tf) for d, b in zip(word_docs, word_buckets, strict=True)
-            ]
-            word_docs = [d for d, _ in pairs]
-            word_buckets = [b for _, b in pairs]
+            word_docs, word_buckets = capped_gram_lists(word_docs, word_buckets, max_tf)
     return NgramCells(
         n_docs=int(starts.shape[0]),
         doc=doc,

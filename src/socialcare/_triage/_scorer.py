@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from socialcare._compat import csr_matvecs
+from socialcare._triage._capping import capped_gram_lists, capped_words, first_copies
 from socialcare._triage._fastpaths import FEW_POSTS
 from socialcare._triage._features import (
     _KMUL,
@@ -25,12 +26,9 @@ from socialcare._triage._features import (
     _char_grid,
     _codepoints,
     _posts,
-    _rank_in_run,
     _word_grams,
     _Words,
     _words,
-    capped_grams,
-    capped_words,
 )
 
 __all__ = ["LinearScorer", "WordMemo"]
@@ -131,9 +129,7 @@ class LinearScorer:
         if f.word_range[1] >= f.word_range[0]:
             docs, buckets = _word_grams(words, f.word_range, shift, one_post=n_docs == 1)
             if cap is not None:
-                pairs = [capped_grams(d, b, cap) for d, b in zip(docs, buckets, strict=True)]
-                docs = [d for d, _ in pairs]
-                buckets = [b for _, b in pairs]
+                docs, buckets = capped_gram_lists(docs, buckets, cap)
             if n_docs == 1:
                 counts = np.array([d.shape[0] for d in docs])
             else:
@@ -317,16 +313,9 @@ def _repeats(words: _Words) -> bool:
 def _capped_rows(index: Any, docs: Any, max_tf: int) -> Any:
     """`capped_words` for words placed by a `WordMemo`: within a chunk two words share a memo
     row exactly when they are the same word (long words never share one), so each post's
-    ``(post, row)`` pairs beyond the first ``max_tf`` are the copies to leave out. One integer
-    sort instead of sorting by hash and length (about ten times faster)."""
-    if index.shape[0] < 2:
-        return np.ones(index.shape[0], dtype=bool)
-    pairs = docs.astype(np.int64) * (int(index.max()) + 1) + index
-    order = np.argsort(pairs, kind="stable")  # stable: each word's first copies first
-    ranked = pairs[order]
-    keep = np.empty(index.shape[0], dtype=bool)
-    keep[order] = _rank_in_run(ranked[1:] == ranked[:-1]) < max_tf
-    return keep
+    ``(post, row)`` pairs past the first ``max_tf`` are the copies to leave out (one integer
+    sort instead of sorting by hash and length: about ten times faster)."""
+    return first_copies(docs.astype(np.int64) * (int(index.max(initial=0)) + 1) + index, max_tf)
 
 
 _LENGTH_MIX = _U64(0xD6E8FEB86659FD93)
