@@ -243,6 +243,50 @@ def test_temperature_calibration_keeps_predictions(data: tuple[list[str], list[s
         IntentClassifier(calibration="isotonic").fit(texts, labels)
 
 
+@pytest.mark.parametrize("n", [200, 1_000])  # three folds; one held-out third
+def test_temperature_is_fitted_on_scores_the_fold_models_never_saw(n: int) -> None:
+    """The contract of ``calibration="temperature"``, recomputed by hand: fold models fitted
+    from scratch on the other folds (never started from the full model, which saw the
+    held-out rows), the log loss of their held-out scores / T minimised, and the full model
+    fitted on every row divided by that T."""
+    from scipy.optimize import minimize_scalar
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    from socialcare._triage._classifier import ONE_FOLD_FROM, _matrix
+
+    texts, labels = synthetic(n)
+    rng = np.random.default_rng(3)  # label noise: the held-out scores are not all right
+    flip = rng.random(len(labels)) < 0.25
+    labels = [
+        str(rng.choice(["complaint", "praise", "query"])) if f else y
+        for f, y in zip(flip, labels, strict=True)
+    ]
+    raw = IntentClassifier(calibration=None).fit(texts, labels)
+    scaled = IntentClassifier(calibration="temperature").fit(texts, labels)
+    matrix = _matrix(raw.features_, texts, raw.norm)
+    _, encoded = np.unique(labels, return_inverse=True)
+    splits = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(texts, encoded))
+    if len(texts) >= ONE_FOLD_FROM:
+        splits = splits[:1]
+    scores, truth = [], []
+    for train, test in splits:
+        fold = LogisticRegression(C=raw.C, max_iter=raw.max_iter).fit(matrix[train], encoded[train])
+        scores.append(np.asarray(matrix[test] @ fold.coef_.T + fold.intercept_))
+        truth.append(encoded[test])
+    z_all, y = np.vstack(scores), np.concatenate(truth)
+
+    def log_loss(t: float) -> float:
+        z = z_all / t
+        z = z - z.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(y.shape[0]), y]))
+
+    expected = minimize_scalar(log_loss, bounds=(0.05, 20.0), method="bounded").x
+    assert scaled.temperature_ == pytest.approx(expected, rel=1e-6)
+    assert 0.05 < scaled.temperature_ < 20.0  # an interior optimum, not a bound
+    np.testing.assert_allclose(scaled.coef_ * scaled.temperature_, raw.coef_, rtol=1e-5, atol=1e-7)
+
+
 def test_repeat_invariant_norm_bounds_what_repetition_adds() -> None:
     """Pasting a phrase over and over: the l2 score grows without bound, the repeat-invariant
     one levels off (the bundled sensitivity head uses it, issue #16)."""
