@@ -150,6 +150,8 @@ def main() -> None:
     print(table(["sentiment", "precision %", "recall %", "F1 %", "posts"], out))
     print()
 
+    _calibration(texts, rows)
+
     print("### Routes (held-out split, every rule)")
     print()
     route_counts = Counter(routes.tolist())
@@ -229,6 +231,64 @@ def main() -> None:
             text = text[:87] + "..."
         guess = f"{pred[i]} ({decisions[i].confidence:.2f}, route {routes[i]})"
         print(f"- [{langs[i]}] {text!r}: labelled {intents[i]}, predicted {guess}")
+
+
+def expected_calibration_error(confidence: Any, right: Any, bins: int = 15) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins
+    weighted by their share of the posts (0 is perfectly calibrated)."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        m = which == b
+        if m.any():
+            gap += float(m.mean()) * abs(float(confidence[m].mean()) - float(right[m].mean()))
+    return gap
+
+
+def _calibration(texts: list[str], rows: list[dict[str, Any]]) -> None:
+    """Are the probabilities honest? Each head's top probability against how often it is right."""
+    from importlib import resources
+
+    from socialcare._triage._bundle import DEFAULT_MODEL
+    from socialcare._triage._classifier import load_bundle
+
+    # the same file Triager.default() reads
+    heads = load_bundle(resources.files("socialcare._triage").joinpath(DEFAULT_MODEL).read_bytes())
+    truths = {
+        "intent": np.array([r["intent"] for r in rows]),
+        "sentiment": np.array([r["sentiment"] for r in rows]),
+        "sensitivity": np.array([r["sensitivity"] or "none" for r in rows]),
+    }
+    print("### Calibration (held-out split)")
+    print()
+    print(
+        "Each head's top probability against how often that top class is right; expected"
+        " calibration error (ECE) over 15 equal-width bins (0 is perfect). Sensitivity: the"
+        " seven classes (six kinds and none)."
+    )
+    print()
+    out: list[list[object]] = []
+    for name, truth in truths.items():
+        proba = heads[name].predict_proba(texts)
+        top = proba.argmax(axis=1)
+        confidence = proba[np.arange(len(texts)), top]
+        right = heads[name].classes_[top] == truth
+        out.append(
+            [
+                name,
+                pct(float(confidence.mean())),
+                pct(float(right.mean())),
+                pct(float((confidence >= 0.99).mean())),
+                pct(expected_calibration_error(confidence, right)),
+            ]
+        )
+    print(
+        table(
+            ["head", "mean top probability %", "accuracy %", "posts at >= 0.99 %", "ECE %"], out
+        )
+    )
+    print()
 
 
 if __name__ == "__main__":

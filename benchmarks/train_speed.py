@@ -5,8 +5,8 @@ Run: ``python benchmarks/train_speed.py [--data DIR] [--slurp FILE] [--skip-a | 
 SLURP text JSONL, default ../shared/data/slurp_text/slurp_text.jsonl).
 
 (a) BANKING77 train (10,003 posts, 77 intents): fit time (wall and CPU, same run) of
-IntentClassifier() with its defaults (temperature calibration: a full fit plus one
-warm-started fit on two thirds, scored on the last third, from 3,000 posts), of
+IntentClassifier() with its defaults (temperature calibration: a full fit and, side by
+side, one fit from scratch on two thirds scored on the last third, from 3,000 posts), of
 IntentClassifier(calibration=None), and of the plain pipeline (TF-IDF word 1-2 + char_wb
 2-5, sublinear tf, LogisticRegression C=10 max_iter=1000); test accuracy of each. Target
 from issue #12: within 2x the plain pipeline.

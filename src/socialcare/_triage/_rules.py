@@ -129,8 +129,8 @@ class TriageRules(Frozen):
             "A post that the sensitivity model gives at least this probability of being"
             " sensitive (``1 - P(none)``) is never answered automatically, even when no kind"
             " reaches its threshold: a person reads what might be danger. The bundled model"
-            " gives 0.2 or more to 95.8% of its out-of-fold self-harm posts and 95.1% of its"
-            " safety posts, and to 10.3% of its ordinary queries. None: no such net."
+            " gives 0.2 or more to 95.4% of its out-of-fold self-harm posts and 95.4% of its"
+            " safety posts, and to 12.6% of its ordinary queries. None: no such net."
         ),
     )
     influencer_followers: int | None = Field(default=10_000, ge=0)
