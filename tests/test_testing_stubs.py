@@ -30,12 +30,14 @@ def test_stub_classifier_drives_a_triager() -> None:
     decisions = triager.decide_many(["I want a REFUND", "love it", "hello", None])
     assert [(d.route, d.intent) for d in decisions] == [
         ("auto", "request"),
-        ("none", "praise"),
+        ("agent", "praise"),  # no sentiment model: nothing shows the praise is sincere
         ("agent", "query"),
         ("agent", None),
     ]
     assert decisions[2].uncertain
     assert decisions[3].error
+    trusting = Triager(stub, rules=rules.model_copy(update={"no_reply_sentiments": {}}))
+    assert trusting.decide("love it").route == "none"
 
 
 def test_stub_classifier_clones_and_tunes() -> None:

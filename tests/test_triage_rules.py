@@ -64,7 +64,9 @@ def test_certain_but_not_an_auto_intent_needs_a_person() -> None:
     d = apply_rules(sig(intent="request"), text(), RULES)
     assert (d.route, d.uncertain) == ("agent", False)
     assert d.reasons[-1] == "'request' needs a person (not an auto-reply intent)"
-    praise = apply_rules(sig(intent="praise", sentiment="positive"), text(), RULES)
+    praise = apply_rules(
+        sig(intent="praise", sentiment="positive", sentiment_confidence=0.9), text(), RULES
+    )
     assert (praise.route, praise.priority) == ("none", "low")
 
 
@@ -73,8 +75,49 @@ def test_negative_posts_are_never_left_without_a_reply() -> None:
     d = apply_rules(sig(intent="praise", confidence=0.98, sentiment="negative"), text(), RULES)
     assert (d.route, d.intent) == ("agent", "praise")
     assert "negative post: never left without a reply" in d.reasons
-    off = RULES.model_copy(update={"never_none_sentiments": frozenset()})
+    off = RULES.model_copy(
+        update={"never_none_sentiments": frozenset(), "no_reply_sentiments": {}}
+    )
     assert apply_rules(sig(intent="praise", sentiment="negative"), text(), off).route == "none"
+
+
+@pytest.mark.parametrize(
+    ("sentiment", "p", "route"),
+    [
+        ("positive", 0.85, "none"),
+        ("positive", 0.99, "none"),
+        ("positive", 0.84, "agent"),
+        ("neutral", 0.99, "agent"),  # also every post of a Triager without a sentiment model
+    ],
+)
+def test_praise_is_left_without_a_reply_only_when_surely_positive(
+    sentiment: str, p: float, route: str
+) -> None:
+    # "Super gemacht, Essen kam nach 90 Minuten eiskalt. 10/10 würde wieder hungern." is
+    # certain praise; sarcasm reads as less surely positive than thanks do
+    post = sig(intent="praise", confidence=0.98, sentiment=sentiment, sentiment_confidence=p)
+    d = apply_rules(post, text(), RULES)
+    assert (d.route, d.intent) == (route, "praise")
+    if route == "agent":
+        assert d.reasons[-1] == (
+            f"'praise' is left without a reply only when positive at 0.85 or more; read"
+            f" {sentiment} at {p:.2f}"
+        )
+    off = RULES.model_copy(update={"no_reply_sentiments": {}})
+    assert apply_rules(post, text(), off).route == "none"
+    stricter = RULES.model_copy(update={"no_reply_sentiments": {"praise": ("positive", 0.995)}})
+    assert apply_rules(post, text(), stricter).route == "agent"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"praise": ("positive", 1.5)}, {"praise": ("glad", 0.9)}, {"praise": ("positive",)}],
+)
+def test_no_reply_sentiments_are_validated(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="no_reply_sentiments"):
+        TriageRules(no_reply_sentiments=bad)
+    with pytest.raises(ValueError, match="no_reply_min_confidence"):
+        TriageRules(no_reply_min_confidence={"spam": -0.1})
 
 
 def test_questions_are_never_left_without_a_reply() -> None:
@@ -432,6 +475,10 @@ def test_apply_rules_is_pure_and_never_auto_when_unsafe(
             or s.asks
             or angry
             or (s.intent == "spam" and s.confidence < 0.9)
+            or (
+                s.intent == "praise"
+                and (s.sentiment != "positive" or s.sentiment_confidence < 0.85)
+            )
         ):
             assert d.route != "none"
         if s.sentiment == "negative" or angry:
