@@ -243,8 +243,18 @@ def test_temperature_calibration_keeps_predictions(data: tuple[list[str], list[s
         IntentClassifier(calibration="isotonic").fit(texts, labels)
 
 
-@pytest.mark.parametrize("n", [200, 1_000])  # three folds; one held-out third
-def test_temperature_is_fitted_on_scores_the_fold_models_never_saw(n: int) -> None:
+@pytest.mark.parametrize(
+    ("n", "class_weight", "classes"),
+    [
+        (200, None, 3),  # 600 posts: three folds
+        (1_000, None, 3),  # 3,000 posts: one held-out third
+        (1_000, "balanced", 3),  # as the bundled intent and sensitivity heads
+        (200, "balanced", 2),  # scikit-learn keeps one row of weights for two classes
+    ],
+)
+def test_temperature_is_fitted_on_scores_the_fold_models_never_saw(
+    n: int, class_weight: str | None, classes: int
+) -> None:
     """The contract of ``calibration="temperature"``, recomputed by hand: fold models fitted
     from scratch on the other folds (never started from the full model, which saw the
     held-out rows), the log loss of their held-out scores / T minimised, and the full model
@@ -256,23 +266,31 @@ def test_temperature_is_fitted_on_scores_the_fold_models_never_saw(n: int) -> No
     from socialcare._triage._classifier import ONE_FOLD_FROM, _matrix
 
     texts, labels = synthetic(n)
+    names = ["complaint", "praise", "query"][:classes]
+    kept = [i for i, y in enumerate(labels) if y in names]
+    texts, labels = [texts[i] for i in kept], [labels[i] for i in kept]
     rng = np.random.default_rng(3)  # label noise: the held-out scores are not all right
     flip = rng.random(len(labels)) < 0.25
     labels = [
-        str(rng.choice(["complaint", "praise", "query"])) if f else y
-        for f, y in zip(flip, labels, strict=True)
+        str(rng.choice(names)) if f else y for f, y in zip(flip, labels, strict=True)
     ]
-    raw = IntentClassifier(calibration=None).fit(texts, labels)
-    scaled = IntentClassifier(calibration="temperature").fit(texts, labels)
+    raw = IntentClassifier(calibration=None, class_weight=class_weight).fit(texts, labels)
+    scaled = IntentClassifier(class_weight=class_weight).fit(texts, labels)
     matrix = _matrix(raw.features_, texts, raw.norm)
     _, encoded = np.unique(labels, return_inverse=True)
-    splits = list(StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(texts, encoded))
+    splits = list(
+        StratifiedKFold(n_splits=3, shuffle=True, random_state=0).split(texts, encoded)
+    )
     if len(texts) >= ONE_FOLD_FROM:
         splits = splits[:1]
     scores, truth = [], []
     for train, test in splits:
-        fold = LogisticRegression(C=raw.C, max_iter=raw.max_iter).fit(matrix[train], encoded[train])
-        scores.append(np.asarray(matrix[test] @ fold.coef_.T + fold.intercept_))
+        fold = LogisticRegression(C=raw.C, max_iter=raw.max_iter, class_weight=class_weight)
+        fold.fit(matrix[train], encoded[train])
+        raw_scores = np.asarray(matrix[test] @ fold.coef_.T + fold.intercept_)
+        if classes == 2:
+            raw_scores = np.hstack([np.zeros_like(raw_scores), raw_scores])
+        scores.append(raw_scores)
         truth.append(encoded[test])
     z_all, y = np.vstack(scores), np.concatenate(truth)
 
@@ -285,6 +303,23 @@ def test_temperature_is_fitted_on_scores_the_fold_models_never_saw(n: int) -> No
     assert scaled.temperature_ == pytest.approx(expected, rel=1e-6)
     assert 0.05 < scaled.temperature_ < 20.0  # an interior optimum, not a bound
     np.testing.assert_allclose(scaled.coef_ * scaled.temperature_, raw.coef_, rtol=1e-5, atol=1e-7)
+
+
+def test_temperature_is_one_when_a_class_is_too_small_to_hold_out() -> None:
+    texts, labels = synthetic(30)
+    texts, labels = [*texts, "a lone feedback post"], [*labels, "feedback"]
+    raw = IntentClassifier(calibration=None).fit(texts, labels)
+    scaled = IntentClassifier().fit(texts, labels)
+    assert scaled.temperature_ == 1.0
+    np.testing.assert_array_equal(scaled.coef_, raw.coef_)
+
+
+def test_fitting_leaves_the_warning_filters_as_they_were() -> None:
+    """The fits run in threads; the ConvergenceWarning filter is set once, around them."""
+    texts, labels = synthetic(1_000)  # one held-out third: the full and fold fits in threads
+    before = list(warnings.filters)
+    IntentClassifier(max_iter=2).fit(texts, labels)  # far from converged: warns, silenced
+    assert warnings.filters == before
 
 
 def test_repeat_invariant_norm_bounds_what_repetition_adds() -> None:

@@ -192,14 +192,19 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             model = LogisticRegression(
                 C=float(self.C), max_iter=self.max_iter, class_weight=self.class_weight
             )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                return model.fit(matrix[rows], encoded[rows])
+            return model.fit(matrix[rows], encoded[rows])
 
-        if self.calibration == "temperature":
-            model, temperature = _fit_with_temperature(fit_lr, matrix, encoded, classes.shape[0])
-        else:
-            model, temperature = fit_lr(np.arange(encoded.shape[0])), 1.0
+        # one filter change, in this thread, around every fit: catch_warnings swaps the
+        # process-wide filter list, so entering it in several threads at once could leave
+        # "ignore" installed for good
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if self.calibration == "temperature":
+                model, temperature = _fit_with_temperature(
+                    fit_lr, matrix, encoded, classes.shape[0]
+                )
+            else:
+                model, temperature = fit_lr(np.arange(encoded.shape[0])), 1.0
         self.temperature_ = temperature
         coef = np.asarray(model.coef_ / temperature, dtype=np.float32)
         intercept = np.asarray(model.intercept_ / temperature, dtype=np.float64)

@@ -469,15 +469,15 @@ class _Compiled:
         floor = self.no_reply_min_confidence.get(intent)
         if floor is not None and confidence < floor:
             reasons.append(
-                f"{intent!r} at {confidence:.2f} is not near-certain (needs {floor:.2f} to "
+                f"{intent!r} at {confidence:.3f} is not near-certain (needs {floor:g} to "
                 "leave a post without a reply)"
             )
             return True
         needs = self.no_reply_sentiments.get(intent)
         if needs is not None and (sentiment != needs[0] or sentiment_p < needs[1]):
             reasons.append(
-                f"{intent!r} is left without a reply only when {needs[0]} at {needs[1]:.2f} or"
-                f" more; read {sentiment} at {sentiment_p:.2f}"
+                f"{intent!r} is left without a reply only when {needs[0]} at {needs[1]:g} or"
+                f" more; read {sentiment} at {sentiment_p:.3f}"
             )
             return True
         return False
