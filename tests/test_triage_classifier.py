@@ -263,7 +263,8 @@ def test_temperature_is_fitted_on_scores_the_fold_models_never_saw(
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    from socialcare._triage._classifier import ONE_FOLD_FROM, _matrix
+    from socialcare._triage._classifier import _matrix
+    from socialcare._triage._temperature import ONE_FOLD_FROM
 
     texts, labels = synthetic(n)
     names = ["complaint", "praise", "query"][:classes]

@@ -69,7 +69,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # held-out split: intent accuracy 82.1% against 80.5% unweighted (complaints dominate)
     "intent__class_weight": "balanced",
     "sensitivity__class_weight": "balanced",
-    # (sensitivity__C, left at C: out of fold on the training split, 5-fold, the share of
+    # (sensitivity__C left at C=10: out of fold on the training split, 5-fold, the share of
     # sensitive posts flagged as their kind at the budgets was C=3 70.9%, C=10 73.3%, C=30
     # 74.2%, C=100 72.1%. C=30, measured once on the held-out split: 81.0% against 80.4%, but
     # 5.1% of ordinary posts flagged against 4.9% and more real text flagged (BANKING77 0.9%
