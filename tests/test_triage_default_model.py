@@ -61,6 +61,26 @@ def test_no_negative_or_questioning_post_is_left_without_a_reply(
     assert sum(d.route == "none" for d in decisions) > len(rows) // 50
 
 
+# Sarcastic thanks for a failure, written for this test (not in the corpus): the models read
+# them as surely positive praise, which is left without a reply unless a net holds.
+SARCASM = (
+    "@united thanks for the 3 hour delay, really made my day",
+    "@SouthwestAir great, another cancelled flight. thanks so much",
+    "Merci @SNCF pour les 2h de retard, vraiment top 👏",
+    "Danke @DB_Bahn für 90 Minuten Verspätung, super gemacht",
+)
+
+
+@pytest.mark.parametrize("post", SARCASM)
+def test_sarcastic_thanks_for_a_failure_reaches_a_person(triager: Triager, post: str) -> None:
+    d = triager.decide(post)
+    assert d.route == "agent", d.reasons
+    assert any(r.startswith("states a failed service (") for r in d.reasons), d.reasons
+    # the grievance words are the net that holds: without them the post is closed unanswered
+    bare = Triager.default(rules=triager.rules.model_copy(update={"grievance_keywords": ()}))
+    assert bare.decide(post).route == "none"
+
+
 def test_the_demo_shows_only_posts_the_model_never_trained_on(
     corpus: list[dict[str, object]],
 ) -> None:

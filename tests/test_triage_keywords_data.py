@@ -15,10 +15,12 @@ from socialcare._triage import _lexicon
 from socialcare._triage._keywords import KeywordMatcher
 from socialcare._triage._lexicon import (
     ANGER_KIND,
+    GRIEVANCE_KIND,
     KINDS,
     LANGUAGES,
     PRIVATE_KIND,
     anger_keywords,
+    grievance_keywords,
     keyword_examples,
     parse_keywords,
     private_keywords,
@@ -26,7 +28,7 @@ from socialcare._triage._lexicon import (
 )
 from socialcare._triage._text import normalise
 
-ALL_KINDS = (*KINDS, PRIVATE_KIND, ANGER_KIND)
+ALL_KINDS = (*KINDS, PRIVATE_KIND, ANGER_KIND, GRIEVANCE_KIND)
 
 
 def _folder() -> Path:
@@ -51,6 +53,7 @@ SNAPSHOT_COUNTS = {
     "media_crisis": 655,
     PRIVATE_KIND: 65,
     ANGER_KIND: 1022,
+    GRIEVANCE_KIND: 1315,
 }
 SNAPSHOT_MEMBERS = {
     "self_harm": ("kill myself", "end my life", "bunuh diri", "suicid*", "3ayez amoot"),
@@ -61,6 +64,7 @@ SNAPSHOT_MEMBERS = {
     "media_crisis": ("a la prensa", "60 millions de consommateurs"),
     PRIVATE_KIND: ("xlongnum", "xemail", "card", "cards", "mot de passe", "resi", "كلمة المرور"),
     ANGER_KIND: ("thanks for nothing", "never again"),
+    GRIEVANCE_KIND: ("hour late", "de retard", "cancelled flight"),
 }
 
 
@@ -69,6 +73,7 @@ def test_loaded_lists_match_the_snapshot() -> None:
         **sensitive_keywords(),
         PRIVATE_KIND: private_keywords(),
         ANGER_KIND: anger_keywords(),
+        GRIEVANCE_KIND: grievance_keywords(),
     }
     assert {kind: len(words) for kind, words in loaded.items()} == SNAPSHOT_COUNTS
     for kind, members in SNAPSHOT_MEMBERS.items():
@@ -80,7 +85,7 @@ def test_loaded_lists_match_the_snapshot() -> None:
 def test_lists_are_ordered_deduplicated_and_fresh() -> None:
     loaded = sensitive_keywords()
     assert tuple(loaded) == KINDS
-    for words in (*loaded.values(), private_keywords(), anger_keywords()):
+    for words in (*loaded.values(), private_keywords(), anger_keywords(), grievance_keywords()):
         assert list(words) == sorted(set(words))
     # a pattern written in several languages' files is listed once
     assert "suicid*" in _parsed("self_harm", "en").keywords
@@ -141,11 +146,15 @@ def test_example_matches_its_own_file(
         everything = KeywordMatcher({kind: private_keywords()})
     elif kind == ANGER_KIND:
         everything = KeywordMatcher({**sensitive_keywords(), kind: anger_keywords()})
+    elif kind == GRIEVANCE_KIND:
+        everything = KeywordMatcher(
+            {**sensitive_keywords(), ANGER_KIND: anger_keywords(), kind: grievance_keywords()}
+        )
     else:
         everything = KeywordMatcher(sensitive_keywords())
     found = everything.first(normalise(text))
     assert found is not None
-    ranks = (*KINDS, PRIVATE_KIND, ANGER_KIND)
+    ranks = (*KINDS, PRIVATE_KIND, ANGER_KIND, GRIEVANCE_KIND)
     assert ranks.index(found[0]) <= ranks.index(kind), found  # an earlier kind may win
 
 
@@ -274,7 +283,7 @@ def test_examples_hold_against_every_language_at_once() -> None:
     from socialcare._triage._text import normalise_batch
 
     matcher = KeywordMatcher(sensitive_keywords())
-    examples = [e for e in keyword_examples() if e[0] not in (PRIVATE_KIND, ANGER_KIND)]
+    examples = [e for e in keyword_examples() if e[0] in KINDS]
     hits = matcher.find_all(normalise_batch([e[2] for e in examples], tidy=False), len(examples))
     wrong = []
     for (kind, language, text, must), hit in zip(examples, hits, strict=True):
@@ -282,4 +291,18 @@ def test_examples_hold_against_every_language_at_once() -> None:
             wrong.append(("missed", kind, language, text))
         if not must and hit is not None:
             wrong.append(("fired", hit, language, text))
+    assert wrong == []
+
+
+def test_grievance_examples_hold_against_every_language_at_once() -> None:
+    """Every language's grievance words are matched at once: praise in one language must not
+    meet a grievance word written for another."""
+    matcher = KeywordMatcher({GRIEVANCE_KIND: grievance_keywords()})
+    examples = [e for e in keyword_examples() if e[0] == GRIEVANCE_KIND]
+    assert len(examples) >= 30 * len(LANGUAGES)  # at least 15 of each sign per language
+    wrong = [
+        (language, text, hit)
+        for _, language, text, must in examples
+        if ((hit := matcher.first(normalise(text))) is not None) != must
+    ]
     assert wrong == []

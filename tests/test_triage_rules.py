@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from socialcare import Decision, PriorityRule, Signals, TriageInput, TriageRules, apply_rules
 from socialcare._triage._rules import unreadable
-from socialcare._triage._signals import ANGER
+from socialcare._triage._signals import ANGER, GRIEVANCE
 from socialcare._triage._thresholds import ThresholdPolicy
 
 RULES = TriageRules(policy=ThresholdPolicy(threshold=0.6))
@@ -156,6 +156,30 @@ def test_anger_words_keep_a_post_from_none_and_auto_and_are_no_sensitivity() -> 
     assert all("sensitive" not in r for r in query.reasons)
 
 
+def test_grievance_words_keep_a_post_from_none_only() -> None:
+    # "thanks for the 3 hour delay, really made my day" read as surely positive praise
+    sarcastic = sig(
+        intent="praise",
+        confidence=0.99,
+        sentiment="positive",
+        sentiment_confidence=0.99,
+        keyword=(GRIEVANCE, "delay"),
+    )
+    d = apply_rules(sarcastic, text(), RULES)
+    assert (d.route, d.sensitive, d.priority, d.uncertain) == ("agent", None, "normal", False)
+    assert d.reasons[-1] == "states a failed service ('delay'): never left without a reply"
+    assert apply_rules(sarcastic._replace(keyword=None), text(), RULES).route == "none"
+    spam = sig(intent="spam", confidence=0.99, keyword=(GRIEVANCE, "never arrived"))
+    assert apply_rules(spam, text(), RULES).route == "agent"
+    # no flag and no veto on automation: "is my flight delayed?" may be answered by a bot
+    query = apply_rules(sig(keyword=(GRIEVANCE, "delayed")), text(), RULES)
+    assert (query.route, query.sensitive) == ("auto", None)
+    assert all("failed service" not in r for r in query.reasons)
+    # anger speaks first when a post holds both (the engine reports the higher-ranked hit)
+    angry = apply_rules(sarcastic._replace(keyword=(ANGER, "worst")), text(), RULES)
+    assert "angry words ('worst'): never left without a reply" in angry.reasons
+
+
 def test_anger_is_never_answered_automatically() -> None:
     d = apply_rules(sig(sentiment="negative"), text(), RULES)
     assert (d.route, d.uncertain) == ("agent", False)
@@ -177,6 +201,31 @@ def test_a_post_that_might_be_sensitive_is_never_answered_automatically() -> Non
     assert apply_rules(maybe, text(), off).route == "auto"
     with pytest.raises(ValueError, match="never_auto_sensitive_p"):
         TriageRules(never_auto_sensitive_p=1.5)
+
+
+def test_a_post_that_might_be_about_danger_has_a_lower_floor() -> None:
+    # P(self_harm) + P(safety) at 0.1 keeps a query from an automated answer, though the
+    # post is below never_auto_sensitive_p (0.2) and no kind is flagged
+    danger = sig(sensitive_kind="privacy", sensitive_p=0.15, danger_p=0.1)
+    d = apply_rules(danger, text(), RULES)
+    assert (d.route, d.sensitive, d.uncertain) == ("agent", None, False)
+    assert d.reasons[-1] == (
+        "might be about self-harm or safety (0.10): a person answers, never an automated reply"
+    )
+    assert apply_rules(danger._replace(danger_p=0.099), text(), RULES).route == "auto"
+    # the sensitive floor speaks first when both hold
+    both = apply_rules(danger._replace(sensitive_p=0.3), text(), RULES)
+    assert both.reasons[-1].startswith("might be sensitive (0.30)")
+    off = RULES.model_copy(update={"never_auto_danger_p": None})
+    assert apply_rules(danger, text(), off).route == "auto"
+    strict = RULES.model_copy(update={"never_auto_danger_p": 0.05})
+    assert apply_rules(danger._replace(danger_p=0.06), text(), strict).route == "agent"
+    # it never sends a post to none or flags it: praise with some danger is still closed
+    praise = sig(intent="praise", sentiment="positive", sentiment_confidence=0.99, danger_p=0.5)
+    assert apply_rules(praise, text(), RULES).route == "none"
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="never_auto_danger_p"):
+            TriageRules(never_auto_danger_p=bad)
 
 
 @pytest.mark.parametrize("letters", [0, 1])

@@ -97,3 +97,28 @@ def test_past_max_tf_copies_a_repeat_changes_nothing(text: str) -> None:
     assert triager().decide(many) == triager().decide(few)
     proba = IntentClassifier.default().predict_proba([few, many])
     assert proba[0].tolist() == proba[1].tolist()
+
+
+
+def test_danger_p_is_the_self_harm_and_safety_mass_of_the_sensitivity_model() -> None:
+    from socialcare._triage._signals import DANGER_KINDS
+    from socialcare._triage._text import normalise_batch
+
+    texts = [
+        "I can't go on anymore, this debt is too much, I want to end it",
+        "there's a smell of gas coming from the new boiler you fitted",
+        "where is my parcel? ordered last week",
+        "great service, thank you!",
+    ]
+    engine = triager()._engine
+    signals = list(engine.signals(texts, [len(t) for t in texts], engine.memos(1)))
+    normalised = normalise_batch(texts, tidy=False)
+    probs: dict[str, object] = {}
+    for group in engine.groups:
+        probs.update(group.probabilities(normalised, len(texts), None, None))
+    p = probs["sensitivity"]
+    columns = [engine.classes["sensitivity"].index(kind) for kind in DANGER_KINDS]
+    want = p[:, columns].sum(axis=1).tolist()  # type: ignore[index]
+    assert [s.danger_p for s in signals] == pytest.approx(want, rel=1e-6)
+    assert min(signals[0].danger_p, signals[1].danger_p) > 0.5
+    assert signals[2].danger_p < 0.1

@@ -20,7 +20,7 @@ from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS, FEW_POSTS, NU
 from socialcare._triage._features import HashedTfidf, _codepoints
 from socialcare._triage._keywords import KeywordMatcher, PairMatcher
 from socialcare._triage._scorer import LinearScorer, WordMemo
-from socialcare._triage._signals import ANGER, Signals
+from socialcare._triage._signals import ANGER, DANGER_KINDS, GRIEVANCE, Signals
 from socialcare._triage._text import SEPARATOR, bmp_table, normalise_batch
 
 __all__ = ["HEADS", "Engine", "ForeignHead", "LinearGroup", "chunk_bounds"]
@@ -138,6 +138,7 @@ class Engine:
         sensitive_keywords: Mapping[str, Sequence[str]],
         private_keywords: Sequence[str],
         anger_keywords: Sequence[str] = (),
+        grievance_keywords: Sequence[str] = (),
     ) -> None:
         self.groups = list(groups)
         self.foreign = list(foreign)
@@ -152,11 +153,14 @@ class Engine:
                 f"{self.classes['sentiment']}"
             )
         self.max_chars = self.groups[0].features.max_chars if self.groups else FOREIGN_MAX_CHARS
-        # anger words ride in the sensitive scan as its last kind (one pass over the text):
-        # a post with a sensitive phrase reports that; one with anger words alone, ANGER
+        # anger and grievance words ride in the sensitive scan as its last kinds (one pass
+        # over the text): a post with a sensitive phrase reports that; one with anger words
+        # and no sensitive phrase, ANGER; one with grievance words alone, GRIEVANCE
         first = dict(sensitive_keywords)
         if anger_keywords:
             first[ANGER] = tuple(anger_keywords)
+        if grievance_keywords:
+            first[GRIEVANCE] = tuple(grievance_keywords)
         self.keywords = PairMatcher(
             KeywordMatcher(first), KeywordMatcher({"private": private_keywords})
         )
@@ -165,6 +169,8 @@ class Engine:
         self._none_col = (
             sensitivity.index("none") if sensitivity is not None and "none" in sensitivity else None
         )
+        kinds = sensitivity or []
+        self._danger_cols = [kinds.index(kind) for kind in DANGER_KINDS if kind in kinds]
 
     def keyword_hits(
         self, texts: Mapping[int, str]
@@ -240,6 +246,7 @@ class Engine:
                 blank,
                 itertools.repeat(None) if languages is None else languages,
                 _asks(normalised, n, cp),
+                _Tail.danger(self, probs, n),
                 strict=False,  # (``read``, ``blank`` and ``languages`` may repeat one value)
             ),
         )
@@ -304,6 +311,13 @@ class _Tail:
         # the evidence that a post is sensitive is the mass of every kind, not of the likeliest
         # one alone: a post torn between safety and harassment is still surely sensitive
         return [names[k] for k in top.tolist()], (1.0 - p[:, none_col]).tolist()
+
+    @staticmethod
+    def danger(engine: Engine, probs: dict[str, Any], n: int) -> list[float]:
+        p = probs.get("sensitivity")
+        if p is None or not engine._danger_cols:
+            return [0.0] * n
+        return p[:, engine._danger_cols].sum(axis=1).tolist()  # type: ignore[no-any-return]
 
 
 def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:

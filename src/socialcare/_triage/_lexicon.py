@@ -24,11 +24,13 @@ from socialcare._errors import InvalidInputError, PersistenceError, ValidationIs
 
 __all__ = [
     "ANGER_KIND",
+    "GRIEVANCE_KIND",
     "KINDS",
     "LANGUAGES",
     "PRIVATE_KIND",
     "KeywordFile",
     "anger_keywords",
+    "grievance_keywords",
     "keyword_examples",
     "parse_keywords",
     "private_keywords",
@@ -51,6 +53,11 @@ PRIVATE_KIND = "private"
 ANGER_KIND = "anger"
 """The folder of the anger words: a post that holds one is never left without a reply nor
 answered automatically (it is never flagged sensitive for it)."""
+
+GRIEVANCE_KIND = "grievance"
+"""The folder of the grievance words: a service failure stated as a fact ("3 hour delay",
+"lost my bag"). A post that holds one is never left without a reply; nothing else changes
+(sarcastic thanks for a failure reads as praise to the models)."""
 
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "pt", "id", "ms", "he", "ar")
 """The languages with a file for every kind (ISO 639-1 codes)."""
@@ -162,7 +169,7 @@ def _files() -> dict[tuple[str, str], KeywordFile]:
     """Every keyword file of the package, by (kind, language); read once."""
     folder = resources.files("socialcare._triage").joinpath(_FOLDER)
     out: dict[tuple[str, str], KeywordFile] = {}
-    for kind in (*KINDS, PRIVATE_KIND, ANGER_KIND):
+    for kind in (*KINDS, PRIVATE_KIND, ANGER_KIND, GRIEVANCE_KIND):
         for language in LANGUAGES:
             name = f"{_FOLDER}/{kind}/{language}.txt"
             try:
@@ -211,10 +218,20 @@ def anger_keywords() -> tuple[str, ...]:
     return _merged(ANGER_KIND)
 
 
+def grievance_keywords() -> tuple[str, ...]:
+    """Grievance words (service failures stated as facts) in the nine languages, sorted.
+
+    >>> keywords = grievance_keywords()
+    >>> "hour late" in keywords, list(keywords) == sorted(set(keywords))
+    (True, True)
+    """
+    return _merged(GRIEVANCE_KIND)
+
+
 def keyword_examples() -> list[tuple[str, str, str, bool]]:
     """Every ``#+``/``#-`` example of the files: (kind, language, text, must_match).
 
-    ``kind`` is one of `KINDS`, ``"private"`` or ``"anger"``.
+    ``kind`` is one of `KINDS`, ``"private"``, ``"anger"`` or ``"grievance"``.
 
     >>> ("legal_threat", "es", "voy a llamar a mi abogado", True) in keyword_examples()
     True

@@ -10,11 +10,33 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["ANGER", "Signals"]
+__all__ = ["ANGER", "DANGER_KINDS", "GRIEVANCE", "Signals", "keyword_rank"]
 
 ANGER = "<anger>"
 """The kind in `Signals.keyword` of anger words (``TriageRules.anger_keywords``): never a
 sensitive kind; it keeps a post from ``none`` and ``auto``."""
+
+GRIEVANCE = "<grievance>"
+"""The kind in `Signals.keyword` of grievance words (``TriageRules.grievance_keywords``): a
+service failure stated as a fact ("3 hour delay", "lost my bag"); never a sensitive kind; it
+keeps a post from ``none`` only."""
+
+_MARKERS = {ANGER: 1, GRIEVANCE: 2}
+
+
+def keyword_rank(keyword: tuple[str, str]) -> int:
+    """How a keyword hit ranks when a post holds several: a sensitive phrase (0) outranks
+    anger words (1), which outrank grievance words (2).
+
+    >>> keyword_rank(("self_harm", "end my life")), keyword_rank((GRIEVANCE, "delayed"))
+    (0, 2)
+    """
+    return _MARKERS.get(keyword[0], 0)
+
+
+DANGER_KINDS = ("self_harm", "safety")
+"""The sensitive kinds whose probabilities add up to `Signals.danger_p`: a person in crisis,
+or a hazard to life and health."""
 
 
 class Signals(NamedTuple):
@@ -48,7 +70,8 @@ class Signals(NamedTuple):
     (the probability of ``sensitive_kind`` for a model without a ``none`` class)."""
     keyword: tuple[str, str] | None = None
     """The first sensitive keyword found: ``(kind, the words that matched)``; the kind is
-    `ANGER` when the post holds anger words and no sensitive phrase."""
+    `ANGER` when the post holds anger words and no sensitive phrase, `GRIEVANCE` when it
+    holds grievance words and neither."""
     private: str | None = None
     """A word showing the post needs private details (order, account...), if any."""
     blank: bool = False
@@ -57,3 +80,6 @@ class Signals(NamedTuple):
     """The language detected in the post (None: unsure, not asked, or no detector)."""
     asks: bool = False
     """The post asks something: it holds a question mark (``?``, ``¿`` or Arabic ``؟``)."""
+    danger_p: float = 0.0
+    """How sure the sensitivity model is that the post is about self-harm or a safety hazard:
+    ``P(self_harm) + P(safety)`` (0.0 without a model, or for a model with neither kind)."""

@@ -20,7 +20,7 @@ from socialcare._triage._decision import Decision, field_order, make_decision
 from socialcare._triage._fastpaths import PARALLEL_MIN_ROWS
 from socialcare._triage._input import TEXT_ONLY, TriageInput, as_input
 from socialcare._triage._rules import TriageRules, unreadable
-from socialcare._triage._signals import ANGER
+from socialcare._triage._signals import keyword_rank
 from socialcare._triage._thresholds import ThresholdPolicy
 
 if TYPE_CHECKING:
@@ -88,7 +88,12 @@ class Triager:
             raise InvalidInputError(f"rules must be TriageRules, got {type(rules).__name__}")
         self.rules = rules
         self._engine: Engine = Engine(
-            groups, foreign, rules.sensitive_keywords, rules.private_keywords, rules.anger_keywords
+            groups,
+            foreign,
+            rules.sensitive_keywords,
+            rules.private_keywords,
+            rules.anger_keywords,
+            rules.grievance_keywords,
         )
 
     @classmethod
@@ -269,7 +274,9 @@ class Triager:
                 if tail_hits and i in tail_hits:  # keywords past what the models read count
                     keyword, private = tail_hits[i]
                     head = s.keyword
-                    if head is None or (head[0] == ANGER and keyword is not None):
+                    if keyword is not None and (
+                        head is None or keyword_rank(keyword) < keyword_rank(head)
+                    ):
                         head = keyword  # a sensitive phrase in the tail outranks anger words
                     s = s._replace(keyword=head, private=s.private or private)
                 append(apply(s, inputs[i]))
