@@ -53,7 +53,7 @@ SNAPSHOT_COUNTS = {
     "media_crisis": 655,
     PRIVATE_KIND: 65,
     ANGER_KIND: 1022,
-    GRIEVANCE_KIND: 1315,
+    GRIEVANCE_KIND: 1326,
 }
 SNAPSHOT_MEMBERS = {
     "self_harm": ("kill myself", "end my life", "bunuh diri", "suicid*", "3ayez amoot"),
