@@ -347,11 +347,11 @@ def test_phrase_keywords_across_punctuation_are_found_by_the_numpy_scan(between:
     scan read keyword heads with punctuation made spaces, so "angst, was" (two spaces there)
     missed the head "angst wa" (one space) that the expression alone finds."""
     from socialcare._triage._features import _codepoints
-    from socialcare._triage._keywords import KeywordMatcher, PairMatcher
+    from socialcare._triage._keywords import KeywordMatcher, ScanMatcher
     from socialcare._triage._text import normalise_batch
 
     first = KeywordMatcher({"self_harm": ("angst was ich heute nacht",), "other": ("a slur",)})
-    pair = PairMatcher(first, KeywordMatcher({"private": ("order*",)}))
+    pair = ScanMatcher(first, KeywordMatcher({"private": ("order*",)}))
     posts = [f"filler post number {i} about my order" for i in range(120)]
     posts[57] = f"ich hab angst{between}was ich heute nacht mache"
     posts[90] = f"he called me a{between}slur] at the desk"
@@ -365,7 +365,7 @@ def test_phrase_keywords_across_punctuation_are_found_by_the_numpy_scan(between:
 
 
 def test_a_sensitive_phrase_past_what_the_models_read_outranks_anger_words_before_it() -> None:
-    """Anger words ride in the sensitive scan as its last kind: a threat in the unread tail of a
+    """Anger words have their own matcher in the one scan: a threat in the unread tail of a
     post must still flag it when the read head holds only anger words."""
     head = "worst service ever, thanks for nothing. "
     tail = " my lawyer will sue you"

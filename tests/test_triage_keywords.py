@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from socialcare._triage import _keywords
-from socialcare._triage._keywords import KeywordMatcher, PairMatcher
+from socialcare._triage._keywords import KeywordMatcher, ScanMatcher
 from socialcare._triage._lexicon import private_keywords, sensitive_keywords
 
 
@@ -33,7 +33,7 @@ def test_keyword_pair_scan_equals_two_scans() -> None:
         for _ in range(3000)
     ]
     normalised = normalise_batch(texts, tidy=False)
-    pair = PairMatcher(sensitive, private).find_all(normalised, len(texts))
+    pair = ScanMatcher(sensitive, private).find_all(normalised, len(texts))
     alone = (sensitive.find_all(normalised, len(texts)), private.find_all(normalised, len(texts)))
     assert pair == alone
     assert sum(hit is not None for hit in pair[0]) > 300  # (phrases: fewer random hits)
@@ -61,7 +61,7 @@ def test_keyword_pair_scan_finds_short_and_odd_keywords(
 
     sensitive = KeywordMatcher({"a": [w + "*" for w in chosen[:2]], "b": chosen[2:]})
     private = KeywordMatcher({"private": [*chosen, "x*"]})
-    pair = PairMatcher(sensitive, private)
+    pair = ScanMatcher(sensitive, private)
     normalised = normalise_batch(texts, tidy=False)
     expected = (
         sensitive.find_all(normalised, len(texts)),

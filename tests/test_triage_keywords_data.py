@@ -53,7 +53,7 @@ SNAPSHOT_COUNTS = {
     "media_crisis": 655,
     PRIVATE_KIND: 65,
     ANGER_KIND: 1022,
-    GRIEVANCE_KIND: 1326,
+    GRIEVANCE_KIND: 1336,
 }
 SNAPSHOT_MEMBERS = {
     "self_harm": ("kill myself", "end my life", "bunuh diri", "suicid*", "3ayez amoot"),
@@ -299,10 +299,56 @@ def test_grievance_examples_hold_against_every_language_at_once() -> None:
     meet a grievance word written for another."""
     matcher = KeywordMatcher({GRIEVANCE_KIND: grievance_keywords()})
     examples = [e for e in keyword_examples() if e[0] == GRIEVANCE_KIND]
-    assert len(examples) >= 30 * len(LANGUAGES)  # at least 15 of each sign per language
+    for language in LANGUAGES:  # at least 15 of each sign per language
+        signs = [must for _, lang, _, must in examples if lang == language]
+        assert min(signs.count(True), signs.count(False)) >= 15, language
     wrong = [
         (language, text, hit)
         for _, language, text, must in examples
         if ((hit := matcher.first(normalise(text))) is not None) != must
     ]
     assert wrong == []
+
+
+def test_no_list_hides_another_in_the_engine_scan() -> None:
+    """Every keyword of every list, said alone, is found by the triage engine's one scan as its
+    own kind or a higher-ranked one: an anger or grievance word never hides a sensitive phrase
+    that starts with it ("marre" and "marre de vivre"), and "on hold" never hides "on hold
+    for"."""
+    from socialcare import Triager
+    from socialcare._triage._signals import ANGER, GRIEVANCE
+
+    engine = Triager.default()._engine
+    rank = {kind: i for i, kind in enumerate((*KINDS, ANGER, GRIEVANCE))}
+    lists = {
+        **sensitive_keywords(),
+        ANGER: anger_keywords(),
+        GRIEVANCE: grievance_keywords(),
+    }
+    texts = [(kind, keyword.rstrip("*")) for kind, words in lists.items() for keyword in words]
+    hits = engine.keyword_hits({i: f"{text} ." for i, (_, text) in enumerate(texts)})
+    wrong = [
+        (kind, text, hits[i][0])
+        for i, (kind, text) in enumerate(texts)
+        if hits[i][0] is None or rank[hits[i][0][0]] > rank[kind]
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("on hold for 2 hours and j'en ai marre de vivre", "self_harm"),
+        ("estoy harta de vivir, 3 horas de retraso otra vez", "self_harm"),
+        ("meu filho engoliu um ímã", "safety"),
+        ("3 hour delay again, worst airline ever", "<anger>"),
+        ("on hold for 2 hours", "<anger>"),
+        ("thanks for the 3 hour delay", "<grievance>"),
+    ],
+)
+def test_the_engine_reports_the_highest_ranked_list_in_a_post(text: str, kind: str) -> None:
+    from socialcare import Triager
+
+    hit = Triager.default()._engine.keyword_hits({0: text})[0][0]
+    assert hit is not None
+    assert hit[0] == kind, hit

@@ -99,7 +99,6 @@ def test_past_max_tf_copies_a_repeat_changes_nothing(text: str) -> None:
     assert proba[0].tolist() == proba[1].tolist()
 
 
-
 def test_danger_p_is_the_self_harm_and_safety_mass_of_the_sensitivity_model() -> None:
     from socialcare._triage._signals import DANGER_KINDS
     from socialcare._triage._text import normalise_batch

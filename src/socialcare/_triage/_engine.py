@@ -18,7 +18,7 @@ from socialcare._errors import InvalidInputError
 from socialcare._triage._bundle import Head, softmax
 from socialcare._triage._fastpaths import CHUNK_CHARS, CHUNK_ROWS, FEW_POSTS, NUMPY_LETTERS
 from socialcare._triage._features import HashedTfidf, _codepoints
-from socialcare._triage._keywords import KeywordMatcher, PairMatcher
+from socialcare._triage._keywords import KeywordMatcher, ScanMatcher
 from socialcare._triage._scorer import LinearScorer, WordMemo
 from socialcare._triage._signals import ANGER, DANGER_KINDS, GRIEVANCE, Signals
 from socialcare._triage._text import SEPARATOR, bmp_table, normalise_batch
@@ -153,16 +153,15 @@ class Engine:
                 f"{self.classes['sentiment']}"
             )
         self.max_chars = self.groups[0].features.max_chars if self.groups else FOREIGN_MAX_CHARS
-        # anger and grievance words ride in the sensitive scan as its last kinds (one pass
-        # over the text): a post with a sensitive phrase reports that; one with anger words
-        # and no sensitive phrase, ANGER; one with grievance words alone, GRIEVANCE
-        first = dict(sensitive_keywords)
-        if anger_keywords:
-            first[ANGER] = tuple(anger_keywords)
-        if grievance_keywords:
-            first[GRIEVANCE] = tuple(grievance_keywords)
-        self.keywords = PairMatcher(
-            KeywordMatcher(first), KeywordMatcher({"private": private_keywords})
+        # one scan of the text, a matcher per list, so no list hides another's words (where
+        # words start at one place the longest wins, "on hold for" over "on hold"): a post
+        # with a sensitive phrase reports that; one with anger words and no sensitive phrase,
+        # ANGER; one with grievance words alone, GRIEVANCE
+        self.keywords = ScanMatcher(
+            KeywordMatcher(sensitive_keywords),
+            KeywordMatcher({ANGER: tuple(anger_keywords)}),
+            KeywordMatcher({GRIEVANCE: tuple(grievance_keywords)}),
+            KeywordMatcher({"private": private_keywords}),
         )
         self.intents = list(self.classes["intent"])
         sensitivity = self.classes.get("sensitivity")
@@ -180,10 +179,12 @@ class Engine:
             return {}
         keys = list(texts)
         normalised = normalise_batch([texts[k] for k in keys], tidy=False)
-        sensitive, private = self.keywords.find_all(normalised, len(keys))
+        sensitive, anger, grievance, private = self.keywords.find_all(normalised, len(keys))
         return {
-            k: (hit, None if word is None else word[1])
-            for k, hit, word in zip(keys, sensitive, private, strict=True)
+            k: (hit or angry or failed, None if word is None else word[1])
+            for k, hit, angry, failed, word in zip(
+                keys, sensitive, anger, grievance, private, strict=True
+            )
         }
 
     def memos(self, n_chunks: int) -> list[WordMemo | None]:
@@ -205,7 +206,8 @@ class Engine:
         n = len(texts)
         normalised = normalise_batch(texts, tidy=False)
         cp = _codepoints(normalised)
-        keyword_hits, private_hits = self.keywords.find_all(normalised, n, cp)
+        sensitive, anger, grievance, private_hits = self.keywords.find_all(normalised, n, cp)
+        keyword_hits = [a or b or c for a, b, c in zip(sensitive, anger, grievance, strict=True)]
         probs: dict[str, Any] = {}
         first = self.groups[0].features if self.groups else None
         for group, memo in zip(self.groups, memos, strict=True):

@@ -14,8 +14,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from socialcare._triage._fastpaths import NUMPY_SCAN
+from socialcare._triage._text import _PUNCT_RE
 
-__all__ = ["KeywordMatcher", "PairMatcher"]
+__all__ = ["KeywordMatcher", "ScanMatcher"]
 
 Hit = tuple[str, str]  # (kind, the words of the post that matched)
 
@@ -31,6 +32,13 @@ class KeywordMatcher:
     ('legal', 'lawyers')
     >>> m.first("pressure"), m.first("the press."), m.first("legal-action")
     (None, ('media', 'press'), ('legal', 'legal-action'))
+
+    Where keywords start at the same place, the longest wins ("on hold for" over "on hold"),
+    whatever their kinds; give each list that must never hide another its own matcher
+    (`ScanMatcher` runs several in one scan).
+
+    >>> KeywordMatcher({"a": ("on hold",), "b": ("on hold for",)}).first("on hold for hours")
+    ('b', 'on hold for')
     """
 
     def __init__(self, groups: Mapping[str, Sequence[str]]) -> None:
@@ -79,8 +87,8 @@ class KeywordMatcher:
         """Keep ``match`` as post ``doc``'s hit if its kind outranks the one found so far."""
         key = match.group()
         kind = self._kind.get(key)
-        if kind is None:  # a keyword of several words, or followed by punctuation
-            kind = self._kind.get(" ".join(_NON_WORD.split(key)).strip())
+        if kind is None:  # several words, or an emoji, with punctuation or spaces between
+            kind = self._kind.get(" ".join(_PUNCT_RE.sub(" ", key).split()))  # (as normalise)
             if kind is None:
                 return
         best = out[doc]
@@ -89,8 +97,10 @@ class KeywordMatcher:
             out[doc] = (kind, match.group() + (tail.group() if tail else ""))
 
 
-class PairMatcher:
-    """Two keyword matchers run in one scan of the text; same hits as running each alone.
+class ScanMatcher:
+    """Several keyword matchers run in one scan of the text; same hits as running each alone.
+
+    No matcher's keywords can hide another's: each finds what it would find on its own.
 
     A keyword can only start where a word starts, and there only if the word begins with the
     keyword's first eight characters (or all of a shorter keyword). numpy finds those places:
@@ -104,19 +114,22 @@ class PairMatcher:
     >>> a = KeywordMatcher({"legal": ("lawyer*", "legal action")})
     >>> b = KeywordMatcher({"private": ("action", "order*")})
     >>> text = " my lawyer: legal action on my order \\x00 action "
-    >>> PairMatcher(a, b).find_all(text, 2) == (a.find_all(text, 2), b.find_all(text, 2))
+    >>> ScanMatcher(a, b).find_all(text, 2) == (a.find_all(text, 2), b.find_all(text, 2))
     True
     """
 
-    def __init__(self, first: KeywordMatcher, second: KeywordMatcher) -> None:
+    def __init__(self, *matchers: KeywordMatcher) -> None:
         import numpy as np
 
-        self.first = first
-        self.second = second
-        words = sorted({*first._words, *second._words})
-        self._scan = re.compile("[^\\w](?:" + _trie(words) + ")")
+        if not 1 <= len(matchers) <= 8:
+            raise ValueError(f"a ScanMatcher runs 1 to 8 matchers, got {len(matchers)}")
+        self.matchers = matchers
+        self._all = (1 << len(matchers)) - 1
+        words = sorted({w for matcher in matchers for w in matcher._words})
+        self._scan = re.compile("[^\\w](?:" + _trie(words) + ")") if words else None
         heads: list[dict[int, int]] = [{} for _ in range(_HEAD)]  # first 1.._HEAD characters
-        for bit, matcher in ((1, first), (2, second)):
+        for index, matcher in enumerate(matchers):
+            bit = 1 << index
             for word in matcher._words:
                 body = word.rstrip(_WHOLE)[:_HEAD]
                 key = _head_key([ord(ch) for ch in body])
@@ -133,7 +146,8 @@ class PairMatcher:
             self._heads.append((tables[0], tables[1]) if h else None)
 
     def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
-        """Where a keyword may start (ascending), and which matchers' (bit 1: first, 2: second).
+        """Where a keyword may start (ascending), and which matchers' (bit ``1 << i``: the
+        ``i``-th matcher's).
 
         ``cp``: the code points with punctuation and white space as spaces (``_codepoints``:
         every code point up to 32 is then a space or a post separator).
@@ -176,17 +190,19 @@ class PairMatcher:
 
     def find_all(
         self, normalised: str, n_docs: int, cp: Any = None
-    ) -> tuple[list[tuple[str, str] | None], list[tuple[str, str] | None]]:
-        """``(first.find_all(...), second.find_all(...))``.
+    ) -> tuple[list[tuple[str, str] | None], ...]:
+        """``(m.find_all(normalised, n_docs) for m in matchers)``, in one scan.
 
         ``cp``: ``_codepoints(normalised)`` if the caller has it already.
         """
-        first, second = self.first, self.second
-        out_a: list[tuple[str, str] | None] = [None] * n_docs
-        out_b: list[tuple[str, str] | None] = [None] * n_docs
-        pattern_a, pattern_b = first._pattern, second._pattern
-        if pattern_a is None or pattern_b is None:  # (a matcher without keywords)
-            return first.find_all(normalised, n_docs), second.find_all(normalised, n_docs)
+        outs: list[list[tuple[str, str] | None]] = [[None] * n_docs for _ in self.matchers]
+        live = [
+            (1 << i, m, m._pattern, outs[i])
+            for i, m in enumerate(self.matchers)
+            if m._pattern is not None
+        ]
+        if not live:  # (no matcher has keywords)
+            return tuple(outs)
         if len(normalised) < NUMPY_SCAN:  # a few posts: a dozen numpy calls cost more
             places: Iterable[tuple[int, int]] = self._scanned(normalised)
         else:
@@ -195,34 +211,33 @@ class PairMatcher:
 
                 cp = _codepoints(normalised)
             places = zip(*self._candidates(cp), strict=True)
-        next_a = next_b = 0  # where each matcher alone would resume its scan
+        resume = [0] * len(live)  # where each matcher alone would resume its scan
         doc = 0
         position = 0
         for start, bits in places:
             doc += normalised.count("\x00", position, start)
             position = start
-            if bits & 1 and start >= next_a:
-                match = pattern_a.match(normalised, start)
-                if match is not None:
-                    first._record(out_a, doc, normalised, match)
-                    next_a = match.end()
-            if bits & 2 and start >= next_b:
-                match = pattern_b.match(normalised, start)
-                if match is not None:
-                    second._record(out_b, doc, normalised, match)
-                    next_b = match.end()
-        return out_a, out_b
+            for k, (bit, matcher, pattern, out) in enumerate(live):
+                if bits & bit and start >= resume[k]:
+                    match = pattern.match(normalised, start)
+                    if match is not None:
+                        matcher._record(out, doc, normalised, match)
+                        resume[k] = match.end()
+        return tuple(outs)
 
     def _scanned(self, normalised: str) -> Iterator[tuple[int, int]]:
         """The places of `_candidates` found by a regular expression (for short text).
 
-        It finds the keywords of either matcher that follow a character that is not a word
-        character, and the very start of the text (bits 3: both matchers are tried there).
+        It finds the keywords of any matcher that follow a character that is not a word
+        character, and the very start of the text (every matcher is tried at both).
         """
+        if self._scan is None:
+            return
         search = self._scan.search
+        every = self._all
         start = 0
         while True:
-            yield start, 3
+            yield start, every
             found = search(normalised, start)
             if found is None:
                 return
@@ -293,7 +308,6 @@ _HEAD_BASE = 0x100000001B3
 
 
 _WHOLE = "\x01"  # marks the end of a whole-word keyword inside the trie
-_NON_WORD = re.compile(r"[^\w]+")
 _WORD_TAIL = re.compile(r"\w*")
 
 
@@ -319,7 +333,10 @@ def _trie(words: list[str]) -> str:
 
     def build(node: dict[str, Any]) -> str:
         ends = "" in node
-        branches = [atom(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        # the end of a whole word is tried last: the regex engine takes the first branch that
+        # matches, and "on hold" must not win over "on hold for"
+        order = sorted(node.items(), key=lambda item: (item[0] == _WHOLE, item[0]))
+        branches = [atom(ch) + build(child) for ch, child in order if ch]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
