@@ -26,6 +26,7 @@ __all__ = [
     "load_auxiliary",
     "load_corpus",
     "main",
+    "out_of_fold_sensitivity",
 ]
 
 HERE = Path(__file__).parent
@@ -185,10 +186,6 @@ def calibrate_sensitivity(
     counts corpus posts only. Returns ``{"thresholds": {kind: t}, "recall": {kind: r},
     "flood": {kind: f}}`` (out of fold).
     """
-    import numpy as np
-    from joblib import Parallel, delayed
-    from sklearn.model_selection import StratifiedKFold
-
     from socialcare._errors import InvalidInputError
 
     if "none" not in kinds:
@@ -196,6 +193,28 @@ def calibrate_sensitivity(
             "kinds holds no 'none': the budgets are shares of the ordinary posts, so some "
             "posts must be ordinary"
         )
+    proba, classes = out_of_fold_sensitivity(texts, kinds, cv=cv, extra=extra, n_jobs=n_jobs)
+    budgets = {c: SENSITIVITY_FLOOD.get(c, SENSITIVITY_FLOOD_OTHERS) for c in classes}
+    return budget_thresholds(proba, classes, kinds, budgets)
+
+
+def out_of_fold_sensitivity(
+    texts: list[str],
+    kinds: list[str],
+    cv: int = 5,
+    extra: Sequence[str] = (),
+    n_jobs: int | None = 2,
+) -> tuple[Any, list[str]]:
+    """Out-of-fold sensitivity probabilities of ``texts``: ``(proba, classes)``.
+
+    ``cv`` stratified folds (``random_state=0``), the bundled sensitivity head's parameters;
+    ``extra`` posts (ordinary) join every fold's training and are never scored. Columns follow
+    ``classes`` (sorted kinds, ``none`` among them).
+    """
+    import numpy as np
+    from joblib import Parallel, delayed
+    from sklearn.model_selection import StratifiedKFold
+
     shared = {k: v for k, v in DEFAULT_PARAMS.items() if "__" not in k}
     classes, encoded = np.unique(np.asarray(kinds), return_inverse=True)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=0)
@@ -217,10 +236,7 @@ def calibrate_sensitivity(
         delayed(one)(train, test) for train, test in folds.split(np.zeros(len(texts)), encoded)
     ):
         proba[np.ix_(test, [index[c] for c in fold_classes])] = part
-    budgets = {
-        str(c): SENSITIVITY_FLOOD.get(str(c), SENSITIVITY_FLOOD_OTHERS) for c in classes
-    }
-    return budget_thresholds(proba, [str(c) for c in classes], kinds, budgets)
+    return proba, [str(c) for c in classes]
 
 
 def budget_thresholds(
