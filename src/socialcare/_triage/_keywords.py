@@ -197,12 +197,12 @@ class ScanMatcher:
         """
         outs: list[list[tuple[str, str] | None]] = [[None] * n_docs for _ in self.matchers]
         live = [
-            (1 << i, m, m._pattern, outs[i])
-            for i, m in enumerate(self.matchers)
-            if m._pattern is not None
+            (i, m, m._pattern, outs[i]) for i, m in enumerate(self.matchers) if m._pattern
         ]
         if not live:  # (no matcher has keywords)
             return tuple(outs)
+        # per bit set, the matchers to try (a place is most often one matcher's only)
+        tried = [[e for e in live if bits >> e[0] & 1] for bits in range(self._all + 1)]
         if len(normalised) < NUMPY_SCAN:  # a few posts: a dozen numpy calls cost more
             places: Iterable[tuple[int, int]] = self._scanned(normalised)
         else:
@@ -211,14 +211,14 @@ class ScanMatcher:
 
                 cp = _codepoints(normalised)
             places = zip(*self._candidates(cp), strict=True)
-        resume = [0] * len(live)  # where each matcher alone would resume its scan
+        resume = [0] * len(self.matchers)  # where each matcher alone would resume its scan
         doc = 0
         position = 0
         for start, bits in places:
             doc += normalised.count("\x00", position, start)
             position = start
-            for k, (bit, matcher, pattern, out) in enumerate(live):
-                if bits & bit and start >= resume[k]:
+            for k, matcher, pattern, out in tried[bits]:
+                if start >= resume[k]:
                     match = pattern.match(normalised, start)
                     if match is not None:
                         matcher._record(out, doc, normalised, match)
