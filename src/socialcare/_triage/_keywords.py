@@ -127,6 +127,9 @@ class ScanMatcher:
         self._all = (1 << len(matchers)) - 1
         words = sorted({w for matcher in matchers for w in matcher._words})
         self._scan = re.compile("[^\\w](?:" + _trie(words) + ")") if words else None
+        # per bit set, the matchers to try there (a place is most often one matcher's only)
+        live = [(i, m, m._pattern) for i, m in enumerate(matchers) if m._pattern is not None]
+        self._tried = [[e for e in live if bits >> e[0] & 1] for bits in range(self._all + 1)]
         heads: list[dict[int, int]] = [{} for _ in range(_HEAD)]  # first 1.._HEAD characters
         for index, matcher in enumerate(matchers):
             bit = 1 << index
@@ -144,6 +147,17 @@ class ScanMatcher:
                 tables[0, _slot(key, _SLOT_MIX[0])] |= bit
                 tables[1, _slot(key, _SLOT_MIX[1])] |= bit
             self._heads.append((tables[0], tables[1]) if h else None)
+        # for short text: which matchers have a keyword starting with a character, or with two
+        # word characters (a keyword's second character may be a space, which matches any run
+        # of spaces and punctuation: such keywords are listed by their first character only)
+        self._first: dict[str, int] = {}
+        self._first_two: dict[str, int] = {}
+        for index, matcher in enumerate(matchers):
+            for word in matcher._words:
+                if len(word) > 1 and word[1].isalnum():
+                    self._first_two[word[:2]] = self._first_two.get(word[:2], 0) | 1 << index
+                else:
+                    self._first[word[0]] = self._first.get(word[0], 0) | 1 << index
 
     def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
         """Where a keyword may start (ascending), and which matchers' (bit ``1 << i``: the
@@ -196,13 +210,9 @@ class ScanMatcher:
         ``cp``: ``_codepoints(normalised)`` if the caller has it already.
         """
         outs: list[list[tuple[str, str] | None]] = [[None] * n_docs for _ in self.matchers]
-        live = [
-            (i, m, m._pattern, outs[i]) for i, m in enumerate(self.matchers) if m._pattern
-        ]
-        if not live:  # (no matcher has keywords)
+        tried = self._tried
+        if self._scan is None:  # (no matcher has keywords)
             return tuple(outs)
-        # per bit set, the matchers to try (a place is most often one matcher's only)
-        tried = [[e for e in live if bits >> e[0] & 1] for bits in range(self._all + 1)]
         if len(normalised) < NUMPY_SCAN:  # a few posts: a dozen numpy calls cost more
             places: Iterable[tuple[int, int]] = self._scanned(normalised)
         else:
@@ -217,11 +227,11 @@ class ScanMatcher:
         for start, bits in places:
             doc += normalised.count("\x00", position, start)
             position = start
-            for k, matcher, pattern, out in tried[bits]:
+            for k, matcher, pattern in tried[bits]:
                 if start >= resume[k]:
                     match = pattern.match(normalised, start)
                     if match is not None:
-                        matcher._record(out, doc, normalised, match)
+                        matcher._record(outs[k], doc, normalised, match)
                         resume[k] = match.end()
         return tuple(outs)
 
@@ -229,19 +239,23 @@ class ScanMatcher:
         """The places of `_candidates` found by a regular expression (for short text).
 
         It finds the keywords of any matcher that follow a character that is not a word
-        character, and the very start of the text (every matcher is tried at both).
+        character, and the very start of the text (every matcher is tried there); at each place
+        found, the matchers with a keyword that starts like the text there.
         """
         if self._scan is None:
             return
         search = self._scan.search
-        every = self._all
+        first, first_two = self._first, self._first_two
+        yield 0, self._all
         start = 0
         while True:
-            yield start, every
             found = search(normalised, start)
             if found is None:
                 return
             start = found.start() + 1
+            yield start, first.get(normalised[start], 0) | first_two.get(
+                normalised[start : start + 2], 0
+            )
 
 
 
