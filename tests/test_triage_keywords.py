@@ -1,4 +1,4 @@
-"""Keyword matching: the pair scan equals each matcher's own scan, whatever the road."""
+"""Keyword matching: the one scan equals each matcher's own scan, whatever the road."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 
 from socialcare._triage import _keywords
 from socialcare._triage._keywords import KeywordMatcher, ScanMatcher
-from socialcare._triage._lexicon import private_keywords, sensitive_keywords
+from socialcare._triage._lexicon import (
+    anger_keywords,
+    grievance_keywords,
+    private_keywords,
+    sensitive_keywords,
+)
 
 
 def test_keyword_pair_scan_equals_two_scans() -> None:
@@ -74,3 +79,27 @@ def test_keyword_pair_scan_finds_short_and_odd_keywords(
             assert pair.find_all(normalised, len(texts)) == expected
     finally:
         _keywords.NUMPY_SCAN = saved
+
+
+def test_the_engine_lists_scanned_at_once_equal_each_alone_on_every_road() -> None:
+    """The four lists triage scans (sensitive kinds, anger, grievance, private details), on the
+    corpus's posts one by one (the short-text road) and in one batch (the numpy road)."""
+    from socialcare._triage._features import _codepoints
+    from socialcare._triage._text import normalise_batch
+    from socialcare._triage.train_default import load_corpus
+
+    matchers = (
+        KeywordMatcher(sensitive_keywords()),
+        KeywordMatcher({"<anger>": anger_keywords()}),
+        KeywordMatcher({"<grievance>": grievance_keywords()}),
+        KeywordMatcher({"private": private_keywords()}),
+    )
+    scan = ScanMatcher(*matchers)
+    texts = [str(r["text"]) for r in load_corpus()][::3]
+    batch = normalise_batch(texts, tidy=False)
+    found = scan.find_all(batch, len(texts), _codepoints(batch))
+    assert found == tuple(m.find_all(batch, len(texts)) for m in matchers)
+    assert all(sum(hit is not None for hit in hits) > 100 for hits in found)
+    for text in texts[:2000]:
+        one = normalise_batch([text], tidy=False)
+        assert scan.find_all(one, 1) == tuple(m.find_all(one, 1) for m in matchers), text

@@ -121,3 +121,17 @@ def test_danger_p_is_the_self_harm_and_safety_mass_of_the_sensitivity_model() ->
     assert [s.danger_p for s in signals] == pytest.approx(want, rel=1e-6)
     assert min(signals[0].danger_p, signals[1].danger_p) > 0.5
     assert signals[2].danger_p < 0.1
+
+
+def test_danger_p_is_the_same_float_for_one_post_and_in_a_batch() -> None:
+    texts = [
+        "I can't go on anymore, this debt is too much, I want to end it",
+        "there's a smell of gas coming from the new boiler you fitted",
+        "where is my parcel? ordered last week",
+    ] * 20
+    engine = triager()._engine
+    batch = [s.danger_p for s in engine.signals(texts, [len(t) for t in texts], engine.memos(1))]
+    alone = [
+        next(iter(engine.signals([t], [len(t)], engine.memos(1)))).danger_p for t in texts[:3]
+    ]
+    assert batch[:3] == alone  # exactly: numpy for a batch, Python for a few posts

@@ -316,10 +316,24 @@ class _Tail:
 
     @staticmethod
     def danger(engine: Engine, probs: dict[str, Any], n: int) -> list[float]:
+        """``P(self_harm) + P(safety)`` per post, added in `DANGER_KINDS` order (the same
+        floats by numpy for a batch as by Python for a few posts)."""
         p = probs.get("sensitivity")
-        if p is None or not engine._danger_cols:
+        columns = engine._danger_cols
+        if p is None or not columns:
             return [0.0] * n
-        return p[:, engine._danger_cols].sum(axis=1).tolist()  # type: ignore[no-any-return]
+        if n <= FEW_POSTS:  # (numpy's indexing costs more than the sums for a few posts)
+            out = []
+            for row in p.tolist():
+                total = 0.0
+                for column in columns:
+                    total += row[column]
+                out.append(total)
+            return out
+        sums = np.zeros(n)
+        for column in columns:
+            sums += p[:, column]
+        return sums.tolist()  # type: ignore[no-any-return]
 
 
 def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:
