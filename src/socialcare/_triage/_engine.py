@@ -179,12 +179,10 @@ class Engine:
             return {}
         keys = list(texts)
         normalised = normalise_batch([texts[k] for k in keys], tidy=False)
-        sensitive, anger, grievance, private = self.keywords.find_all(normalised, len(keys))
+        *ranked, private = self.keywords.find_all(normalised, len(keys))
         return {
-            k: (hit or angry or failed, None if word is None else word[1])
-            for k, hit, angry, failed, word in zip(
-                keys, sensitive, anger, grievance, private, strict=True
-            )
+            k: (hit, None if word is None else word[1])
+            for k, hit, word in zip(keys, _first_found(ranked), private, strict=True)
         }
 
     def memos(self, n_chunks: int) -> list[WordMemo | None]:
@@ -206,8 +204,8 @@ class Engine:
         n = len(texts)
         normalised = normalise_batch(texts, tidy=False)
         cp = _codepoints(normalised)
-        sensitive, anger, grievance, private_hits = self.keywords.find_all(normalised, n, cp)
-        keyword_hits = [a or b or c for a, b, c in zip(sensitive, anger, grievance, strict=True)]
+        *ranked, private_hits = self.keywords.find_all(normalised, n, cp)
+        keyword_hits = _first_found(ranked)
         probs: dict[str, Any] = {}
         first = self.groups[0].features if self.groups else None
         for group, memo in zip(self.groups, memos, strict=True):
@@ -334,6 +332,16 @@ class _Tail:
         for column in columns:
             sums += p[:, column]
         return sums.tolist()  # type: ignore[no-any-return]
+
+
+def _first_found(ranked: Sequence[list[tuple[str, str] | None]]) -> list[tuple[str, str] | None]:
+    """Per post, the hit of the first list that found one (sensitive, anger, grievance).
+
+    >>> _first_found([[None, ("safety", "gas")], [("<anger>", "worst"), None], [None, None]])
+    [('<anger>', 'worst'), ('safety', 'gas')]
+    """
+    sensitive, anger, grievance = ranked
+    return [a or b or c for a, b, c in zip(sensitive, anger, grievance, strict=True)]
 
 
 def _letters(normalised: str, n_docs: int, cp: Any) -> list[int]:

@@ -131,12 +131,21 @@ class ScanMatcher:
         live = [(i, m, m._pattern) for i, m in enumerate(matchers) if m._pattern is not None]
         self._tried = [[e for e in live if bits >> e[0] & 1] for bits in range(self._all + 1)]
         heads: list[dict[int, int]] = [{} for _ in range(_HEAD)]  # first 1.._HEAD characters
+        # for short text: which matchers have a keyword starting with a character, or with two
+        # word characters (a keyword's second character may be a space, which matches any run
+        # of spaces and punctuation: such keywords are listed by their first character only)
+        self._first: dict[str, int] = {}
+        self._first_two: dict[str, int] = {}
         for index, matcher in enumerate(matchers):
             bit = 1 << index
             for word in matcher._words:
                 body = word.rstrip(_WHOLE)[:_HEAD]
                 key = _head_key([ord(ch) for ch in body])
                 heads[len(body) - 1][key] = heads[len(body) - 1].get(key, 0) | bit
+                if len(word) > 1 and word[1].isalnum():
+                    self._first_two[word[:2]] = self._first_two.get(word[:2], 0) | bit
+                else:
+                    self._first[word[0]] = self._first.get(word[0], 0) | bit
         # per head length, a table of 2**_TABLE_BITS bit sets indexed by a hash of the head key:
         # a collision only adds a place to try (the expression then decides)
         # (two tables with different hashes: a head must be in both, so collisions are rare)
@@ -147,17 +156,6 @@ class ScanMatcher:
                 tables[0, _slot(key, _SLOT_MIX[0])] |= bit
                 tables[1, _slot(key, _SLOT_MIX[1])] |= bit
             self._heads.append((tables[0], tables[1]) if h else None)
-        # for short text: which matchers have a keyword starting with a character, or with two
-        # word characters (a keyword's second character may be a space, which matches any run
-        # of spaces and punctuation: such keywords are listed by their first character only)
-        self._first: dict[str, int] = {}
-        self._first_two: dict[str, int] = {}
-        for index, matcher in enumerate(matchers):
-            for word in matcher._words:
-                if len(word) > 1 and word[1].isalnum():
-                    self._first_two[word[:2]] = self._first_two.get(word[:2], 0) | 1 << index
-                else:
-                    self._first[word[0]] = self._first.get(word[0], 0) | 1 << index
 
     def _candidates(self, cp: Any) -> tuple[list[int], list[int]]:
         """Where a keyword may start (ascending), and which matchers' (bit ``1 << i``: the

@@ -32,13 +32,14 @@ from socialcare._triage._lexicon import (
 from socialcare._triage._signals import ANGER, GRIEVANCE, Signals
 from socialcare._triage._thresholds import ThresholdPolicy
 
+__all__ = ["PriorityRule", "TriageRules", "apply_rules", "unreadable"]
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 def _praise_needs_positive() -> dict[str, tuple[Sentiment, float]]:
     return {"praise": ("positive", 0.85)}
 
-__all__ = ["PriorityRule", "TriageRules", "apply_rules", "unreadable"]
 
 _RANK = {kind: rank for rank, kind in enumerate(KINDS)}  # the first kind listed wins
 
@@ -157,10 +158,8 @@ class TriageRules(Frozen):
             " safety posts, and to 12.6% of its ordinary queries. None: no such net."
         ),
     )
-    never_auto_danger_p: float | None = Field(
+    never_auto_danger_p: Probability | None = Field(
         default=0.1,
-        ge=0.0,
-        le=1.0,
         description=(
             "A post that the sensitivity model gives at least this probability of being about"
             " self-harm or a safety hazard (``P(self_harm) + P(safety)``, `DANGER_KINDS`) is"
