@@ -45,7 +45,8 @@ KINDS: tuple[str, ...] = (
     "legal_threat",
     "media_crisis",
 )
-"""The sensitive kinds, in rank order: when several match a post, the first listed wins."""
+"""The sensitive kinds, in rank order: when several match a post, the first listed wins
+(where two patterns start at the same place, the longer one is the match)."""
 
 PRIVATE_KIND = "private"
 """The folder of the keywords showing that a public post needs private details."""
